@@ -1,0 +1,36 @@
+# Both `make run` and `make test` create the virtualenv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EVAL_SET ?= ../shared/eval/questions-dev.jsonl
+
+.PHONY: run test lint eval bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	@$(BIN)/emailstatus-bot run
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+
+test: lint
+	$(BIN)/pytest
+	@if [ -f $(EVAL_SET) ]; then \
+		$(BIN)/emailstatus-bot eval --gate $(EVAL_SET); \
+	else echo "eval set $(EVAL_SET) not found: quality gate skipped"; fi
+
+eval: $(STAMP)
+	$(BIN)/emailstatus-bot eval $(EVAL_SET)
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_matcher.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

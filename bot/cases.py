@@ -1,0 +1,269 @@
+"""The case log: every question the bot answered or suggested, and what happened next.
+
+One SQLite file (WAL mode, busy timeout) shared by every process of the bot. The
+schema is versioned with ``sqlite_utils.Migrations``, so an older file upgrades in
+place. Every write commits before the method returns: a case the caller was told
+about survives a killed process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console")
+STATUSES = ("answered", "resolved", "unresolved", "escalated")
+FINAL_ACTIONS = {"case_resolved": "resolved", "case_unresolved": "unresolved",
+                 "case_escalate": "escalated"}  # fmt: skip
+EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
+BUSY_TIMEOUT_MS = 10_000
+
+migrations = Migrations("emailstatus")
+
+
+@migrations()
+def m001_cases(db: Database) -> None:
+    db["cases"].create(
+        {
+            "id": int, "created_at": str, "team": str, "channel": str, "thread_ts": str,
+            "reply_ts": str, "user": str, "source": str, "question": str, "article_id": str,
+            "score": float, "level": str, "detected_version": str, "chosen_version": str,
+            "status": str, "status_by": str, "status_at": str, "resolve_seconds": float,
+        },
+        pk="id",
+        not_null={"created_at", "source", "status", "level"},
+    )  # fmt: skip
+    db["cases"].create_index(["created_at"])
+    db["cases"].create_index(["channel", "thread_ts"])
+    db["case_clicks"].create(
+        {"case_id": int, "user": str, "action": str, "at": str},
+        pk=("case_id", "user", "action"),
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["gaps"].create(
+        {"id": int, "created_at": str, "source": str, "team": str, "channel": str,
+         "user": str, "question": str, "reason": str, "score": float, "version": str},
+        pk="id",
+    )  # fmt: skip
+    db["gaps"].create_index(["created_at"])
+    db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
+    db["slack_events"].create_index(["seen_at"])
+    db["message_claims"].create(
+        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    created_at: str
+    source: str
+    status: str
+    level: str
+    team: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    reply_ts: str | None = None
+    user: str | None = None
+    question: str | None = None
+    article_id: str | None = None
+    score: float | None = None
+    detected_version: str | None = None
+    chosen_version: str | None = None
+    status_by: str | None = None
+    status_at: str | None = None
+    resolve_seconds: float | None = None
+
+    @property
+    def version(self) -> str | None:
+        return self.chosen_version or self.detected_version
+
+
+class CaseLog:
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        store_question_text: bool = True,
+        clock: Any = utc_now,
+    ) -> None:
+        self.path = str(path)
+        self.store_question_text = store_question_text
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+            isolation_level=None,
+        )  # fmt: skip
+        self.db = Database(conn)
+        # One connection shared by bolt's listener threads; the lock keeps writes whole.
+        self._lock = threading.RLock()
+        with self._lock:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """One transaction that takes the write lock up front (no upgrade deadlocks)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    # -- cases -------------------------------------------------------------------------
+
+    def open_case(
+        self,
+        *,
+        source: str,
+        level: str,
+        question: str = "",
+        article_id: str | None = None,
+        score: float | None = None,
+        detected_version: str | None = None,
+        team: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+    ) -> Case:
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
+        row = {
+            "created_at": iso(self.clock()), "source": source, "status": "answered",
+            "level": level, "question": question if self.store_question_text else None,
+            "article_id": article_id, "score": score, "detected_version": detected_version,
+            "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
+        }  # fmt: skip
+        with self._write() as db:
+            case_id = db["cases"].insert(row).last_pk
+        found = self.get(int(case_id))
+        assert found is not None
+        return found
+
+    def get(self, case_id: int) -> Case | None:
+        with self._lock:
+            rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
+        return Case(**rows[0]) if rows else None
+
+    def case_for_thread(self, channel: str, thread_ts: str) -> Case | None:
+        with self._lock:
+            rows = list(
+                self.db["cases"].rows_where(
+                    "channel = ? and thread_ts = ?", [channel, thread_ts], order_by="id desc",
+                    limit=1,
+                )
+            )  # fmt: skip
+        return Case(**rows[0]) if rows else None
+
+    def set_reply_ts(self, case_id: int, reply_ts: str) -> None:
+        with self._write() as db:
+            db["cases"].update(case_id, {"reply_ts": reply_ts})
+
+    def choose_version(self, case_id: int, version: str) -> None:
+        with self._write() as db:
+            db["cases"].update(case_id, {"chosen_version": version})
+
+    def record_click(self, case_id: int, user: str, action: str) -> bool:
+        """Record a button click once per (case, user, action); returns False on repeats.
+
+        Feedback actions also move the case status and, the first time a case is
+        resolved, its time to resolve.
+        """
+        now = self.clock()
+        with self._write() as db:
+            inserted = db.execute(
+                "insert or ignore into case_clicks (case_id, user, action, at) values (?,?,?,?)",
+                [case_id, user, action, iso(now)],
+            ).rowcount
+            if inserted and action in FINAL_ACTIONS:
+                self._set_status(db, case_id, FINAL_ACTIONS[action], user, now)
+        return bool(inserted)
+
+    def _set_status(
+        self, db: Database, case_id: int, status: str, user: str, now: datetime
+    ) -> None:
+        case = db["cases"].get(case_id)
+        update: dict[str, Any] = {"status": status, "status_by": user, "status_at": iso(now)}
+        if status == "resolved" and case["resolve_seconds"] is None:
+            created = datetime.fromisoformat(case["created_at"])
+            update["resolve_seconds"] = (now - created).total_seconds()
+        db["cases"].update(case_id, update)
+
+    # -- knowledge gaps ----------------------------------------------------------------
+
+    def record_gap(
+        self,
+        *,
+        source: str,
+        reason: str,
+        question: str = "",
+        score: float | None = None,
+        version: str | None = None,
+        team: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+    ) -> int:
+        row = {
+            "created_at": iso(self.clock()), "source": source, "reason": reason,
+            "question": question if self.store_question_text else None, "score": score,
+            "version": version, "team": team, "channel": channel, "user": user,
+        }  # fmt: skip
+        with self._write() as db:
+            return int(db["gaps"].insert(row).last_pk)
+
+    # -- Slack delivery guards -----------------------------------------------------------
+
+    def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen, in any process; False for retries."""
+        return self._claim("slack_events", {"event_id": event_id})
+
+    def claim_message(self, channel: str, ts: str) -> bool:
+        """True for the first event about a message (``message`` and ``app_mention`` both fire)."""
+        return self._claim("message_claims", {"channel": channel, "ts": ts})
+
+    def _claim(self, table: str, key: dict[str, str]) -> bool:
+        row = {**key, "seen_at": iso(self.clock())}
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._write() as db:
+            cursor = db.execute(
+                f"insert or ignore into {table} ({columns}) values ({marks})", list(row.values())
+            )
+        return cursor.rowcount == 1
+
+    def forget_old_events(self) -> int:
+        cutoff = iso(self.clock() - EVENT_MEMORY)
+        with self._write() as db:
+            removed = db.execute("delete from slack_events where seen_at < ?", [cutoff]).rowcount
+            removed += db.execute("delete from message_claims where seen_at < ?", [cutoff]).rowcount
+        return removed

@@ -1,0 +1,107 @@
+"""Settings from the environment, with one clear line per configuration problem."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_DB = "./data/emailstatus.db"
+DEFAULT_KNOWLEDGE_DIR = str(Path(__file__).resolve().parent.parent / "knowledge")
+SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+class ConfigError(Exception):
+    """Raised with one line per problem; the CLI prints it and exits 2."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _words(value: str | None) -> frozenset[str]:
+    return frozenset(w for w in (value or "").replace(",", " ").split() if w)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str = ""
+    slack_app_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = ""
+    db_path: str = DEFAULT_DB
+    knowledge_dir: str = DEFAULT_KNOWLEDGE_DIR
+    escalation_channel: str = ""
+    summary_channel: str = ""
+    summary_tz: str = "UTC"
+    summary_schedule: str = "MON 09:00"
+    store_question_text: bool = True
+    suggestions_enabled: bool = True
+    suggestions_off_channels: frozenset[str] = field(default_factory=frozenset)
+    answer_threshold: float = 60.0
+    suggest_threshold: float = 50.0
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        get = env.get
+        return cls(
+            slack_bot_token=get("SLACK_BOT_TOKEN", "").strip(),
+            slack_app_token=get("SLACK_APP_TOKEN", "").strip(),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET", "").strip(),
+            slack_api_url=get("SLACK_API_URL", "").strip(),
+            db_path=get("EMAILSTATUS_DB", "").strip() or DEFAULT_DB,
+            knowledge_dir=get("KNOWLEDGE_DIR", "").strip() or DEFAULT_KNOWLEDGE_DIR,
+            escalation_channel=get("ESCALATION_CHANNEL", "").strip(),
+            summary_channel=get("SUMMARY_CHANNEL", "").strip(),
+            summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
+            summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
+            store_question_text=_flag(get("STORE_QUESTION_TEXT"), True),
+            suggestions_enabled=_flag(get("SUGGESTIONS"), True),
+            suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),
+            answer_threshold=float(get("MATCH_ANSWER_THRESHOLD", "") or 60),
+            suggest_threshold=float(get("MATCH_SUGGEST_THRESHOLD", "") or 50),
+            log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
+            log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+        )
+
+    @property
+    def has_any_slack_token(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_app_token)
+
+    def runtime_mode(self) -> str:
+        """'console' with no tokens, 'socket' with a bot and an app token; else ConfigError."""
+        if not self.has_any_slack_token:
+            return "console"
+        problems = self.token_problems(need_app_token=True)
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return "socket"
+
+    def token_problems(self, *, need_app_token: bool = False, need_secret: bool = False) -> list[str]:
+        problems = []
+        if not self.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN is missing: set the bot token (xoxb-...).")
+        elif not self.slack_bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        if need_app_token and not self.slack_app_token:
+            problems.append(
+                "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...)."
+            )
+        elif self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if need_secret and not self.slack_signing_secret:
+            problems.append("SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request.")
+        return problems
+
+    def timezone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.summary_tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"SUMMARY_TZ '{self.summary_tz}' is not a known time zone.") from exc

@@ -1,0 +1,1 @@
+"""Renderers: pure functions from core data to Slack Block Kit or plain text."""

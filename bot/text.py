@@ -1,0 +1,56 @@
+"""Turn a message as Slack delivers it into plain words the matcher can compare.
+
+Slack wraps mentions, channels and links in angle brackets and HTML-escapes
+``&``, ``<`` and ``>``. We keep link labels and channel names (they can carry
+meaning), drop user ids, emoji, code fences and quote markers, fold accents and
+case, and split on anything that is not a letter or a digit.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+MAX_TEXT_CHARS = 4000  # longer messages are cut: a question fits well inside this
+
+_USER_MENTION = re.compile(r"<[@!][^>]*>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>|<#[A-Z0-9]+>")
+_LINK_WITH_LABEL = re.compile(r"<(?:https?|mailto):[^|>]*\|([^>]*)>")
+_BARE_LINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_EMAIL_WORD = re.compile(r"\be[\s-]+mails?\b")
+_NEGATION = re.compile(r"n[’']t\b")
+_ELISION = re.compile(r"\b([cdjlmnst]|qu)[’']")
+
+
+def strip_slack_markup(text: str) -> str:
+    """Slack mrkdwn → readable text (labels kept, ids, emoji and escapes removed)."""
+    text = _CONTROL.sub(" ", text[:MAX_TEXT_CHARS])
+    text = _LINK_WITH_LABEL.sub(r" \1 ", text)
+    text = _BARE_LINK.sub(" ", text)
+    text = _CHANNEL.sub(r" \1 ", text)
+    text = _USER_MENTION.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    return html.unescape(text)
+
+
+def fold(text: str) -> str:
+    """Lower-case and remove accents: 'Öffnungen' → 'offnungen', 'É' → 'e'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise(text: str) -> str:
+    """Markup-free, folded text with single spaces between words."""
+    text = fold(strip_slack_markup(text))
+    text = _NEGATION.sub(" not", text)  # "isn't" → "is not", "can't" → "ca not"
+    text = _ELISION.sub(r"\1 ", text)  # "l'e-mail" → "l e-mail", "d'ouverture" → "d ouverture"
+    text = _EMAIL_WORD.sub("email", text)  # "e-mail", "E Mails" → "email"
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    return normalise(text).split()
