@@ -30,7 +30,7 @@ eval: $(STAMP)
 	$(BIN)/emailstatus-bot eval $(EVAL_SET)
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_matcher.py
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

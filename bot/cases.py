@@ -57,9 +57,7 @@ def m001_cases(db: Database) -> None:
     db["gaps"].create_index(["created_at"])
     db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
     db["slack_events"].create_index(["seen_at"])
-    db["message_claims"].create(
-        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
-    )
+    db["message_claims"].create({"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts"))
 
 
 def utc_now() -> datetime:

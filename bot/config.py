@@ -84,7 +84,9 @@ class Settings:
             raise ConfigError("\n".join(problems))
         return "socket"
 
-    def token_problems(self, *, need_app_token: bool = False, need_secret: bool = False) -> list[str]:
+    def token_problems(
+        self, *, need_app_token: bool = False, need_secret: bool = False
+    ) -> list[str]:
         problems = []
         if not self.slack_bot_token:
             problems.append("SLACK_BOT_TOKEN is missing: set the bot token (xoxb-...).")

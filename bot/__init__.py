@@ -1,0 +1,1 @@
+"""emailstatus-bot: answers 'HTML Email Status not updating in Outlook' in Slack threads."""

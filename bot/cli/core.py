@@ -1,0 +1,193 @@
+"""`ask`, `match`, `eval` and `knowledge check`: the matcher from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.answers import compose
+from bot.config import Settings
+from bot.evaluation import GATE, Report, evaluate, read_labelled
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.matching import Level, Matcher, Thresholds
+from bot.render.text import answer_text
+from bot.versions import COVERED, detect_version
+
+
+def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
+    """Knowledge and matcher for CLI commands; problems go to stderr, never a traceback."""
+    knowledge = load_knowledge(settings.knowledge_dir)
+    for problem in knowledge.problems:
+        click.echo(f"knowledge: {problem}", err=True)
+    if not knowledge.articles:
+        raise click.ClickException(f"no valid knowledge articles in {settings.knowledge_dir}")
+    thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+    return knowledge, Matcher(knowledge, thresholds)
+
+
+@click.command()
+@click.argument("question")
+@click.option("--version", "version", help="Outlook version to answer for (2007, 2010, 365…).")
+@click.option("--explain", is_flag=True, help="Also print the score, level and why it matched.")
+def ask(question: str, version: str | None, explain: bool) -> None:
+    """Print the answer to a question, as text. Nothing is logged.
+
+    \b
+    Example:
+      emailstatus-bot ask "why does times opened stay at 0 for outlook 2010 users?"
+    """
+    knowledge, matcher = load_matcher(Settings.from_env())
+    match = matcher.match(question)
+    chosen = detect_version(version, bare=True) if version else match.version
+    if version and chosen is None:
+        raise click.BadParameter(
+            f"'{version}' is not an Outlook version I know", param_hint="--version"
+        )
+    if explain:
+        click.echo(f"level={match.level} score={match.score:.1f} version={match.version}")
+        click.echo("why: " + "; ".join(match.reasons))
+    if match.level is Level.SILENT or match.article_id is None:
+        click.echo("No article matches this question. Try rephrasing, or ask a human.")
+        sys.exit(1)
+    article = knowledge.get(match.article_id)
+    assert article is not None
+    if match.level is Level.SUGGEST:
+        click.echo(f"(Not sure this is about: {article.topic}. Here is the article anyway.)\n")
+    click.echo(answer_text(compose(article, chosen, question)))
+
+
+@click.command()
+@click.option("--jsonl", is_flag=True, required=True, help="Read JSON lines on stdin (required).")
+def match(jsonl: bool) -> None:
+    """Match JSON lines from stdin; write one JSON result line per input line.
+
+    Input lines are objects with a "text" key. Output lines are
+    {"match", "article", "score", "version", "level"}, or {"error": "..."} for a line
+    that could not be read. Nothing else is written to stdout.
+
+    \b
+    Example:
+      echo '{"text": "times opened stuck at 0, outlook 2016"}' | emailstatus-bot match --jsonl
+    """
+    _, matcher = load_matcher(Settings.from_env())
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        click.echo(json.dumps(_match_line(matcher, line), ensure_ascii=False))
+        sys.stdout.flush()
+
+
+def _match_line(matcher: Matcher, line: str) -> dict[str, object]:
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        return {"error": f"invalid JSON: {exc}"}
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return {"error": 'each line must be a JSON object with a string "text" key'}
+    return matcher.match(data["text"]).as_contract()
+
+
+@click.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gate", is_flag=True, help="Exit 1 when below the quality thresholds.")
+@click.option("--misses/--no-misses", default=True, help="List the lines it got wrong.")
+def eval_command(file: Path, gate: bool, misses: bool) -> None:
+    """Measure the matcher on a labelled JSONL file.
+
+    Prints precision, recall, F1, the false-positive rate on off-topic lines, version
+    accuracy, recall and false positives per kind and per language, then the misses.
+
+    \b
+    Example:
+      emailstatus-bot eval ../shared/eval/questions-dev.jsonl
+    """
+    _, matcher = load_matcher(Settings.from_env())
+    try:
+        rows = read_labelled(file.read_text(encoding="utf-8").splitlines())
+    except ValueError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    report = evaluate(matcher, rows)
+    if misses:
+        _print_misses(report)
+    _print_tables(report)
+    _print_headline(report)
+    failures = report.gate_failures()
+    if gate and failures:
+        click.echo("quality gate FAILED: " + "; ".join(failures), err=True)
+        sys.exit(1)
+    if gate:
+        click.echo(
+            f"quality gate passed (F1 >= {GATE['f1']}, FP rate <= {GATE['false_positive_rate']},"
+            f" version accuracy >= {GATE['version_accuracy']})"
+        )
+
+
+def _print_misses(report: Report) -> None:
+    click.echo(f"misses ({len(report.misses)}):")
+    for what, row, result in report.misses:
+        detail = f"score={result.score:.0f} level={result.level}"
+        if what == "wrong version":
+            detail = f"expected {row.version}, got {result.version}"
+        text = " ".join(row.text.split())
+        click.echo(f"  [{what}] [{row.kind}/{row.lang}] {detail}: {text[:120]}")
+    click.echo("")
+
+
+def _print_tables(report: Report) -> None:
+    for title, table in (("kind", report.by_kind), ("lang", report.by_lang)):
+        click.echo(f"{title:<14} {'lines':>5} {'on-topic':>8} {'recall':>7} {'false pos':>9}")
+        for name, tally in sorted(table.items()):
+            recall = "-" if tally.recall is None else f"{tally.recall:.3f}"
+            click.echo(
+                f"{name:<14} {tally.total:>5} {tally.on_topic:>8} {recall:>7} "
+                f"{tally.false_positives:>9}"
+            )
+        click.echo("")
+
+
+def _print_headline(report: Report) -> None:
+    click.echo(f"lines: {report.lines} (on-topic {report.on_topic}, off-topic {report.off_topic})")
+    click.echo(
+        f"precision: {report.precision:.3f}  recall: {report.recall:.3f}  F1: {report.f1:.3f}"
+    )
+    click.echo(
+        f"false-positive rate (off-topic): {report.false_positive_rate:.3f}"
+        f" ({report.false_positives}/{report.off_topic})"
+    )
+    click.echo(
+        f"version accuracy: all lines {report.version_accuracy:.3f},"
+        f" on-topic {report.on_topic_version_accuracy:.3f}"
+    )
+
+
+@click.group()
+def knowledge() -> None:
+    """Work with the knowledge articles (YAML files)."""
+
+
+@knowledge.command(name="check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def knowledge_check(paths: tuple[Path, ...]) -> None:
+    """Validate knowledge YAML; print every problem as file:line: field: message.
+
+    With no PATH, checks KNOWLEDGE_DIR (default: the knowledge/ folder).
+
+    \b
+    Example:
+      emailstatus-bot knowledge check knowledge/
+    """
+    targets = paths or (Path(Settings.from_env().knowledge_dir),)
+    kb = load_knowledge(*targets)
+    for problem in kb.problems:
+        click.echo(str(problem))
+    if kb.problems:
+        click.echo(f"{len(kb.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    versions = ", ".join(COVERED)
+    click.echo(f"ok: {len(kb.articles)} article(s) valid (versions {versions}).")
+
+
+COMMANDS: list[click.Command] = [ask, match, eval_command, knowledge]

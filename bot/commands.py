@@ -1,0 +1,88 @@
+"""The /emailstatus command language, shared by Slack, the console and the CLI help.
+
+``USAGE`` is the single source of the help text: the ``/emailstatus help`` reply and
+``emailstatus-bot --help`` are both generated from it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.versions import detect_version
+
+COMMAND = "/emailstatus"
+
+USAGE: tuple[tuple[str, str], ...] = (
+    ("", "quick help and a version picker"),
+    ("2010", "the Safe Senders steps for one Outlook version: 2007, 2010, 2013, 2016, 2019, "
+             "2021, 2024, 365, o365, m365, ltsc; 'outlook' is optional (outlook2010)"),
+    ("mac", "Outlook for Mac, on the web, the new Outlook or mobile: what the article covers"),
+    ("<question>", "match a question as if it were posted in a channel"),
+    ("summary [last|current|YYYY-Www]", "the weekly case summary, visible only to you"),
+    ("help", "this help"),
+)  # fmt: skip
+
+Kind = Literal["picker", "help", "version", "summary", "question", "unknown"]
+
+HELP_WORDS = {"help", "-h", "--help", "?", "usage", "aide", "ayuda", "hilfe"}
+# Words that may surround a version without making the text a question.
+VERSION_FILLER = {"outlook", "office", "ms", "microsoft", "ol", "for", "the", "version", "v",
+                  "on", "in", "desktop", "windows", "app", "new", "web", "classic"}  # fmt: skip
+SUGGESTIONS = ("help", "summary", "2007", "2010", "2013", "2016", "2019", "2021", "2024",
+               "365", "o365", "m365", "ltsc", "outlook2007", "outlook2010", "outlook2013",
+               "outlook2016", "mac", "web", "mobile")  # fmt: skip
+MAX_UNKNOWN_WORDS = 1
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: Kind
+    text: str = ""
+    version: str | None = None
+    argument: str = ""
+    suggestion: str | None = None
+
+
+def parse_command(raw: str) -> Command:
+    """Parse the text after ``/emailstatus`` (Slack sends it HTML-escaped)."""
+    text = " ".join(html.unescape(raw or "").split())
+    if not text:
+        return Command("picker")
+    first, _, rest = text.partition(" ")
+    if first.lower() in HELP_WORDS:
+        return Command("help", text)
+    if first.lower() == "summary":
+        return Command("summary", text, argument=rest.strip().lower() or "current")
+    version = _only_a_version(text)
+    if version is not None:
+        return Command("version", text, version=version)
+    if len(text.split()) > MAX_UNKNOWN_WORDS:
+        return Command("question", text)
+    return Command("unknown", text, suggestion=did_you_mean(text))
+
+
+def _only_a_version(text: str) -> str | None:
+    version = detect_version(text, bare=True)
+    if version is None:
+        return None
+    words = re.sub(r"(?<=[a-z])(?=\d)", " ", text.lower()).replace("'", " ").split()
+    leftovers = [
+        w for w in words if w not in VERSION_FILLER and detect_version(w, bare=True) is None
+    ]
+    return version if len(leftovers) <= 1 and len(words) <= 4 else None
+
+
+def did_you_mean(text: str) -> str | None:
+    found = process.extractOne(
+        text, SUGGESTIONS, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=60
+    )
+    return found[0] if found else None
+
+
+def usage_lines(command: str = COMMAND) -> list[str]:
+    return [f"{command} {syntax}".rstrip() + f" — {summary}" for syntax, summary in USAGE]

@@ -1,0 +1,87 @@
+"""The one road every surface takes: text → Match → Answer, logged in the case log.
+
+Slack listeners, the console and ``emailstatus-bot ask`` all call ``Engine.ask``
+and differ only in how they render the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.answers import Answer, compose
+from bot.cases import Case, CaseLog
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.matching import Level, Match, Matcher, Thresholds
+
+# Sources where the asker spoke to the bot directly, so silence would be rude and a
+# miss is a knowledge gap worth recording.
+DIRECT_SOURCES = frozenset({"dm", "mention", "slash", "shortcut", "console"})
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a question came from (all optional outside Slack)."""
+
+    source: str
+    team: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    match: Match
+    answer: Answer | None  # composed for answer and suggest levels
+    case: Case | None  # opened for answer and suggest levels
+
+    @property
+    def level(self) -> Level:
+        return self.match.level
+
+
+class Engine:
+    def __init__(self, knowledge: KnowledgeBase, cases: CaseLog, matcher: Matcher) -> None:
+        self.knowledge = knowledge
+        self.cases = cases
+        self.matcher = matcher
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cases: CaseLog | None = None) -> Engine:
+        knowledge = load_knowledge(settings.knowledge_dir)
+        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+        log = cases or CaseLog(settings.db_path, store_question_text=settings.store_question_text)
+        return cls(knowledge, log, Matcher(knowledge, thresholds))
+
+    def ask(self, text: str, where: Where, *, version: str | None = None) -> Outcome:
+        match = self.matcher.match(text)
+        if match.level is Level.SILENT or match.article_id is None:
+            if where.source in DIRECT_SOURCES:
+                self._gap(where, text, "no article matched", match)
+            return Outcome(match, None, None)
+        article = self.knowledge.get(match.article_id)
+        assert article is not None
+        chosen = version or match.version
+        answer = compose(article, chosen, text)
+        case = self.cases.open_case(
+            source=where.source, level=match.level.value, question=text,
+            article_id=article.id, score=match.score, detected_version=match.version,
+            team=where.team, channel=where.channel, thread_ts=where.thread_ts, user=where.user,
+        )  # fmt: skip
+        if version:
+            self.cases.choose_version(case.id, version)
+        if chosen == "other" and match.level is Level.ANSWER:
+            self._gap(where, text, "Outlook version not covered by the article", match)
+        return Outcome(match, answer, case)
+
+    def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
+        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
+        article = self.knowledge.get(article_id) or self.knowledge.articles[0]
+        return compose(article, version, question)
+
+    def _gap(self, where: Where, text: str, reason: str, match: Match) -> None:
+        self.cases.record_gap(
+            source=where.source, reason=reason, question=text, score=match.score,
+            version=match.version, team=where.team, channel=where.channel, user=where.user,
+        )  # fmt: skip

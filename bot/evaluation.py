@@ -1,0 +1,144 @@
+"""Score the matcher on labelled messages (format: ../shared/eval/README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.matching import Match, Matcher
+
+GATE = {"f1": 0.95, "false_positive_rate": 0.03, "version_accuracy": 0.97}
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    on_topic: bool
+    version: str | None
+    lang: str
+    kind: str
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    on_topic: int = 0
+    hits: int = 0  # on-topic lines answered
+    false_positives: int = 0  # off-topic lines answered
+
+    @property
+    def recall(self) -> float | None:
+        return self.hits / self.on_topic if self.on_topic else None
+
+
+@dataclass
+class Report:
+    lines: int = 0
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+    off_topic: int = 0
+    version_right: int = 0
+    on_topic_version_right: int = 0
+    on_topic: int = 0
+    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_lang: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    misses: list[tuple[str, Labelled, Match]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        answered = self.true_positives + self.false_positives
+        return self.true_positives / answered if answered else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.on_topic if self.on_topic else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.false_positives / self.off_topic if self.off_topic else 0.0
+
+    @property
+    def version_accuracy(self) -> float:
+        return self.version_right / self.lines if self.lines else 0.0
+
+    @property
+    def on_topic_version_accuracy(self) -> float:
+        return self.on_topic_version_right / self.on_topic if self.on_topic else 0.0
+
+    def gate_failures(self) -> list[str]:
+        failures = []
+        if self.f1 < GATE["f1"]:
+            failures.append(f"F1 {self.f1:.3f} is below {GATE['f1']}")
+        if self.false_positive_rate > GATE["false_positive_rate"]:
+            failures.append(
+                f"false-positive rate {self.false_positive_rate:.3f} "
+                f"is above {GATE['false_positive_rate']}"
+            )
+        if self.version_accuracy < GATE["version_accuracy"]:
+            failures.append(
+                f"version accuracy {self.version_accuracy:.3f} is below {GATE['version_accuracy']}"
+            )
+        return failures
+
+
+def read_labelled(lines: Iterable[str]) -> list[Labelled]:
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            rows.append(
+                Labelled(
+                    text=str(data["text"]),
+                    on_topic=bool(data["on_topic"]),
+                    version=data.get("version"),
+                    lang=str(data.get("lang", "?")),
+                    kind=str(data.get("kind", "?")),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"line {number}: not a labelled message ({exc})") from exc
+    return rows
+
+
+def evaluate(matcher: Matcher, rows: Iterable[Labelled]) -> Report:
+    report = Report()
+    for row in rows:
+        match = matcher.match(row.text)
+        _count(report, row, match)
+    return report
+
+
+def _count(report: Report, row: Labelled, match: Match) -> None:
+    report.lines += 1
+    version_right = match.version == row.version
+    report.version_right += version_right
+    for tally in (report.by_kind[row.kind], report.by_lang[row.lang]):
+        tally.total += 1
+        tally.on_topic += row.on_topic
+        tally.hits += row.on_topic and match.matched
+        tally.false_positives += (not row.on_topic) and match.matched
+    if row.on_topic:
+        report.on_topic += 1
+        report.on_topic_version_right += version_right
+        if match.matched:
+            report.true_positives += 1
+        else:
+            report.false_negatives += 1
+            report.misses.append(("missed", row, match))
+    else:
+        report.off_topic += 1
+        if match.matched:
+            report.false_positives += 1
+            report.misses.append(("false positive", row, match))
+    if not version_right:
+        report.misses.append(("wrong version", row, match))

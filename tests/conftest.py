@@ -1,0 +1,40 @@
+"""Shared fixtures: the real knowledge folder, a real SQLite case log, the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cases import CaseLog
+from bot.engine import Engine
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.matching import Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = ROOT / "knowledge"
+EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> KnowledgeBase:
+    kb = load_knowledge(KNOWLEDGE_DIR)
+    assert kb.ok, kb.problems
+    return kb
+
+
+@pytest.fixture(scope="session")
+def matcher(knowledge: KnowledgeBase) -> Matcher:
+    return Matcher(knowledge)
+
+
+@pytest.fixture
+def case_log(tmp_path: Path) -> CaseLog:
+    log = CaseLog(tmp_path / "cases.db")
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: CaseLog) -> Engine:
+    return Engine(knowledge, case_log, matcher)
