@@ -1,0 +1,1 @@
+"""Slack surfaces: the bolt App and one listener module per surface."""

@@ -1,0 +1,1 @@
+"""One module per Slack surface; each exposes ``register(app, engine, settings)``."""
