@@ -26,6 +26,8 @@ FINAL_ACTIONS = {"case_resolved": "resolved", "case_unresolved": "unresolved",
                  "case_escalate": "escalated"}  # fmt: skip
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 BUSY_TIMEOUT_MS = 10_000
+# A summary claim never marked posted (its process died mid-post) may be retaken after this.
+CLAIM_TIMEOUT = timedelta(minutes=15)
 
 migrations = Migrations("emailstatus")
 
@@ -58,6 +60,28 @@ def m001_cases(db: Database) -> None:
     db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
     db["slack_events"].create_index(["seen_at"])
     db["message_claims"].create({"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts"))
+
+
+@migrations()
+def m002_summaries(db: Database) -> None:
+    """Weekly-summary claims, and indexes for summaries, App Home and purges."""
+    # One row per posted week: the primary key is what makes "post exactly once" hold
+    # across gunicorn workers and restarts.
+    db["summary_claims"].create(
+        {"week": str, "claimed_at": str, "claimed_by": str, "posted_at": str, "channel": str,
+         "message_ts": str},
+        pk="week",
+        not_null={"claimed_at"},
+    )  # fmt: skip
+    # A covering index: a week's summary reads only this index, never the table, so it
+    # costs the same with 10,000 or 1,000,000 cases in the file.
+    db["cases"].create_index(
+        ["created_at", "status", "source", "channel", "chosen_version", "detected_version",
+         "resolve_seconds", "level"],
+        index_name="idx_cases_week",
+    )  # fmt: skip
+    db["cases"].create_index(["user", "created_at"], index_name="idx_cases_user")
+    db["case_clicks"].create_index(["action", "case_id"], index_name="idx_clicks_action")
 
 
 def utc_now() -> datetime:
@@ -120,7 +144,19 @@ class CaseLog:
                 self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply pending migrations once, even when several workers start together.
+
+        ``Migrations.apply`` reads what is pending before it writes; holding the write
+        lock (BEGIN IMMEDIATE) around it means a second process waits, then finds
+        nothing left to do. Each migration nests inside as a savepoint.
+        """
+        if not migrations.pending(self.db):
+            return
+        with self._write() as db:
+            migrations.apply(db)
 
     def close(self) -> None:
         with self._lock:
@@ -265,3 +301,192 @@ class CaseLog:
             removed = db.execute("delete from slack_events where seen_at < ?", [cutoff]).rowcount
             removed += db.execute("delete from message_claims where seen_at < ?", [cutoff]).rowcount
         return removed
+
+    # -- listing, export, backup, purge ----------------------------------------------------
+
+    def list_cases(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[Case]:
+        return list(
+            self.iter_cases(
+                status=status, since=since, until=until, user=user, limit=limit,
+                newest_first=newest_first,
+            )
+        )  # fmt: skip
+
+    def iter_cases(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[Case]:
+        """Cases in id order (or newest first), read in one snapshot."""
+        where, params = _case_filter(status=status, since=since, until=until, user=user)
+        order = "created_at desc, id desc" if newest_first else "id"
+        with self._lock:
+            rows = list(self.db["cases"].rows_where(where, params, order_by=order, limit=limit))
+        for row in rows:
+            yield Case(**row)
+
+    def recent_cases(self, user: str, limit: int = 5) -> list[Case]:
+        """The asker's own latest cases, for App Home."""
+        return self.list_cases(user=user, limit=limit)
+
+    def count_cases(self) -> int:
+        with self._lock:
+            return int(self.db.execute("select count(*) from cases").fetchone()[0])
+
+    def purge(self, older_than: timedelta) -> PurgeResult:
+        """Delete cases and knowledge gaps created before now - older_than."""
+        cutoff = iso(self.clock() - older_than)
+        with self._write() as db:
+            db.execute(
+                "delete from case_clicks where case_id in"
+                " (select id from cases where created_at < ?)",
+                [cutoff],
+            )
+            cases = db.execute("delete from cases where created_at < ?", [cutoff]).rowcount
+            gaps = db.execute("delete from gaps where created_at < ?", [cutoff]).rowcount
+        self.forget_old_events()
+        return PurgeResult(cases=cases, gaps=gaps, cutoff=cutoff)
+
+    def backup(self, target: str | Path) -> Path:
+        """Copy the whole database with SQLite's online backup API (safe while writing)."""
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        destination = sqlite3.connect(path)
+        try:
+            with self._lock:
+                self.db.conn.backup(destination)
+        finally:
+            destination.close()
+        return path
+
+    def gaps_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Knowledge gaps created in [start, end) (UTC ISO strings)."""
+        with self._lock:
+            return list(
+                self.db.query(
+                    "select id, created_at, source, reason, question, version, channel"
+                    " from gaps where created_at >= ? and created_at < ? order by id",
+                    [start, end],
+                )
+            )
+
+    def iter_gaps(self) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            rows = list(self.db.query("select * from gaps order by id"))
+        yield from rows
+
+    # -- weekly summary reads ---------------------------------------------------------------
+
+    def week_rows(self, start: str, end: str) -> list[tuple[Any, ...]]:
+        """(created_at, status, source, channel, version, resolve_seconds) for [start, end).
+
+        Reads only ``idx_cases_week`` (a covering index), so it stays fast at a million
+        cases.
+        """
+        with self._lock:
+            return self.db.execute(
+                "select created_at, status, source, channel,"
+                " coalesce(chosen_version, detected_version), resolve_seconds"
+                " from cases indexed by idx_cases_week"
+                " where created_at >= ? and created_at < ?",
+                [start, end],
+            ).fetchall()
+
+    def count_clicks_between(self, actions: tuple[str, ...], start: str, end: str) -> int:
+        """Cases opened in [start, end) that got any of these clicks."""
+        marks = ", ".join("?" for _ in actions)
+        with self._lock:
+            row = self.db.execute(
+                "select count(distinct k.case_id) from case_clicks k"
+                " join cases c on c.id = k.case_id"
+                f" where k.action in ({marks}) and c.created_at >= ? and c.created_at < ?",
+                [*actions, start, end],
+            ).fetchone()
+        return int(row[0])
+
+    # -- weekly summary claims ----------------------------------------------------------------
+
+    def claim_summary(self, week: str, by: str, *, stale_after: timedelta = CLAIM_TIMEOUT) -> bool:
+        """Claim a week's post; True for exactly one caller, in any process.
+
+        A claim that was never marked posted (the claimer crashed mid-post) may be taken
+        over once it is older than ``stale_after``.
+        """
+        now = self.clock()
+        with self._write() as db:
+            inserted = db.execute(
+                "insert or ignore into summary_claims (week, claimed_at, claimed_by)"
+                " values (?, ?, ?)",
+                [week, iso(now), by],
+            ).rowcount
+            if inserted:
+                return True
+            taken = db.execute(
+                "update summary_claims set claimed_at = ?, claimed_by = ?"
+                " where week = ? and posted_at is null and claimed_at < ?",
+                [iso(now), by, week, iso(now - stale_after)],
+            ).rowcount
+        return bool(taken)
+
+    def mark_summary_posted(self, week: str, channel: str, message_ts: str | None) -> None:
+        with self._write() as db:
+            db["summary_claims"].update(
+                week, {"posted_at": iso(self.clock()), "channel": channel, "message_ts": message_ts}
+            )
+
+    def release_summary_claim(self, week: str) -> None:
+        """Give a claim back after a failed post, so the next tick (or worker) retries."""
+        with self._write() as db:
+            db.execute("delete from summary_claims where week = ? and posted_at is null", [week])
+
+    def summary_claim(self, week: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db["summary_claims"].rows_where("week = ?", [week]))
+        return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cases: int
+    gaps: int
+    cutoff: str
+
+
+def _case_filter(
+    *,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    user: str | None,
+) -> tuple[str | None, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if status:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+        clauses.append("status = ?")
+        params.append(status)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(iso(since))
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(iso(until))
+    if user is not None:
+        clauses.append('"user" = ?')
+        params.append(user)
+    return (" and ".join(clauses) or None), params

@@ -1,0 +1,293 @@
+"""``WeekSummary`` → Block Kit, terminal text and JSON: three views of one data object.
+
+Pure functions over plain dicts; the Block Kit dicts round-trip through slack_sdk's
+``Block.parse(...).to_dict()`` (checked in the tests), so no Slack import is needed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.cases import Case
+from bot.summary import HEADLINE_FIELDS, Headline, WeekSummary
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+HEADER_LIMIT = 150
+TOP_ROWS = 8  # per breakdown list
+TOP_GAPS = 10
+GAP_TEXT = 140  # characters of each gap question shown
+
+VERSION_NAMES = {
+    "2007": "Outlook 2007",
+    "2010": "Outlook 2010",
+    "2013+": "Outlook 2013 and later",
+    "other": "other Outlook (Mac, web, new…)",
+    "unknown": "version not given",
+}
+SOURCE_NAMES = {
+    "channel": "channel messages",
+    "dm": "direct messages",
+    "mention": "@mentions",
+    "slash": "/emailstatus",
+    "shortcut": "message shortcut",
+    "console": "console",
+}
+LABELS = {"cases": "Cases", "resolved": "Resolved", "unresolved": "Not resolved",
+          "escalated": "Escalated", "open": "Still open", "resolution_rate": "Resolution rate",
+          "median_resolve_seconds": "Median time to resolve", "gaps": "Knowledge gaps",
+          "rejected_suggestions": "Rejected suggestions"}  # fmt: skip
+EMPTY_WEEK = "No cases, knowledge gaps or rejected suggestions this week."
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+# -- formatting helpers ---------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn (no pings, no fake links)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours, minutes = divmod(round(minutes), 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def figure(name: str, value: float | None) -> str:
+    if name == "resolution_rate":
+        return "—" if value is None else f"{value:.0%}"
+    if name == "median_resolve_seconds":
+        return duration(value)
+    return str(value)
+
+
+def change_text(name: str, delta: float | None) -> str:
+    """'+3', '−2', 'same'; '' when last week had no comparable figure."""
+    if delta is None:
+        return ""
+    if delta == 0:
+        return "same"
+    sign = "+" if delta > 0 else "−"
+    if name == "resolution_rate":
+        return f"{sign}{abs(delta) * 100:.0f} pts"
+    if name == "median_resolve_seconds":
+        return f"{sign}{duration(delta)}"
+    return f"{sign}{abs(delta):g}"
+
+
+def date_range(summary: WeekSummary) -> str:
+    start, end = summary.start, summary.end
+    if start.year != end.year:
+        return f"{start:%-d %b %Y} – {end:%-d %b %Y}"
+    if start.month != end.month:
+        return f"{start:%-d %b} – {end:%-d %b %Y}"
+    return f"{start.day}–{end:%-d %b %Y}"
+
+
+def version_name(version: str) -> str:
+    return VERSION_NAMES.get(version, version)
+
+
+def source_name(source: str) -> str:
+    return SOURCE_NAMES.get(source, source)
+
+
+def channel_mrkdwn(channel: str) -> str:
+    return f"<#{channel}>" if CHANNEL_ID.match(channel) else escape(channel)
+
+
+def headline_pairs(summary: WeekSummary) -> list[tuple[str, str, str]]:
+    """(label, value, change vs previous week) for each headline figure."""
+    deltas = summary.change()
+    return [
+        (
+            LABELS[name],
+            figure(name, getattr(summary.headline, name)),
+            change_text(name, deltas[name]),
+        )
+        for name in HEADLINE_FIELDS
+    ]
+
+
+def title(summary: WeekSummary) -> str:
+    return f"Email status cases: week {summary.week}"
+
+
+# -- Block Kit ------------------------------------------------------------------------------
+
+
+def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, limit)}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_LIMIT)}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def _fields(pairs: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    fields = [
+        _mrkdwn(f"*{label}*\n{value}" + (f"  ({delta})" if delta else ""), FIELD_LIMIT)
+        for label, value, delta in pairs[:10]  # Slack allows 10 fields per section
+    ]
+    return {"type": "section", "fields": fields}
+
+
+def _ranked_lines(rows: Sequence[tuple[str, int]], name: Any) -> str:
+    if not rows:
+        return "—"
+    lines = [f"• {name(key)}: {count}" for key, count in rows[:TOP_ROWS]]
+    if len(rows) > TOP_ROWS:
+        lines.append(f"• {len(rows) - TOP_ROWS} more")
+    return "\n".join(lines)
+
+
+def gap_lines(summary: WeekSummary) -> list[str]:
+    lines = []
+    for group in summary.gap_groups[:TOP_GAPS]:
+        text = clip(group.text, GAP_TEXT)
+        shown = f"“{escape(text)}”" if group.stored else f"_{escape(text)}_ (text not stored)"
+        lines.append(f"{group.count}× {shown}")
+    return lines
+
+
+def summary_blocks(summary: WeekSummary) -> list[dict[str, Any]]:
+    """The weekly summary as Block Kit (well under 50 blocks)."""
+    blocks = [
+        _header(title(summary)),
+        _context(f"{date_range(summary)} · {summary.tz} · in brackets: change vs previous week"),
+    ]
+    if summary.is_empty:
+        blocks.append(_section(EMPTY_WEEK))
+        return blocks
+    blocks.append(_fields(headline_pairs(summary)))
+    blocks.append({"type": "divider"})
+    blocks.append(
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn("*By Outlook version*\n" + _ranked_lines(summary.by_version, version_name)),
+                _mrkdwn("*By source*\n" + _ranked_lines(summary.by_source, source_name)),
+                _mrkdwn("*By channel*\n" + _ranked_lines(summary.by_channel, channel_mrkdwn)),
+            ],
+        }
+    )
+    gaps = gap_lines(summary)
+    if gaps:
+        blocks.append({"type": "divider"})
+        heading = "*Questions I could not answer* (similar ones grouped, most frequent first)"
+        blocks.append(_section(heading + "\n" + "\n".join(gaps)))
+    return blocks[:MAX_BLOCKS]
+
+
+def summary_fallback_text(summary: WeekSummary) -> str:
+    """The plain ``text`` sent with the blocks (notifications, screen readers)."""
+    h = summary.headline
+    if summary.is_empty:
+        return f"{title(summary)}: {EMPTY_WEEK}"
+    rate = figure("resolution_rate", h.resolution_rate)
+    return (
+        f"{title(summary)}: {h.cases} cases, {h.resolved} resolved ({rate}), "
+        f"{h.escalated} escalated, {h.open} still open, {h.gaps} knowledge gaps."
+    )
+
+
+# -- terminal text --------------------------------------------------------------------------
+
+
+def summary_text(summary: WeekSummary) -> str:
+    lines = [title(summary), f"{date_range(summary)} ({summary.tz})", ""]
+    if summary.is_empty:
+        return "\n".join([*lines, EMPTY_WEEK])
+    width = max(len(label) for label in LABELS.values())
+    for label, value, delta in headline_pairs(summary):
+        lines.append(
+            f"{label:<{width}}  {value:>10}" + (f"  ({delta} vs previous week)" if delta else "")
+        )
+    for heading, rows, name in (
+        ("By Outlook version", summary.by_version, version_name),
+        ("By source", summary.by_source, source_name),
+        ("By channel", summary.by_channel, str),
+    ):
+        lines += ["", heading + ":"] + [f"  {name(k):<30} {n:>6}" for k, n in rows]
+    lines += ["", "Per day:      resolved  not-res  escalated  open"]
+    for day in summary.days:
+        lines.append(
+            f"  {day.day:%a %d %b}  {day.resolved:>8} {day.unresolved:>8} {day.escalated:>10} "
+            f"{day.open:>5}"
+        )
+    if summary.gap_groups:
+        lines += ["", "Questions I could not answer (most frequent first):"]
+        for group in summary.gap_groups:
+            shown = group.text if group.stored else f"{group.text} (text not stored)"
+            lines.append(f"  {group.count:>4}×  {shown}")
+    return "\n".join(lines)
+
+
+def summary_json(summary: WeekSummary) -> dict[str, Any]:
+    return summary.as_dict()
+
+
+# -- App Home -------------------------------------------------------------------------------
+
+
+def home_figures_blocks(summary: WeekSummary, recent_cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """This week's headline figures and the viewer's own recent cases, for the Home tab."""
+    h: Headline = summary.headline
+    blocks: list[dict[str, Any]] = [_header(f"This week ({summary.week})")]
+    if h.cases == 0:
+        blocks.append(_section("No cases yet this week."))
+    else:
+        pairs = [p for p in headline_pairs(summary) if p[0] in _HOME_LABELS]
+        blocks.append(_fields(pairs))
+    blocks.append(_header("Your recent cases"))
+    if not recent_cases:
+        blocks.append(
+            _section("You have no cases yet. Ask me in a channel, a DM or with /emailstatus.")
+        )
+        return blocks
+    blocks.append(_section("\n".join(_case_line(case, summary.tz) for case in recent_cases[:10])))
+    return blocks
+
+
+_HOME_LABELS = {LABELS[n] for n in ("cases", "resolved", "escalated", "open", "resolution_rate",
+                                    "median_resolve_seconds")}  # fmt: skip
+
+
+def _case_line(case: Case, tz: str) -> str:
+    when = datetime.fromisoformat(case.created_at).astimezone(ZoneInfo(tz))
+    parts = [f"{when:%-d %b %H:%M}", f"*{case.status}*"]
+    if case.version:
+        parts.append(version_name(case.version))
+    line = "• " + " · ".join(parts)
+    if case.question:
+        line += f": {escape(clip(' '.join(case.question.split()), 80))}"
+    return line

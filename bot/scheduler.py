@@ -1,0 +1,194 @@
+"""Post the weekly summary once a week, at ``SUMMARY_SCHEDULE`` in ``SUMMARY_TZ``.
+
+Every process of the bot (Socket Mode, each gunicorn worker) may run a scheduler.
+Before posting, a scheduler claims the week with a unique row in SQLite; only the one
+that wins the claim posts, so the summary goes out exactly once per week, across
+workers and restarts. The clock and the posting function are injected, so tests drive
+``tick()`` directly with no sleeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.cases import CaseLog, utc_now
+from bot.config import Settings
+from bot.summary import IsoWeek
+
+logger = logging.getLogger(__name__)
+
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+FULL_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+SCHEDULE = re.compile(r"^\s*([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*$")
+CHECK_EVERY = 60.0  # seconds between checks; the post lands within a minute of its time
+CATCH_UP = timedelta(days=1)  # a process started up to a day late still posts the week
+RETRY_AFTER = timedelta(minutes=5)  # after a failed post, before trying again
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weekday: int  # Monday = 0
+    hour: int
+    minute: int
+
+    def __str__(self) -> str:
+        return f"{DAYS[self.weekday]} {self.hour:02d}:{self.minute:02d}"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where the summary went; recorded with the claim."""
+
+    channel: str
+    ts: str | None = None
+
+
+PostFn = Callable[[IsoWeek], Posted | None]
+
+
+def parse_schedule(text: str) -> Schedule:
+    """``MON 09:00`` (day names in English, three letters or full, 24-hour time)."""
+    found = SCHEDULE.match(text or "")
+    if not found:
+        raise ValueError(f"SUMMARY_SCHEDULE '{text}' must look like 'MON 09:00' (day HH:MM).")
+    day, hour, minute = found.group(1).upper(), int(found.group(2)), int(found.group(3))
+    if day in FULL_DAYS:
+        day = day[:3]
+    if day not in DAYS:
+        days = " ".join(DAYS)
+        raise ValueError(f"SUMMARY_SCHEDULE day '{found.group(1)}' must be one of {days}.")
+    if hour > 23 or minute > 59:
+        raise ValueError(f"SUMMARY_SCHEDULE time '{hour}:{minute:02d}' is not a time of day.")
+    return Schedule(DAYS.index(day), hour, minute)
+
+
+def schedule_problems(schedule: str, tz: str = "UTC") -> list[str]:
+    """One line per problem with SUMMARY_SCHEDULE / SUMMARY_TZ (for `config check`)."""
+    problems = []
+    try:
+        parse_schedule(schedule)
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"SUMMARY_TZ '{tz}' is not a known time zone (e.g. Europe/Paris).")
+    return problems
+
+
+def last_run(schedule: Schedule, tz: tzinfo, now: datetime) -> datetime:
+    """The latest scheduled moment at or before ``now`` (in UTC)."""
+    local = now.astimezone(tz)
+    day = local.date() - timedelta(days=(local.weekday() - schedule.weekday) % 7)
+    at = time(schedule.hour, schedule.minute)
+    moment = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    if moment > now.astimezone(UTC):
+        moment = datetime.combine(day - timedelta(days=7), at, tzinfo=tz).astimezone(UTC)
+    return moment
+
+
+def due_week(
+    schedule: Schedule, tz: tzinfo, now: datetime, catch_up: timedelta = CATCH_UP
+) -> IsoWeek | None:
+    """The week to post now, if a scheduled moment passed less than ``catch_up`` ago.
+
+    A post summarises the last complete ISO week as of its scheduled moment.
+    """
+    moment = last_run(schedule, tz, now)
+    if now.astimezone(UTC) - moment > catch_up:
+        return None
+    return IsoWeek.containing(moment.astimezone(tz).date() - timedelta(days=7))
+
+
+class WeeklyScheduler:
+    def __init__(
+        self,
+        cases: CaseLog,
+        schedule: Schedule,
+        tz: tzinfo,
+        post: PostFn,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        interval: float = CHECK_EVERY,
+        catch_up: timedelta = CATCH_UP,
+        name: str | None = None,
+    ) -> None:
+        self.cases = cases
+        self.schedule = schedule
+        self.tz = tz
+        self.post = post
+        self.clock = clock
+        self.interval = interval
+        self.catch_up = catch_up
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._retry_at: datetime | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> IsoWeek | None:
+        """Post the due week if this scheduler wins its claim; returns the week posted."""
+        now = self.clock()
+        if self._retry_at is not None and now < self._retry_at:
+            return None
+        week = due_week(self.schedule, self.tz, now, self.catch_up)
+        if week is None or not self.cases.claim_summary(week.label, self.name):
+            return None
+        try:
+            posted = self.post(week)
+        except Exception:
+            logger.exception("weekly summary %s: post failed; will retry", week.label)
+            self.cases.release_summary_claim(week.label)
+            self._retry_at = now + RETRY_AFTER
+            return None
+        self._retry_at = None
+        self.cases.mark_summary_posted(
+            week.label, posted.channel if posted else "", posted.ts if posted else None
+        )
+        logger.info("weekly summary %s posted", week.label)
+        return week
+
+    def start(self) -> WeeklyScheduler:
+        self._thread = threading.Thread(target=self._loop, name="weekly-summary", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a locked or missing database must not kill the thread
+                logger.exception("weekly summary check failed")
+            self._stop.wait(self.interval)
+
+
+def start_weekly_summary(
+    cases: CaseLog,
+    settings: Settings,
+    post: PostFn,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    interval: float = CHECK_EVERY,
+) -> WeeklyScheduler:
+    """Start the background scheduler; call ``.stop()`` on shutdown."""
+    schedule = parse_schedule(settings.summary_schedule)
+    scheduler = WeeklyScheduler(
+        cases, schedule, settings.timezone(), post, clock=clock, interval=interval
+    )
+    return scheduler.start()

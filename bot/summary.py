@@ -1,0 +1,306 @@
+"""Weekly figures from the case log: one ``WeekSummary``, rendered by ``bot.render.summary``.
+
+Weeks are ISO weeks (Monday to Sunday) in ``SUMMARY_TZ``. A week's figures describe
+the cases *opened* that week, with the status they have now: a case opened on Sunday
+and resolved on Monday counts as resolved in Sunday's week. Knowledge gaps and
+rejected suggestions count in the week they happened.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.cases import CaseLog, iso
+
+OUTCOMES = ("resolved", "unresolved", "escalated", "open")
+STATUS_OUTCOME = {"answered": "open", "resolved": "resolved", "unresolved": "unresolved",
+                  "escalated": "escalated"}  # fmt: skip
+# Clicks that mean "no, this suggestion is not about my question".
+REJECTED_ACTIONS = ("suggestion_rejected",)
+# token_sort_ratio cut-off for "the same unanswered question, worded differently":
+# groups "email templates not saving" with "email template not saved", keeps
+# "reset my password" apart from "export my reports".
+GAP_SIMILARITY = 80.0
+MAX_GAP_GROUPS = 50
+WEEK_SPEC = re.compile(r"^(\d{4})-?w(\d{1,2})$", re.IGNORECASE)
+HEADLINE_FIELDS = ("cases", "resolved", "unresolved", "escalated", "open", "resolution_rate",
+                   "median_resolve_seconds", "gaps", "rejected_suggestions")  # fmt: skip
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    def __post_init__(self) -> None:
+        date.fromisocalendar(self.year, self.week, 1)  # raises ValueError for W53 in 52-week years
+
+    @classmethod
+    def containing(cls, day: date) -> IsoWeek:
+        year, week, _ = day.isocalendar()
+        return cls(year, week)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    def days(self) -> list[date]:
+        return [self.monday + timedelta(days=i) for i in range(7)]
+
+    def previous(self) -> IsoWeek:
+        return IsoWeek.containing(self.monday - timedelta(days=7))
+
+    def bounds(self, tz: tzinfo) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes: local midnight Monday to the next Monday."""
+        return local_midnight(self.monday, tz), local_midnight(self.monday + timedelta(7), tz)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    # zoneinfo resolves the offset for that date, so DST weeks are 167 or 169 hours long.
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def parse_week(spec: str | None, tz: tzinfo, now: datetime) -> IsoWeek:
+    """``last`` (default: the last complete week), ``current``, or ``YYYY-Www``."""
+    text = (spec or "last").strip().lower()
+    today = now.astimezone(tz).date()
+    if text in ("last", "previous", "prev"):
+        return IsoWeek.containing(today - timedelta(days=7))
+    if text in ("current", "this", "now"):
+        return IsoWeek.containing(today)
+    found = WEEK_SPEC.match(text)
+    if not found:
+        raise ValueError(f"'{spec}' is not a week: use last, current or YYYY-Www (e.g. 2026-W47)")
+    year, week = int(found.group(1)), int(found.group(2))
+    try:
+        return IsoWeek(year, week)
+    except ValueError:
+        raise ValueError(f"{year} has no ISO week {week}") from None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figures compared week on week."""
+
+    cases: int = 0
+    resolved: int = 0
+    unresolved: int = 0
+    escalated: int = 0
+    open: int = 0
+    resolution_rate: float | None = None  # resolved / cases; None for a week with no cases
+    median_resolve_seconds: float | None = None
+    gaps: int = 0
+    rejected_suggestions: int = 0
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    resolved: int = 0
+    unresolved: int = 0
+    escalated: int = 0
+    open: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.resolved + self.unresolved + self.escalated + self.open
+
+
+@dataclass(frozen=True)
+class GapGroup:
+    """Similar unanswered questions; ``text`` is the most frequent wording."""
+
+    text: str
+    count: int
+    stored: bool = True  # False: STORE_QUESTION_TEXT was off, text is the reason instead
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    week: str
+    tz: str
+    start: date  # Monday
+    end: date  # Sunday, inclusive
+    headline: Headline
+    previous: Headline
+    by_version: tuple[tuple[str, int], ...] = ()
+    by_source: tuple[tuple[str, int], ...] = ()
+    by_channel: tuple[tuple[str, int], ...] = ()
+    days: tuple[DayCount, ...] = ()
+    gap_groups: tuple[GapGroup, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        h = self.headline
+        return h.cases == 0 and h.gaps == 0 and h.rejected_suggestions == 0
+
+    def change(self) -> dict[str, float | None]:
+        """This week minus last week, per headline figure (None when either is unknown)."""
+        deltas: dict[str, float | None] = {}
+        for name in HEADLINE_FIELDS:
+            now, before = getattr(self.headline, name), getattr(self.previous, name)
+            deltas[name] = None if now is None or before is None else now - before
+        return deltas
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self.headline)
+        return {
+            "week": self.week,
+            "timezone": self.tz,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "empty": self.is_empty,
+            **data,
+            "previous_week": asdict(self.previous),
+            "change": self.change(),
+            "by_version": dict(self.by_version),
+            "by_source": dict(self.by_source),
+            "by_channel": dict(self.by_channel),
+            "days": [
+                {"date": d.day.isoformat(), **{o: getattr(d, o) for o in OUTCOMES}}
+                for d in self.days
+            ],
+            "gap_groups": [asdict(g) for g in self.gap_groups],
+        }
+
+
+# -- computing -------------------------------------------------------------------------------
+
+
+def summarise(cases: CaseLog, week: IsoWeek, tz: tzinfo) -> WeekSummary:
+    start, end = week.bounds(tz)
+    rows = cases.week_rows(iso(start), iso(end))
+    gaps = cases.gaps_between(iso(start), iso(end))
+    rejected = cases.count_clicks_between(REJECTED_ACTIONS, iso(start), iso(end))
+    return WeekSummary(
+        week=week.label,
+        tz=str(tz),
+        start=week.monday,
+        end=week.monday + timedelta(days=6),
+        headline=headline(rows, len(gaps), rejected),
+        previous=_previous_headline(cases, week, tz),
+        by_version=_ranked(_version_label(r[4]) for r in rows),
+        by_source=_ranked(r[2] for r in rows),
+        by_channel=_ranked(_channel_label(r[2], r[3]) for r in rows),
+        days=_days(rows, week, tz),
+        gap_groups=tuple(group_gaps((g["question"], g["reason"]) for g in gaps)),
+    )
+
+
+def summary_for(cases: CaseLog, spec: str | None, tz: tzinfo, now: datetime) -> WeekSummary:
+    return summarise(cases, parse_week(spec, tz, now), tz)
+
+
+def _previous_headline(cases: CaseLog, week: IsoWeek, tz: tzinfo) -> Headline:
+    start, end = (iso(moment) for moment in week.previous().bounds(tz))
+    rows = cases.week_rows(start, end)
+    gaps = len(cases.gaps_between(start, end))
+    return headline(rows, gaps, cases.count_clicks_between(REJECTED_ACTIONS, start, end))
+
+
+def headline(rows: list[tuple[Any, ...]], gaps: int, rejected: int) -> Headline:
+    """Figures from ``CaseLog.week_rows`` rows: (created_at, status, ..., resolve_seconds)."""
+    outcomes = Counter(STATUS_OUTCOME.get(r[1], "open") for r in rows)
+    seconds = [r[5] for r in rows if r[1] == "resolved" and r[5] is not None]
+    return Headline(
+        cases=len(rows),
+        resolved=outcomes["resolved"],
+        unresolved=outcomes["unresolved"],
+        escalated=outcomes["escalated"],
+        open=outcomes["open"],
+        resolution_rate=outcomes["resolved"] / len(rows) if rows else None,
+        median_resolve_seconds=statistics.median(seconds) if seconds else None,
+        gaps=gaps,
+        rejected_suggestions=rejected,
+    )
+
+
+def _days(rows: list[tuple[Any, ...]], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...]:
+    # Local midnights as UTC strings; a case's day is found by bisecting its created_at,
+    # which is cheaper than parsing ten thousand timestamps and right across DST changes.
+    edges = [iso(local_midnight(day, tz)) for day in week.days()[1:]]
+    tallies = [Counter[str]() for _ in range(7)]
+    for row in rows:
+        tallies[bisect_right(edges, row[0])][STATUS_OUTCOME.get(row[1], "open")] += 1
+    return tuple(
+        DayCount(day, **{o: tally[o] for o in OUTCOMES})
+        for day, tally in zip(week.days(), tallies, strict=True)
+    )
+
+
+def _ranked(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """Counts, most frequent first, ties by name (stable output for tests and diffs)."""
+    return tuple(sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _version_label(version: str | None) -> str:
+    return version or "unknown"
+
+
+def _channel_label(source: str, channel: str | None) -> str:
+    # Every DM has its own channel id; listing them would only say who asked.
+    if source == "dm":
+        return "direct messages"
+    return channel or "none"
+
+
+def group_gaps(
+    gaps: Iterable[tuple[str | None, str]], similarity: float = GAP_SIMILARITY
+) -> list[GapGroup]:
+    """Group similar unanswered questions and count them, most frequent first.
+
+    ``gaps`` are (question, reason) pairs. Without stored text (STORE_QUESTION_TEXT=false)
+    a gap can only be grouped by its reason.
+    """
+    texts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for question, reason in gaps:
+        text = " ".join((question or "").split())
+        if text:
+            texts[text] += 1
+        else:
+            reasons[reason or "unknown"] += 1
+    groups = _cluster(texts, similarity)
+    groups += [GapGroup(reason, n, stored=False) for reason, n in reasons.items()]
+    groups.sort(key=lambda g: (-g.count, g.text))
+    return groups[:MAX_GAP_GROUPS]
+
+
+def _cluster(texts: Counter[str], similarity: float) -> list[GapGroup]:
+    # Leader clustering: the most frequent wording founds a group; later wordings join
+    # the closest group at or above the cut-off.
+    labels: list[str] = []
+    keys: list[str] = []
+    counts: list[int] = []
+    for text, n in sorted(texts.items(), key=lambda kv: (-kv[1], kv[0])):
+        key = utils.default_process(text)
+        found = process.extractOne(
+            key, keys, scorer=fuzz.token_sort_ratio, processor=None, score_cutoff=similarity
+        )
+        if found is None:
+            labels.append(text)
+            keys.append(key)
+            counts.append(n)
+        else:
+            counts[found[2]] += n
+    return [GapGroup(label, n) for label, n in zip(labels, counts, strict=True)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
