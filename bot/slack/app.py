@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
@@ -63,6 +65,43 @@ def build_app(settings: Settings, engine: Engine, *, client: WebClient | None = 
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
+    app.middleware(dedupe_events(engine))
     for module in LISTENER_MODULES:
         module.register(app, engine, settings)
+    register_catch_alls(app)
     return app
+
+
+def dedupe_events(engine: Engine) -> Callable[..., Any]:
+    """Ack and drop an event whose event_id was already delivered (Slack retries events).
+
+    The id is stored in SQLite *before* any listener runs, so a retry that arrives while
+    the first delivery is still being handled, in this process or another one, or after
+    a restart, gives no second reply. The price is at-most-once: if a process dies
+    mid-reply, the retry is dropped too.
+    """
+
+    def dedupe(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not engine.cases.first_delivery(str(event_id)):
+            logger.info("dropping repeated delivery of event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return dedupe
+
+
+def register_catch_alls(app: App) -> None:
+    """Registered last: any event or action no listener wants still gets a 200.
+
+    Without them bolt answers 404 and Slack retries the event, three more times.
+    """
+
+    @app.event(re.compile(".*"))
+    def ignore_event(body: dict[str, Any]) -> None:
+        logger.debug("ignored event %s", (body.get("event") or {}).get("type"))
+
+    @app.action(re.compile(".*"))
+    def ignore_action(ack: Any, body: dict[str, Any]) -> None:
+        ack()
+        logger.info("ignored action %s", (body.get("actions") or [{}])[0].get("action_id"))

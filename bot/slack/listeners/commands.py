@@ -1,12 +1,92 @@
-"""Slack surface: commands (being built)."""
+"""The /emailstatus slash command: ack, then one ephemeral reply through ``respond()``.
+
+Slack sends the command text HTML-escaped; ``parse_command`` unescapes it, and every
+renderer escapes whatever it echoes back.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import importlib
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+
+from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.config import Settings
-from bot.engine import Engine
+from bot.engine import Engine, Where
+from bot.matching import Level
+from bot.render.blocks import (
+    Payload,
+    Ref,
+    answer_message,
+    help_message,
+    no_match_message,
+    notice_message,
+    picker_message,
+    suggest_caveat,
+    unknown_command_message,
+)
+from bot.slack.listeners.common import first_article, topic_of
+
+PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
+
+
+def command_reply(engine: Engine, settings: Settings, body: dict[str, Any]) -> Payload:
+    command = parse_command(str(body.get("text") or ""))
+    article = first_article(engine)
+    if command.kind == "picker":
+        answer = engine.answer_for(article.id, None)
+        return picker_message(answer, Ref(article.id), intro=PICKER_INTRO, share=True)
+    if command.kind == "help":
+        return help_message(usage_lines(), share_ref=Ref(article.id, kind="help"))
+    if command.kind == "version":
+        # A lookup, not a question: no case is opened, so no feedback buttons.
+        answer = engine.answer_for(article.id, command.version)
+        return answer_message(answer, Ref(article.id, command.version), share=True)
+    if command.kind == "summary":
+        return summary_reply(engine, settings, command.argument, str(body.get("user_id") or ""))
+    if command.kind == "question":
+        return question_reply(engine, command, body)
+    return unknown_command_message(command.text, command.suggestion, COMMAND)
+
+
+def question_reply(engine: Engine, command: Command, body: dict[str, Any]) -> Payload:
+    where = Where(
+        source="slash", team=body.get("team_id"), channel=body.get("channel_id"),
+        user=body.get("user_id"),
+    )  # fmt: skip
+    outcome = engine.ask(command.text, where)
+    answer, case = outcome.answer, outcome.case
+    if outcome.level is Level.SILENT or answer is None:
+        return no_match_message(command.text, topic_of(engine, None), usage_lines())
+    ref = Ref(answer.article_id, answer.version, case.id if case else None)
+    caveat = suggest_caveat(topic_of(engine, answer.article_id))
+    return answer_message(
+        answer, ref, share=True, caveat=caveat if outcome.level is Level.SUGGEST else None
+    )
+
+
+def summary_reply(engine: Engine, settings: Settings, argument: str, user_id: str) -> Payload:
+    """``/emailstatus summary``: the weekly summary (issue 4 fills this in).
+
+    Until ``bot.summary`` provides ``slack_summary_reply(engine, settings, argument,
+    user_id) -> {"text", "blocks"}``, the reply says it is coming soon.
+    """
+    try:
+        summary = importlib.import_module("bot.summary")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.summary":
+            raise  # a real import error inside bot.summary must not be hidden
+        summary = None
+    render = getattr(summary, "slack_summary_reply", None)
+    if render is None:
+        return notice_message("The weekly summary is coming soon.")
+    reply: Payload = render(engine, settings, argument, user_id)
+    return reply
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
-    """Attach this surface's listeners to the app."""
+    @app.command(COMMAND)
+    def on_emailstatus(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        respond(response_type="ephemeral", **command_reply(engine, settings, body))

@@ -1,12 +1,172 @@
-"""Slack surface: messages (being built)."""
+"""Channel messages, DMs and @mentions: at most one threaded answer per question.
+
+``message`` and ``app_mention`` both fire for one @mention, with different event ids;
+``claim_message(channel, ts)`` lets only the first of them reply. Both handlers work
+out the same source (``mention`` when the text names the bot), so whichever arrives
+first replies the same way.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+from dataclasses import dataclass
+from typing import Any
 
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.cases import Case
 from bot.config import Settings
-from bot.engine import Engine
+from bot.engine import Engine, Outcome, Where
+from bot.matching import Level
+from bot.render.blocks import (
+    Payload,
+    Ref,
+    already_answered_message,
+    answer_message,
+    capabilities_message,
+    suggest_caveat,
+    suggestion_message,
+)
+from bot.slack.listeners.common import post_in_thread, topic_of
+from bot.versions import detect_version
+
+# Plain messages, thread replies sent to the channel too, and messages with a file.
+ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+DIRECT = frozenset({"dm", "mention"})
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A person's message the bot may answer."""
+
+    text: str
+    channel: str
+    ts: str
+    thread_ts: str  # where the reply goes: the message's thread, or a new one under it
+    user: str
+    team: str | None
+    source: str  # "channel" | "dm" | "mention"
+
+    @property
+    def where(self) -> Where:
+        return Where(self.source, self.team, self.channel, self.thread_ts, self.user)
+
+
+def incoming(
+    event: dict[str, Any], bot_user_id: str | None, *, team: str | None, mention: bool
+) -> Incoming | None:
+    """The message to consider, or None for bots, the bot itself, edits, joins, etc."""
+    if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
+        return None
+    user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
+    if not user or not channel or not ts or user == bot_user_id:
+        return None
+    text = event.get("text") or ""
+    if event.get("channel_type") == "im":
+        source = "dm"
+    elif mention or (bot_user_id is not None and f"<@{bot_user_id}>" in text):
+        source = "mention"
+    else:
+        source = "channel"
+    thread_ts = event.get("thread_ts") or ts
+    return Incoming(text, channel, ts, thread_ts, user, team or event.get("team"), source)
+
+
+class MessageReplier:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    def handle(self, message: Incoming, client: WebClient) -> None:
+        if not self.engine.cases.claim_message(message.channel, message.ts):
+            return  # the other event for this post (message / app_mention) got here first
+        case = self.engine.cases.case_for_thread(message.channel, message.thread_ts)
+        if case is not None:
+            self.follow_up(message, case, client)
+            return
+        if self.quiet_suggestion(message):
+            return
+        outcome = self.engine.ask(message.text, message.where)
+        payload = self.reply_for(outcome, message)
+        if payload is None:
+            return
+        reply_ts = post_in_thread(client, message.channel, message.thread_ts, payload)
+        if outcome.case is not None and reply_ts:
+            self.engine.cases.set_reply_ts(outcome.case.id, reply_ts)
+
+    def quiet_suggestion(self, message: Incoming) -> bool:
+        """True when suggestions are off here and this message would only get one.
+
+        Checked before ``ask`` so that no case is opened for a reply we never send.
+        """
+        if message.source != "channel" or self.suggestions_allowed(message.channel):
+            return False
+        return self.engine.matcher.match(message.text).level is Level.SUGGEST
+
+    def suggestions_allowed(self, channel: str) -> bool:
+        return (
+            self.settings.suggestions_enabled
+            and channel not in self.settings.suggestions_off_channels
+        )
+
+    def reply_for(self, outcome: Outcome, message: Incoming) -> Payload | None:
+        answer, case = outcome.answer, outcome.case
+        if outcome.level is Level.SILENT or answer is None:
+            topic = topic_of(self.engine, None)
+            return capabilities_message(topic) if message.source in DIRECT else None
+        ref = Ref(answer.article_id, answer.version, case.id if case else None)
+        topic = topic_of(self.engine, answer.article_id)
+        if outcome.level is Level.SUGGEST:
+            if message.source == "channel":
+                return suggestion_message(topic, ref)
+            # Spoken to directly: a yes/no round trip would only slow the asker down.
+            return answer_message(answer, ref, caveat=suggest_caveat(topic))
+        return answer_message(answer, ref)
+
+    def follow_up(self, message: Incoming, case: Case, client: WebClient) -> None:
+        """One answer per thread, except a follow-up naming another Outlook version."""
+        # In a thread the bot answered, a bare year ("we're on 2010") means a version.
+        if self.rejected(case):
+            return
+        version = detect_version(message.text, bare=True)
+        if version is not None and version != case.version:
+            self.engine.cases.choose_version(case.id, version)
+            if version == "other":
+                self.record_uncovered(case, message)
+            article_id = case.article_id or ""
+            answer = self.engine.answer_for(article_id, version, case.question or message.text)
+            payload = answer_message(answer, Ref(answer.article_id, version, case.id))
+            post_in_thread(client, message.channel, message.thread_ts, payload)
+        elif message.source in DIRECT:
+            post_in_thread(client, message.channel, message.thread_ts, already_answered_message())
+
+    def rejected(self, case: Case) -> bool:
+        """Someone said 'No' to the suggestion in this thread: stay out of it."""
+        clicks = self.engine.cases.db["case_clicks"]
+        return bool(
+            clicks.count_where("case_id = ? and action = ?", [case.id, "suggestion_rejected"])
+        )
+
+    def record_uncovered(self, case: Case, message: Incoming) -> None:
+        self.engine.cases.record_gap(
+            source=message.source, reason="Outlook version not covered by the article",
+            question=message.text, version="other", team=message.team,
+            channel=message.channel, user=message.user,
+        )  # fmt: skip
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
-    """Attach this surface's listeners to the app."""
+    replier = MessageReplier(engine, settings)
+
+    # One listener for every message subtype: those we ignore are still acked (no 404).
+    @app.event("message")
+    def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(event, context.bot_user_id, team=context.team_id, mention=False)
+        if message is not None:
+            replier.handle(message, client)
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(event, context.bot_user_id, team=context.team_id, mention=True)
+        if message is not None:
+            replier.handle(message, client)

@@ -1,0 +1,102 @@
+"""Small helpers shared by the listener modules (posting, updating, reading payloads)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.engine import Engine
+from bot.knowledge import Article
+from bot.render.blocks import Payload
+
+logger = logging.getLogger(__name__)
+
+
+def first_article(engine: Engine) -> Article:
+    """The article slash lookups and the picker use (the knowledge base is validated at start)."""
+    return engine.knowledge.articles[0]
+
+
+def topic_of(engine: Engine, article_id: str | None) -> str:
+    article = engine.knowledge.get(article_id or "") or first_article(engine)
+    return article.topic
+
+
+def post_in_thread(client: WebClient, channel: str, thread_ts: str, payload: Payload) -> str:
+    """Post a threaded reply and return its ts. No unfurls: the source link stays small."""
+    response = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **payload
+    )
+    return str(response.get("ts") or "")
+
+
+def slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "") if exc.response is not None else ""
+
+
+# -- block_actions payloads ------------------------------------------------------------
+
+
+def clicked(body: dict[str, Any]) -> dict[str, Any]:
+    return (body.get("actions") or [{}])[0]
+
+
+def clicker(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def container(body: dict[str, Any]) -> dict[str, Any]:
+    return body.get("container") or {}
+
+
+def is_ephemeral(body: dict[str, Any]) -> bool:
+    return bool(container(body).get("is_ephemeral"))
+
+
+def thread_root(body: dict[str, Any]) -> str | None:
+    message = body.get("message") or {}
+    return message.get("thread_ts") or container(body).get("thread_ts")
+
+
+def update_in_place(
+    body: dict[str, Any], client: WebClient, respond: Respond, payload: Payload
+) -> None:
+    """Replace the clicked message: chat.update for channel messages, response_url otherwise.
+
+    Ephemeral messages (slash replies, shortcut fallbacks) cannot be edited with
+    chat.update; messages posted through a response_url may not be ours to edit.
+    """
+    where = container(body)
+    if where.get("is_ephemeral") or not where.get("message_ts"):
+        respond(replace_original=True, **payload)
+        return
+    try:
+        client.chat_update(channel=where["channel_id"], ts=where["message_ts"], **payload)
+    except SlackApiError as exc:
+        logger.info("chat.update failed (%s); replacing through response_url", slack_error(exc))
+        respond(replace_original=True, **payload)
+
+
+def tell_clicker(
+    body: dict[str, Any], client: WebClient, respond: Respond, payload: Payload
+) -> None:
+    """An ephemeral message only the clicker sees, in the thread of the clicked message."""
+    where = container(body)
+    channel = where.get("channel_id") or (body.get("channel") or {}).get("id")
+    if where.get("is_ephemeral") or not channel:
+        respond(response_type="ephemeral", replace_original=False, **payload)
+        return
+    try:
+        client.chat_postEphemeral(
+            channel=channel,
+            user=clicker(body),
+            thread_ts=thread_root(body) or where.get("message_ts"),
+            **payload,
+        )
+    except SlackApiError as exc:
+        logger.info("chat.postEphemeral failed (%s); using response_url", slack_error(exc))
+        respond(response_type="ephemeral", replace_original=False, **payload)
