@@ -2,6 +2,313 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from bot.cases import STATUSES, Case, CaseLog, utc_now
+from bot.config import ConfigError, Settings
+from bot.matching import Level, Matcher
+from bot.render.summary import summary_json, summary_text
+from bot.summary import WeekSummary, summary_for
+
+AGE = re.compile(r"^(\d+)\s*([hdw])$")
+AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+CASE_COLUMNS = [f.name for f in fields(Case)]
+
+
+def open_log(settings: Settings | None = None) -> CaseLog:
+    settings = settings or Settings.from_env()
+    return CaseLog(settings.db_path, store_question_text=settings.store_question_text)
+
+
+def parse_age(text: str) -> timedelta:
+    """'90d', '12h', '2w' → timedelta."""
+    found = AGE.match(text.strip().lower())
+    if not found:
+        raise click.BadParameter(f"'{text}' is not an age: use e.g. 90d, 12h or 2w")
+    return timedelta(**{AGE_UNITS[found.group(2)]: int(found.group(1))})
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """An age ('7d') or a date/time ('2026-11-01', '2026-11-01T09:00'); naive means UTC."""
+    if AGE.match(text.strip().lower()):
+        return now - parse_age(text)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not a date (2026-11-01) or an age (7d)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _timezone(settings: Settings) -> Any:
+    try:
+        return settings.timezone()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# -- cases -------------------------------------------------------------------------------
+
+
+@click.group()
+def cases() -> None:
+    """Read, export, back up and purge the case log (EMAILSTATUS_DB).
+
+    \b
+    Example:
+      emailstatus-bot cases list --since 7d
+    """
+
+
+@cases.command(name="list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
+def list_command(status: str | None, since: str | None, limit: int) -> None:
+    """List cases, newest first.
+
+    \b
+    Example:
+      emailstatus-bot cases list --status escalated --since 7d
+    """
+    log = open_log()
+    start = parse_since(since, utc_now()) if since else None
+    found = log.list_cases(status=status, since=start, limit=limit)
+    if not found:
+        click.echo("No cases.")
+        return
+    click.echo(
+        f"{'id':>6}  {'opened (UTC)':<16}  {'source':<8}  {'status':<10}  {'version':<7}  question"
+    )
+    for case in found:
+        question = " ".join((case.question or "-").split())
+        click.echo(
+            f"{case.id:>6}  {case.created_at[:16].replace('T', ' '):<16}  {case.source:<8}  "
+            f"{case.status:<10}  {case.version or '-':<7}  {question[:70]}"
+        )
+
+
+@cases.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Output format.")  # fmt: skip
+@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
+def export_command(fmt: str, status: str | None, since: str | None) -> None:
+    """Write every case (all columns, oldest first) to stdout.
+
+    \b
+    Example:
+      emailstatus-bot cases export --format csv > cases.csv
+    """
+    log = open_log()
+    start = parse_since(since, utc_now()) if since else None
+    rows = (asdict(case) for case in log.iter_cases(status=status, since=start))
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for chunk in _json_array(rows):
+            sys.stdout.write(chunk)
+    sys.stdout.flush()
+
+
+def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array written row by row, so a big export never sits in memory twice."""
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + "\n  " + json.dumps(row, ensure_ascii=False)
+    yield "\n]\n"
+
+
+@cases.command(name="backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Copy the case log to PATH with SQLite's online backup API (safe while the bot runs).
+
+    \b
+    Example:
+      emailstatus-bot cases backup backups/emailstatus-$(date +%F).db
+    """
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    if path.exists():
+        path.unlink()
+    log = open_log()
+    log.backup(path)
+    copy = CaseLog(path)
+    try:
+        count = copy.count_cases()
+    finally:
+        copy.close()
+    click.echo(f"Backed up {count} cases to {path} ({path.stat().st_size // 1024} KiB).")
+
+
+@cases.command(name="purge")
+@click.option("--older-than", "older_than", required=True,
+              help="Delete cases and knowledge gaps older than this: 90d, 12w, 48h.")  # fmt: skip
+def purge_command(older_than: str) -> None:
+    """Delete old cases and knowledge gaps, and say how many.
+
+    \b
+    Example:
+      emailstatus-bot cases purge --older-than 90d
+    """
+    age = parse_age(older_than)
+    result = open_log().purge(age)
+    click.echo(
+        f"Deleted {result.cases} case(s) and {result.gaps} knowledge gap(s) opened before "
+        f"{result.cutoff} (older than {older_than})."
+    )
+
+
+# -- replay ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replayed:
+    kind: str  # "case" | "gap"
+    id: int
+    created_at: str
+    question: str
+    before: str  # "answer/2010", "silent"
+    after: str
+
+
+def replay_changes(log: CaseLog, matcher: Matcher) -> tuple[list[Replayed], int, int]:
+    """(changes, questions replayed, skipped without stored text)."""
+    changes: list[Replayed] = []
+    replayed = skipped = 0
+    logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
+              for c in log.iter_cases()]  # fmt: skip
+    # A gap the matcher missed was silent; other gaps (version not covered, a rejected
+    # suggestion) were matched and already come back through their case.
+    logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
+               for g in log.iter_gaps() if g["reason"] == "no article matched"]  # fmt: skip
+    for kind, ident, created, question, level, version in logged:
+        if not question:
+            skipped += 1
+            continue
+        replayed += 1
+        match = matcher.match(question)
+        before = _outcome(level, version)
+        after = _outcome(match.level.value, match.version)
+        if before != after:
+            changes.append(Replayed(kind, ident, created, question, before, after))
+    return changes, replayed, skipped
+
+
+def _outcome(level: str, version: str | None) -> str:
+    if level == Level.SILENT.value:
+        return "silent"
+    return f"{level}/{version or 'no version'}"
+
+
+@click.command()
+def replay() -> None:
+    """Re-run every logged question through the current knowledge and matcher.
+
+    Prints the questions that would now get a different level (answer, suggest,
+    silent) or Outlook version. Run it before merging a knowledge change.
+
+    \b
+    Example:
+      KNOWLEDGE_DIR=./knowledge emailstatus-bot replay
+    """
+    from bot.cli.core import load_matcher  # the CLI's one way to load knowledge
+
+    settings = Settings.from_env()
+    _, matcher = load_matcher(settings)
+    changes, replayed, skipped = replay_changes(open_log(settings), matcher)
+    for change in changes:
+        question = " ".join(change.question.split())[:90]
+        click.echo(
+            f"{change.kind} {change.id} ({change.created_at[:10]}): {change.before} → "
+            f"{change.after}: {question}"
+        )
+    note = f" ({skipped} without stored question text skipped)" if skipped else ""
+    click.echo(
+        f"{len(changes)} of {replayed} logged questions would now be answered differently{note}."
+    )
+
+
+# -- summary -----------------------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--week",
+    default="last",
+    show_default=True,
+    help="last (the last complete week), current, or an ISO week like 2026-W47.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the chart PNG to this file.")  # fmt: skip
+@click.option("--post", is_flag=True, help="Post it to SUMMARY_CHANNEL (for cron / timers).")
+@click.option("--force", is_flag=True, help="With --post: post even if the week was posted.")
+def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: bool) -> None:
+    """The weekly case summary, in SUMMARY_TZ (default UTC).
+
+    \b
+    Example:
+      emailstatus-bot summary --week 2026-W47 --json
+    """
+    settings = Settings.from_env()
+    tz = _timezone(settings)
+    log = open_log(settings)
+    try:
+        result = summary_for(log, week, tz, utc_now())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from exc
+    if as_json:
+        click.echo(json.dumps(summary_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(summary_text(result))
+    if chart is not None:
+        from bot.chart import write_chart
+
+        write_chart(result, chart)
+        click.echo(f"Chart written to {chart}.", err=True)
+    if post:
+        _post(settings, log, result, force)
+
+
+def _post(settings: Settings, log: CaseLog, result: WeekSummary, force: bool) -> None:
+    problems = settings.token_problems()
+    if not settings.summary_channel:
+        problems.append("SUMMARY_CHANNEL is missing: set the channel ID to post to (C...).")
+    if problems:
+        raise click.ClickException("\n".join(problems))
+    # Same claim as the in-process scheduler, so cron and `serve` never both post a week.
+    if not force and not log.claim_summary(result.week, "cli"):
+        click.echo(f"Week {result.week} was already posted; --force posts it again.", err=True)
+        return
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.slack.app import build_client
+    from bot.slack.weekly import post_summary
+
+    try:
+        posted = post_summary(build_client(settings), settings.summary_channel, result)
+    except SlackClientError as exc:
+        if not force:
+            log.release_summary_claim(result.week)
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        raise click.ClickException(f"Slack refused the post: {reason}") from exc
+    if not force:
+        log.mark_summary_posted(result.week, posted.channel, posted.ts)
+    click.echo(f"Posted week {result.week} to {posted.channel} (ts {posted.ts}).", err=True)
+
+
+COMMANDS: list[click.Command] = [cases, summary, replay]
