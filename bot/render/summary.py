@@ -220,6 +220,11 @@ def summary_fallback_text(summary: WeekSummary) -> str:
     )
 
 
+def summary_message(summary: WeekSummary) -> dict[str, Any]:
+    """``{"text", "blocks"}``, ready for chat.postMessage or ``respond()``."""
+    return {"text": summary_fallback_text(summary), "blocks": summary_blocks(summary)}
+
+
 # -- terminal text --------------------------------------------------------------------------
 
 
@@ -262,7 +267,7 @@ def summary_json(summary: WeekSummary) -> dict[str, Any]:
 def home_figures_blocks(summary: WeekSummary, recent_cases: Sequence[Case]) -> list[dict[str, Any]]:
     """This week's headline figures and the viewer's own recent cases, for the Home tab."""
     h: Headline = summary.headline
-    blocks: list[dict[str, Any]] = [_header(f"This week ({summary.week})")]
+    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header(f"This week ({summary.week})")]
     if h.cases == 0:
         blocks.append(_section("No cases yet this week."))
     else:

@@ -7,9 +7,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.cases import utc_now
 from bot.config import Settings
 from bot.engine import Engine
 from bot.render.blocks import home_view
+from bot.render.summary import home_figures_blocks
+from bot.summary import summary_for
 
 
 def case_log_blocks(engine: Engine, settings: Settings, user_id: str) -> list[dict[str, Any]]:
@@ -18,7 +21,9 @@ def case_log_blocks(engine: Engine, settings: Settings, user_id: str) -> list[di
     Return Block Kit dicts; they are appended after the quick reference. The whole tab
     is cut at Slack's 100-block limit, so keep this under about 60 blocks.
     """
-    return []
+    tz = settings.timezone()
+    summary = summary_for(engine.cases, "current", tz, utc_now())
+    return home_figures_blocks(summary, engine.cases.recent_cases(user_id))
 
 
 def publish_home(engine: Engine, settings: Settings, client: WebClient, user_id: str) -> None:
