@@ -117,7 +117,16 @@ class Console:
         return f"I don't know `{command.text}`.{hint}\n" + "\n".join(usage_lines())
 
     def summary(self, week: str) -> str:
-        return "The weekly summary is not available in this build."
+        from bot.cases import utc_now
+        from bot.config import ConfigError, Settings
+        from bot.render.summary import summary_text
+        from bot.summary import summary_for
+
+        try:
+            tz = Settings.from_env().timezone()
+            return summary_text(summary_for(self.engine.cases, week, tz, utc_now()))
+        except (ValueError, ConfigError) as exc:
+            return str(exc)
 
 
 def run_console(
