@@ -46,17 +46,27 @@ def _api_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def build_app(settings: Settings, engine: Engine, *, client: WebClient | None = None) -> App:
+def build_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+) -> App:
+    """The bot's bolt App. Keep ``process_before_response`` False in servers (ack at once,
+    work in bolt's listener threads); tests set it True to assert right after dispatch."""
     client = client or build_client(settings)
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret or None,
-        process_before_response=False,
+        # Pass the string even when empty: None would make bolt read the environment.
+        # Verification stays on; bolt skips it only for Socket Mode requests, which
+        # arrive over the authenticated WebSocket. An HTTP server without a secret
+        # therefore rejects everything with 401 rather than trusting anyone.
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=process_before_response,
         # No auth.test at start-up: tests and Socket Mode start offline. Bolt calls
         # auth.test lazily on the first event instead.
         token_verification_enabled=False,
-        # Socket Mode requests are not signed; HTTP ones always are.
-        request_verification_enabled=bool(settings.slack_signing_secret),
     )
 
     @app.error
