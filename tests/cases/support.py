@@ -1,0 +1,52 @@
+"""Test helpers: a settable clock, and weeks of cases built by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.cases import CaseLog
+
+
+class Clock:
+    """A settable clock: tests move time, never sleep."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass(frozen=True)
+class Row:
+    at: datetime  # when the case was opened (aware)
+    source: str = "channel"
+    channel: str | None = "C0SUPPORT"
+    version: str | None = "2010"
+    action: str | None = None  # case_resolved | case_unresolved | case_escalate | ...
+    after: timedelta = timedelta(minutes=30)  # when the action happened
+    user: str = "U1"
+    question: str = "Times Opened stays at 0 in Outlook 2010"
+
+
+def build(log: CaseLog, clock: Clock, rows: list[Row]) -> list[int]:
+    ids = []
+    for row in rows:
+        clock.set(row.at)
+        case = log.open_case(
+            source=row.source, level="answer", question=row.question, article_id="000385822",
+            score=80.0, detected_version=row.version, channel=row.channel, user=row.user,
+        )  # fmt: skip
+        if row.action:
+            clock.set(row.at + row.after)
+            log.record_click(case.id, row.user, row.action)
+        ids.append(case.id)
+    return ids

@@ -1,0 +1,247 @@
+"""The case log on a real SQLite file: migrations, durability, concurrency, privacy."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bot.cases import CaseLog, m001_cases
+from bot.config import Settings
+from bot.engine import Engine, Where
+from tests.cases.support import Clock
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITER = Path(__file__).with_name("writer_process.py")
+QUESTION = "Why does Times Opened stay at 0 for our Outlook 2010 recipients?"
+UNANSWERABLE = "How do I reset my Salesforce password please?"
+
+
+def integrity(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return str(conn.execute("pragma integrity_check").fetchone()[0])
+
+
+def writer(db: Path, count: int, start: Path | None = None) -> subprocess.Popen[str]:
+    args = [sys.executable, str(WRITER), str(db), str(count)] + ([str(start)] if start else [])
+    return subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+# -- schema ------------------------------------------------------------------------------
+
+
+def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -> None:
+    old = Migrations("emailstatus")
+    old()(m001_cases)  # the schema as first released
+    db = Database(db_path)
+    old.apply(db)
+    db["cases"].insert({"id": 7, "created_at": "2026-01-05T10:00:00+00:00", "source": "dm",
+                        "status": "resolved", "level": "answer", "question": "kept?"})  # fmt: skip
+    db["case_clicks"].insert({"case_id": 7, "user": "U1", "action": "case_resolved", "at": "x"})
+    db["gaps"].insert({"created_at": "2026-01-05T10:00:00+00:00", "source": "dm", "reason": "r"})
+    db.conn.close()
+
+    log = CaseLog(db_path)
+    applied = [m.name for m in Migrations("emailstatus").applied(log.db)]
+    assert applied == ["m001_cases", "m002_summaries"]
+    case = log.get(7)
+    assert case is not None and case.question == "kept?" and case.status == "resolved"
+    assert log.db["case_clicks"].count == 1 and log.db["gaps"].count == 1
+    assert "summary_claims" in log.db.table_names()
+    assert "idx_cases_week" in {i.name for i in log.db["cases"].indexes}
+    log.close()
+
+
+def test_reopening_applies_nothing_twice(db_path: Path) -> None:
+    CaseLog(db_path).close()
+    log = CaseLog(db_path)
+    assert log.db["_sqlite_migrations"].count == 2
+    log.close()
+
+
+def test_wal_mode_and_busy_timeout(log: CaseLog) -> None:
+    assert log.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert log.db.execute("pragma busy_timeout").fetchone()[0] == 10_000
+
+
+def test_the_weekly_summary_reads_only_the_covering_index(log: CaseLog) -> None:
+    plan = log.db.execute(
+        "explain query plan select created_at, status, source, channel,"
+        " coalesce(chosen_version, detected_version), resolve_seconds from cases"
+        " indexed by idx_cases_week where created_at >= ? and created_at < ?",
+        ["a", "b"],
+    ).fetchall()
+    assert any("COVERING INDEX idx_cases_week" in str(row[-1]) for row in plan), plan
+
+
+# -- durability and concurrency ------------------------------------------------------------
+
+
+def test_a_killed_writer_loses_no_acknowledged_case(db_path: Path) -> None:
+    proc = writer(db_path, 100_000)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    reported = [int(proc.stdout.readline()) for _ in range(150)]
+    proc.send_signal(signal.SIGKILL)  # mid-burst: it was still writing
+    rest, _ = proc.communicate(timeout=10)
+    reported += [int(line) for line in rest.split() if line.isdigit()]
+    assert proc.returncode == -signal.SIGKILL
+
+    assert integrity(db_path) == "ok"
+    log = CaseLog(db_path)
+    stored = {row["id"] for row in log.db.query("select id from cases")}
+    assert set(reported) <= stored
+    assert all(log.get(i).status == "resolved" for i in reported[:-1])  # type: ignore[union-attr]
+    log.close()
+
+
+def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
+    db, go = tmp_path / "shared.db", tmp_path / "go"
+    procs = [writer(db, 250, go), writer(db, 250, go)]
+    for proc in procs:  # both opened the (brand new) file and migrated it together
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    go.touch()
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert "locked" not in err
+        assert len(out.split()) == 250
+    ids = [int(i) for out, _ in outputs for i in out.split()]
+    assert len(set(ids)) == 500
+    assert integrity(db) == "ok"
+    log = CaseLog(db)
+    assert log.count_cases() == 500
+    assert log.db["_sqlite_migrations"].count == 2
+    log.close()
+
+
+# -- privacy -------------------------------------------------------------------------------
+
+
+def settings_for(db: Path, **env: str) -> Settings:
+    base = {"EMAILSTATUS_DB": str(db)}
+    return Settings.from_env({**base, **env})
+
+
+def test_store_question_text_false_stores_no_question_text(tmp_path: Path) -> None:
+    db = tmp_path / "private.db"
+    engine = Engine.from_settings(settings_for(db, STORE_QUESTION_TEXT="false"))
+    answered = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
+    engine.ask(UNANSWERABLE, Where(source="mention", channel="C1", user="U1"))
+    assert answered.case is not None and answered.case.question is None
+    assert answered.case.detected_version == "2010" and answered.case.score
+    gaps = list(engine.cases.iter_gaps())
+    assert len(gaps) == 1 and gaps[0]["question"] is None and gaps[0]["reason"]
+    engine.cases.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("private.db*"))
+    assert b"Times Opened" not in raw and b"reset my Salesforce" not in raw
+
+
+def test_question_text_is_stored_by_default(tmp_path: Path) -> None:
+    engine = Engine.from_settings(settings_for(tmp_path / "default.db"))
+    outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
+    assert outcome.case is not None and outcome.case.question == QUESTION
+    engine.cases.close()
+
+
+def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
+    secrets = {"SLACK_BOT_TOKEN": "xoxb-1111-secret-bot", "SLACK_APP_TOKEN": "xapp-2222-secret",
+               "SLACK_SIGNING_SECRET": "signing-secret-3333"}  # fmt: skip
+    engine = Engine.from_settings(settings_for(tmp_path / "s.db", **secrets))
+    outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
+    assert outcome.case is not None
+    engine.cases.record_click(outcome.case.id, "U1", "case_escalate")
+    engine.ask(UNANSWERABLE, Where(source="dm", channel="D1", user="U1"))
+    engine.cases.first_delivery("Ev1")
+    engine.cases.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    for value in secrets.values():
+        assert value.encode() not in raw
+
+
+# -- purge, listing, backup ------------------------------------------------------------------
+
+
+def test_purge_deletes_old_cases_gaps_and_clicks_and_counts_them(
+    log: CaseLog, clock: Clock
+) -> None:
+    clock.set(datetime(2026, 1, 1, tzinfo=UTC))
+    old = log.open_case(source="dm", level="answer", question="old")
+    log.record_click(old.id, "U1", "case_resolved")
+    log.record_gap(source="dm", reason="no article matched", question="old gap")
+    clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    recent = log.open_case(source="dm", level="answer", question="recent")
+    log.record_gap(source="dm", reason="no article matched", question="recent gap")
+    clock.set(datetime(2026, 11, 18, tzinfo=UTC))
+
+    result = log.purge(timedelta(days=90))
+
+    assert (result.cases, result.gaps) == (1, 1)
+    assert log.get(old.id) is None and log.get(recent.id) is not None
+    assert log.db["case_clicks"].count == 0
+    assert [g["question"] for g in log.iter_gaps()] == ["recent gap"]
+    assert log.purge(timedelta(days=90)).cases == 0
+
+
+def test_list_cases_filters_by_status_since_and_user(log: CaseLog, clock: Clock) -> None:
+    first = log.open_case(source="channel", level="answer", user="U1")
+    clock.advance(days=1)
+    second = log.open_case(source="dm", level="suggest", user="U2")
+    log.record_click(second.id, "U2", "case_escalate")
+    clock.advance(days=1)
+    third = log.open_case(source="slash", level="answer", user="U1")
+
+    assert [c.id for c in log.list_cases()] == [third.id, second.id, first.id]
+    assert [c.id for c in log.list_cases(status="escalated")] == [second.id]
+    assert [c.id for c in log.list_cases(since=clock.now - timedelta(hours=1))] == [third.id]
+    assert [c.id for c in log.recent_cases("U1", limit=1)] == [third.id]
+    assert [c.id for c in log.iter_cases()] == [first.id, second.id, third.id]
+    with pytest.raises(ValueError, match="unknown status"):
+        log.list_cases(status="closed")
+
+
+def test_backup_copies_everything_while_the_log_stays_open(log: CaseLog, tmp_path: Path) -> None:
+    for n in range(20):
+        log.open_case(source="channel", level="answer", question=f"q{n}")
+    target = log.backup(tmp_path / "backups" / "copy.db")
+    assert integrity(target) == "ok"
+    copy = CaseLog(target)
+    assert copy.count_cases() == 20 and copy.get(20).question == "q19"  # type: ignore[union-attr]
+    copy.close()
+    log.open_case(source="channel", level="answer")  # the original is still writable
+    assert log.count_cases() == 21
+
+
+# -- summary claims --------------------------------------------------------------------------
+
+
+def test_a_week_is_claimed_once_across_connections(db_path: Path, clock: Clock) -> None:
+    one, two = CaseLog(db_path, clock=clock), CaseLog(db_path, clock=clock)
+    assert one.claim_summary("2026-W47", "one") is True
+    assert two.claim_summary("2026-W47", "two") is False
+    assert two.claim_summary("2026-W48", "two") is True
+    one.mark_summary_posted("2026-W47", "C1", "1.2")
+    clock.advance(days=3)  # a posted week is never taken over, however old its claim
+    assert two.claim_summary("2026-W47", "two") is False
+    assert two.summary_claim("2026-W47")["message_ts"] == "1.2"  # type: ignore[index]
+    one.close()
+    two.close()
+
+
+def test_a_released_or_stale_claim_can_be_claimed_again(log: CaseLog, clock: Clock) -> None:
+    assert log.claim_summary("2026-W47", "a")
+    log.release_summary_claim("2026-W47")
+    assert log.claim_summary("2026-W47", "b")
+    clock.advance(minutes=10)
+    assert not log.claim_summary("2026-W47", "c")  # b may still be posting
+    clock.advance(minutes=6)
+    assert log.claim_summary("2026-W47", "c")  # b died mid-post: c takes over
