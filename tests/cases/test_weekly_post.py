@@ -1,0 +1,110 @@
+"""The weekly post over real HTTP: blocks by chat.postMessage, chart by files_upload_v2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.cases import CaseLog
+from bot.config import Settings
+from bot.scheduler import Schedule, WeeklyScheduler
+from bot.slack.weekly import post_summary, start_scheduler, weekly_poster
+from bot.summary import IsoWeek, summarise
+from tests.cases.fake_web_api import FakeWebApi, fake_web_api
+from tests.cases.support import Clock, Row, build
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeWebApi]:
+    with fake_web_api() as fake:
+        yield fake
+
+
+def client_for(api: FakeWebApi) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=api.url + "api/")
+
+
+def filled_week(log: CaseLog, clock: Clock) -> None:
+    at = datetime(2026, 11, 17, 10, tzinfo=UTC)
+    build(log, clock, [Row(at, action="case_resolved"), Row(at, version="2007")])
+
+
+def test_post_summary_posts_blocks_then_the_chart_in_its_thread(
+    api: FakeWebApi, log: CaseLog, clock: Clock
+) -> None:
+    filled_week(log, clock)
+    summary = summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC"))
+    posted = post_summary(client_for(api), "#support-leads", summary)
+
+    assert [c.method for c in api.calls] == [
+        "chat.postMessage", "files.getUploadURLExternal", "upload/F0CHART",
+        "files.completeUploadExternal",
+    ]  # fmt: skip
+    message = api.named("chat.postMessage")[0].params
+    assert message["channel"] == "#support-leads"
+    assert message["text"].startswith("Email status cases: week 2026-W47: 2 cases")
+    blocks = (
+        message["blocks"] if isinstance(message["blocks"], list) else json.loads(message["blocks"])
+    )
+    assert blocks[0]["text"]["text"] == "Email status cases: week 2026-W47"
+    assert api.named("upload/F0CHART")[0].body.startswith(PNG_SIGNATURE)
+    complete = api.named("files.completeUploadExternal")[0].params
+    # The channel ID from chat.postMessage, not the configured name; under the summary.
+    assert complete["channel_id"] == "C0SUMMARY" and complete["thread_ts"] == posted.ts
+    assert posted.channel == "C0SUMMARY"
+
+
+def test_a_failed_chart_upload_does_not_fail_the_post(
+    api: FakeWebApi, log: CaseLog, clock: Clock
+) -> None:
+    filled_week(log, clock)
+    api.fail = "files.completeUploadExternal"
+    summary = summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC"))
+    assert post_summary(client_for(api), "C0SUMMARY", summary).ts is not None
+
+
+def test_an_empty_week_posts_no_chart(api: FakeWebApi, log: CaseLog) -> None:
+    post_summary(client_for(api), "C0SUMMARY", summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
+    assert [c.method for c in api.calls] == ["chat.postMessage"]
+
+
+def test_two_workers_post_the_week_once_over_http(
+    api: FakeWebApi, db_path: Path, log: CaseLog, clock: Clock
+) -> None:
+    filled_week(log, clock)
+    settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY", "SUMMARY_TZ": "Europe/Paris"})
+    clock.set(datetime(2026, 11, 23, 8, 0, 30, tzinfo=UTC))  # Monday 09:00:30 in Paris
+    workers = []
+    for name in ("worker-1", "worker-2"):
+        worker_log = CaseLog(db_path, clock=clock)
+        poster = weekly_poster(client_for(api), worker_log, settings)
+        workers.append(
+            WeeklyScheduler(worker_log, Schedule(0, 9, 0), ZoneInfo("Europe/Paris"), poster,
+                            clock=clock, name=name)
+        )  # fmt: skip
+    for _ in range(3):
+        for worker in workers:
+            worker.tick()
+        clock.advance(minutes=1)
+    assert len(api.named("chat.postMessage")) == 1
+    assert len(api.named("files.completeUploadExternal")) == 1
+    claim = workers[0].cases.summary_claim("2026-W47")
+    assert claim is not None and claim["channel"] == "C0SUMMARY" and claim["message_ts"]
+
+
+def test_no_summary_channel_no_scheduler(api: FakeWebApi, log: CaseLog) -> None:
+    assert start_scheduler(client_for(api), log, Settings.from_env({})) is None
+    settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY"})
+    wednesday = datetime(2026, 11, 18, tzinfo=UTC)  # nothing due: the thread only waits
+    running = start_scheduler(client_for(api), log, settings, clock=lambda: wednesday)
+    assert running is not None and running.running
+    running.stop()
+    assert api.calls == []
