@@ -190,7 +190,7 @@ def answer_message(
 ) -> Payload:
     """The answer for one version (or the version picker when the version is unknown)."""
     if answer.guide is None:
-        return picker_message(answer, ref, share=share)
+        return picker_message(answer, ref, share=share, caveat=caveat)
     blocks: list[dict[str, Any]] = []
     if caveat:
         blocks.append(_context(escape(caveat)))
@@ -243,7 +243,12 @@ def status_block(status: Status) -> dict[str, Any]:
 
 
 def picker_message(
-    answer: Answer, ref: Ref, *, intro: str | None = None, share: bool = False
+    answer: Answer,
+    ref: Ref,
+    *,
+    intro: str | None = None,
+    share: bool = False,
+    caveat: str | None = None,
 ) -> Payload:
     """Cause + one button per covered version + how to tell which Outlook you have."""
     buttons = [
@@ -253,7 +258,8 @@ def picker_message(
     if share:
         buttons.append(share_button(Ref(ref.article_id, None, None, "picker")))
     how_to = [f"• {escape(g.how_to_tell)}" for g in answer.choices if g.how_to_tell]
-    blocks = [
+    blocks = [_context(escape(caveat))] if caveat else []
+    blocks += [
         _section(escape(intro) if intro else f"*Why:* {escape(answer.cause)}"),
         _section("*Which Outlook does the recipient use?* The steps differ by version."),
         _actions(picker_block_id(ref), buttons),
@@ -262,7 +268,7 @@ def picker_message(
         blocks.append(_context("*How to tell which Outlook you have*\n" + "\n".join(how_to)))
     blocks.append(_context(source_text(answer)))
     text = f"{intro or answer.cause}\nWhich Outlook does the recipient use?"
-    return _payload(escape(text), blocks)
+    return _payload(escape(f"{caveat}\n\n{text}" if caveat else text), blocks)
 
 
 def suggestion_message(topic: str, ref: Ref) -> Payload:
