@@ -76,7 +76,7 @@ def fake_web_api() -> Iterator[FakeWebApi]:
     api = FakeWebApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     api.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield api
