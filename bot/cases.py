@@ -34,7 +34,7 @@ migrations = Migrations("emailstatus")
 
 @migrations()
 def m001_cases(db: Database) -> None:
-    db["cases"].create(
+    db.table("cases").create(
         {
             "id": int, "created_at": str, "team": str, "channel": str, "thread_ts": str,
             "reply_ts": str, "user": str, "source": str, "question": str, "article_id": str,
@@ -44,22 +44,24 @@ def m001_cases(db: Database) -> None:
         pk="id",
         not_null={"created_at", "source", "status", "level"},
     )  # fmt: skip
-    db["cases"].create_index(["created_at"])
-    db["cases"].create_index(["channel", "thread_ts"])
-    db["case_clicks"].create(
+    db.table("cases").create_index(["created_at"])
+    db.table("cases").create_index(["channel", "thread_ts"])
+    db.table("case_clicks").create(
         {"case_id": int, "user": str, "action": str, "at": str},
         pk=("case_id", "user", "action"),
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db["gaps"].create(
+    db.table("gaps").create(
         {"id": int, "created_at": str, "source": str, "team": str, "channel": str,
          "user": str, "question": str, "reason": str, "score": float, "version": str},
         pk="id",
     )  # fmt: skip
-    db["gaps"].create_index(["created_at"])
-    db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
-    db["slack_events"].create_index(["seen_at"])
-    db["message_claims"].create({"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts"))
+    db.table("gaps").create_index(["created_at"])
+    db.table("slack_events").create({"event_id": str, "seen_at": str}, pk="event_id")
+    db.table("slack_events").create_index(["seen_at"])
+    db.table("message_claims").create(
+        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
+    )
 
 
 @migrations()
@@ -67,7 +69,7 @@ def m002_summaries(db: Database) -> None:
     """Weekly-summary claims, and indexes for summaries, App Home and purges."""
     # One row per posted week: the primary key is what makes "post exactly once" hold
     # across gunicorn workers and restarts.
-    db["summary_claims"].create(
+    db.table("summary_claims").create(
         {"week": str, "claimed_at": str, "claimed_by": str, "posted_at": str, "channel": str,
          "message_ts": str},
         pk="week",
@@ -75,13 +77,13 @@ def m002_summaries(db: Database) -> None:
     )  # fmt: skip
     # A covering index: a week's summary reads only this index, never the table, so it
     # costs the same with 10,000 or 1,000,000 cases in the file.
-    db["cases"].create_index(
+    db.table("cases").create_index(
         ["created_at", "status", "source", "channel", "chosen_version", "detected_version",
          "resolve_seconds", "level"],
         index_name="idx_cases_week",
     )  # fmt: skip
-    db["cases"].create_index(["user", "created_at"], index_name="idx_cases_user")
-    db["case_clicks"].create_index(["action", "case_id"], index_name="idx_clicks_action")
+    db.table("cases").create_index(["user", "created_at"], index_name="idx_cases_user")
+    db.table("case_clicks").create_index(["action", "case_id"], index_name="idx_clicks_action")
 
 
 def utc_now() -> datetime:
@@ -199,20 +201,20 @@ class CaseLog:
             "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
         }  # fmt: skip
         with self._write() as db:
-            case_id = db["cases"].insert(row).last_pk
+            case_id = db.table("cases").insert(row).last_pk
         found = self.get(int(case_id))
         assert found is not None
         return found
 
     def get(self, case_id: int) -> Case | None:
         with self._lock:
-            rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
+            rows = list(self.db.table("cases").rows_where("id = ?", [case_id]))
         return Case(**rows[0]) if rows else None
 
     def case_for_thread(self, channel: str, thread_ts: str) -> Case | None:
         with self._lock:
             rows = list(
-                self.db["cases"].rows_where(
+                self.db.table("cases").rows_where(
                     "channel = ? and thread_ts = ?", [channel, thread_ts], order_by="id desc",
                     limit=1,
                 )
@@ -221,11 +223,11 @@ class CaseLog:
 
     def set_reply_ts(self, case_id: int, reply_ts: str) -> None:
         with self._write() as db:
-            db["cases"].update(case_id, {"reply_ts": reply_ts})
+            db.table("cases").update(case_id, {"reply_ts": reply_ts})
 
     def choose_version(self, case_id: int, version: str) -> None:
         with self._write() as db:
-            db["cases"].update(case_id, {"chosen_version": version})
+            db.table("cases").update(case_id, {"chosen_version": version})
 
     def record_click(self, case_id: int, user: str, action: str) -> bool:
         """Record a button click once per (case, user, action); returns False on repeats.
@@ -246,12 +248,12 @@ class CaseLog:
     def _set_status(
         self, db: Database, case_id: int, status: str, user: str, now: datetime
     ) -> None:
-        case = db["cases"].get(case_id)
+        case = db.table("cases").get(case_id)
         update: dict[str, Any] = {"status": status, "status_by": user, "status_at": iso(now)}
         if status == "resolved" and case["resolve_seconds"] is None:
             created = datetime.fromisoformat(case["created_at"])
             update["resolve_seconds"] = (now - created).total_seconds()
-        db["cases"].update(case_id, update)
+        db.table("cases").update(case_id, update)
 
     # -- knowledge gaps ----------------------------------------------------------------
 
@@ -273,7 +275,7 @@ class CaseLog:
             "version": version, "team": team, "channel": channel, "user": user,
         }  # fmt: skip
         with self._write() as db:
-            return int(db["gaps"].insert(row).last_pk)
+            return int(db.table("gaps").insert(row).last_pk)
 
     # -- Slack delivery guards -----------------------------------------------------------
 
@@ -335,7 +337,9 @@ class CaseLog:
         where, params = _case_filter(status=status, since=since, until=until, user=user)
         order = "created_at desc, id desc" if newest_first else "id"
         with self._lock:
-            rows = list(self.db["cases"].rows_where(where, params, order_by=order, limit=limit))
+            rows = list(
+                self.db.table("cases").rows_where(where, params, order_by=order, limit=limit)
+            )
         for row in rows:
             yield Case(**row)
 
@@ -444,7 +448,7 @@ class CaseLog:
 
     def mark_summary_posted(self, week: str, channel: str, message_ts: str | None) -> None:
         with self._write() as db:
-            db["summary_claims"].update(
+            db.table("summary_claims").update(
                 week, {"posted_at": iso(self.clock()), "channel": channel, "message_ts": message_ts}
             )
 
@@ -455,7 +459,7 @@ class CaseLog:
 
     def summary_claim(self, week: str) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db["summary_claims"].rows_where("week = ?", [week]))
+            rows = list(self.db.table("summary_claims").rows_where("week = ?", [week]))
         return rows[0] if rows else None
 
 
