@@ -34,7 +34,7 @@ migrations = Migrations("emailstatus")
 
 @migrations()
 def m001_cases(db: Database) -> None:
-    db.table("cases").create(
+    db["cases"].create(
         {
             "id": int, "created_at": str, "team": str, "channel": str, "thread_ts": str,
             "reply_ts": str, "user": str, "source": str, "question": str, "article_id": str,
@@ -44,24 +44,22 @@ def m001_cases(db: Database) -> None:
         pk="id",
         not_null={"created_at", "source", "status", "level"},
     )  # fmt: skip
-    db.table("cases").create_index(["created_at"])
-    db.table("cases").create_index(["channel", "thread_ts"])
-    db.table("case_clicks").create(
+    db["cases"].create_index(["created_at"])
+    db["cases"].create_index(["channel", "thread_ts"])
+    db["case_clicks"].create(
         {"case_id": int, "user": str, "action": str, "at": str},
         pk=("case_id", "user", "action"),
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db.table("gaps").create(
+    db["gaps"].create(
         {"id": int, "created_at": str, "source": str, "team": str, "channel": str,
          "user": str, "question": str, "reason": str, "score": float, "version": str},
         pk="id",
     )  # fmt: skip
-    db.table("gaps").create_index(["created_at"])
-    db.table("slack_events").create({"event_id": str, "seen_at": str}, pk="event_id")
-    db.table("slack_events").create_index(["seen_at"])
-    db.table("message_claims").create(
-        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
-    )
+    db["gaps"].create_index(["created_at"])
+    db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
+    db["slack_events"].create_index(["seen_at"])
+    db["message_claims"].create({"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts"))
 
 
 @migrations()
