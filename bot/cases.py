@@ -26,6 +26,7 @@ FINAL_ACTIONS = {"case_resolved": "resolved", "case_unresolved": "unresolved",
                  "case_escalate": "escalated"}  # fmt: skip
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 BUSY_TIMEOUT_MS = 10_000
+FORGET_EVERY = 500  # delivery claims between two sweeps of expired event ids
 # A summary claim never marked posted (its process died mid-post) may be retaken after this.
 CLAIM_TIMEOUT = timedelta(minutes=15)
 
@@ -138,6 +139,7 @@ class CaseLog:
         self.db = Database(conn)
         # One connection shared by bolt's listener threads; the lock keeps writes whole.
         self._lock = threading.RLock()
+        self._claims = 0
         with self._lock:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if self.path != ":memory:":
@@ -293,6 +295,9 @@ class CaseLog:
             cursor = db.execute(
                 f"insert or ignore into {table} ({columns}) values ({marks})", list(row.values())
             )
+        self._claims += 1
+        if self._claims % FORGET_EVERY == 0:
+            self.forget_old_events()  # expiry without a separate job: cheap, and rare
         return cursor.rowcount == 1
 
     def forget_old_events(self) -> int:

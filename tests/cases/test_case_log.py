@@ -13,7 +13,7 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.cases import CaseLog, m001_cases
+from bot.cases import FORGET_EVERY, CaseLog, m001_cases
 from bot.config import Settings
 from bot.engine import Engine, Where
 from tests.cases.support import Clock
@@ -245,3 +245,17 @@ def test_a_released_or_stale_claim_can_be_claimed_again(log: CaseLog, clock: Clo
     assert not log.claim_summary("2026-W47", "c")  # b may still be posting
     clock.advance(minutes=6)
     assert log.claim_summary("2026-W47", "c")  # b died mid-post: c takes over
+
+
+# -- event ids expire ---------------------------------------------------------------------------
+
+
+def test_event_ids_expire_without_a_separate_job(log: CaseLog, clock: Clock) -> None:
+    assert log.first_delivery("Ev-old") and not log.first_delivery("Ev-old")
+    log.claim_message("C1", "1.0001")
+    clock.advance(days=3)
+    for n in range(FORGET_EVERY):  # the sweep runs every FORGET_EVERY claims
+        log.first_delivery(f"Ev{n}")
+    assert log.db.execute("select count(*) from message_claims").fetchone()[0] == 0
+    assert log.first_delivery("Ev-old")  # forgotten after two days, as designed
+    assert not log.first_delivery("Ev1")  # recent ones are kept
