@@ -15,10 +15,21 @@ from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
 from bot.render.text import answer_text
+from bot.versions import detect_version
 
 YES = {"y", "yes", "oui", "si", "sí", "ja", "yep", "yeah"}
 NO = {"n", "no", "non", "nein", "nope"}
 QUIT = {"quit", "exit", "/quit", "/exit", ":q"}
+FOLLOW_UP_MAX_WORDS = 8  # "we're on 2010" is a reply; a long message is a new question
+
+
+def follow_up_version(text: str) -> str | None:
+    """The version a short reply names ("we're on 2010", "o365"), else None."""
+    if len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return None
+    return detect_version(text, bare=True)
+
+
 WHERE = Where(source="console", channel="console", user="console")
 
 
@@ -82,12 +93,13 @@ class Console:
             return None
         if pending.wants == "confirm" and text.lower() in YES | NO:
             return self._confirm(text.lower() in YES, case, pending.outcome)
-        command = parse_command(text)
-        if pending.wants == "version" and command.kind == "version" and command.version:
+        version = follow_up_version(text)
+        if pending.wants == "version" and version is not None:
             self.pending = None
-            self.engine.cases.choose_version(case.id, command.version)
-            picked = self.engine.answer_for(answer.article_id, command.version, case.question or "")
-            return answer_text(picked)
+            self.engine.cases.choose_version(case.id, version)
+            return answer_text(
+                self.engine.answer_for(answer.article_id, version, case.question or "")
+            )
         return None
 
     def _confirm(self, yes: bool, case: Case, outcome: Outcome) -> str:

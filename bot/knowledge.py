@@ -185,7 +185,8 @@ class _Checker:
     def line_of(self, path: str) -> int:
         """Line of the field, or of its nearest parent that exists in the file."""
         while path not in self.lines and path:
-            path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+            parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+            path = "" if parent == path else parent
         return self.lines.get(path, 1)
 
     def text(self, data: dict[str, Any], path: str, key: str, required: bool = True) -> str:

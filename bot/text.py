@@ -21,7 +21,7 @@ _BARE_LINK = re.compile(r"<(?:https?|mailto):[^>]*>")
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
-_EMAIL_WORD = re.compile(r"\be[\s-]+mails?\b")
+_EMAIL_WORD = re.compile(r"\be[\s-]+mail(s?)\b")
 _NEGATION = re.compile(r"n[’']t\b")
 _ELISION = re.compile(r"\b([cdjlmnst]|qu)[’']")
 
@@ -48,7 +48,7 @@ def normalise(text: str) -> str:
     text = fold(strip_slack_markup(text))
     text = _NEGATION.sub(" not", text)  # "isn't" → "is not", "can't" → "ca not"
     text = _ELISION.sub(r"\1 ", text)  # "l'e-mail" → "l e-mail", "d'ouverture" → "d ouverture"
-    text = _EMAIL_WORD.sub("email", text)  # "e-mail", "E Mails" → "email"
+    text = _EMAIL_WORD.sub(r"email\1", text)  # "e-mail", "E Mails" → "email"
     return _NOT_WORD.sub(" ", text).strip()
 
 

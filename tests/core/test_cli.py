@@ -1,0 +1,173 @@
+"""The command line through click's CliRunner: exact contracts and help text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.commands import usage_lines
+from tests.conftest import EVAL_SET, KNOWLEDGE_DIR
+
+
+@pytest.fixture
+def run_cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMAILSTATUS_DB", str(tmp_path / "cli.db"))
+    monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
+
+    def invoke(*args: str, stdin: str | None = None):
+        return CliRunner().invoke(main, list(args), input=stdin)
+
+    return invoke
+
+
+def test_match_jsonl_contract(run_cli):
+    lines = [
+        json.dumps({"text": "times opened stuck at 0, outlook 2016"}),
+        "{not json",
+        json.dumps({"no_text": 1}),
+        "",
+        json.dumps({"text": "pizza in the kitchen"}),
+        json.dumps({"text": ""}),
+    ]
+    result = run_cli("match", "--jsonl", stdin="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 5  # blank input lines produce nothing; every other line one result
+    assert out[0] == {
+        "match": True,
+        "article": "000385822",
+        "score": out[0]["score"],
+        "version": "2013+",
+        "level": "answer",
+    }
+    assert 0 <= out[0]["score"] <= 100
+    assert set(out[1]) == {"error"} and "invalid JSON" in out[1]["error"]
+    assert set(out[2]) == {"error"}
+    for silent in out[3:]:
+        assert silent == {
+            "match": False,
+            "article": None,
+            "score": 0.0,
+            "version": None,
+            "level": "silent",
+        }
+
+
+def test_match_requires_jsonl(run_cli):
+    assert run_cli("match").exit_code == 2
+
+
+def test_ask_prints_the_version_steps(run_cli):
+    result = run_cli("ask", "why does times opened stay at 0 for outlook 2010 users?")
+    assert result.exit_code == 0
+    assert "Outlook 2010:\n1. On the Home tab, in the Delete group, click Junk" in result.output
+    assert "Outlook 2007:" not in result.output
+
+
+def test_ask_with_an_explicit_version_and_explanation(run_cli):
+    result = run_cli("ask", "--explain", "--version", "o365", "opens never counted in outlook")
+    assert result.exit_code == 0
+    assert result.output.startswith("level=answer score=")
+    assert "Outlook 2013 and later (including Microsoft 365):" in result.output
+
+
+def test_ask_rejects_an_unknown_version(run_cli):
+    result = run_cli("ask", "--version", "2009", "opens never counted in outlook")
+    assert result.exit_code == 2 and "not an Outlook version" in result.output
+
+
+def test_ask_off_topic_says_so(run_cli):
+    result = run_cli("ask", "who has the stapler")
+    assert result.exit_code == 1 and "No article matches" in result.output
+
+
+def test_knowledge_check_ok_and_failing(run_cli, tmp_path):
+    ok = run_cli("knowledge", "check", str(KNOWLEDGE_DIR))
+    assert ok.exit_code == 0 and ok.output.startswith("ok: 1 article(s) valid")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nversions: nope\n", encoding="utf-8")
+    result = run_cli("knowledge", "check", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:2: versions: must be a non-empty list of versions" in result.output
+
+
+@pytest.mark.skipif(not EVAL_SET.exists(), reason="dev set not beside the repo")
+def test_eval_prints_every_figure(run_cli):
+    result = run_cli("eval", str(EVAL_SET))
+    assert result.exit_code == 0
+    for label in (
+        "precision:",
+        "recall:",
+        "F1:",
+        "false-positive rate (off-topic):",
+        "version accuracy: all lines",
+        "near_miss",
+        "non_english",
+        "misses (",
+    ):
+        assert label in result.output
+
+
+def test_eval_gate_fails_on_a_bad_labelled_file(run_cli, tmp_path):
+    labelled = tmp_path / "wrong.jsonl"
+    # Labels deliberately inverted: the gate must fail.
+    rows = [
+        {
+            "text": "times opened stuck at 0 in outlook 2010",
+            "on_topic": False,
+            "version": "2007",
+            "lang": "en",
+            "kind": "direct",
+        },
+        {
+            "text": "pizza time",
+            "on_topic": True,
+            "version": None,
+            "lang": "en",
+            "kind": "off_topic",
+        },
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = run_cli("eval", "--gate", str(labelled))
+    assert result.exit_code == 1 and "quality gate FAILED" in result.output
+
+
+def test_eval_reports_a_malformed_file(run_cli, tmp_path):
+    labelled = tmp_path / "bad.jsonl"
+    labelled.write_text('{"text": "x"}\n', encoding="utf-8")
+    result = run_cli("eval", str(labelled))
+    assert result.exit_code == 1 and "line 1: not a labelled message" in result.output
+
+
+def test_help_is_generated_from_the_command_table(run_cli):
+    result = run_cli("--help")
+    for line in usage_lines():
+        assert line in result.output
+
+
+def _all_commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [p for p, c in _all_commands(main) if not hasattr(c, "commands")])
+def test_every_command_has_help_with_an_example(run_cli, path):
+    result = run_cli(*path, "--help")
+    assert result.exit_code == 0 and "Example:" in result.output, path
+
+
+def test_console_answers_piped_questions_and_logs_the_case(run_cli, tmp_path):
+    result = run_cli("run", stdin="why does times opened stay at 0 for outlook 2010 users?\n")
+    assert result.exit_code == 0
+    assert "Outlook 2010:\n1. On the Home tab, in the Delete group" in result.output
+    from bot.cases import CaseLog
+
+    log = CaseLog(Path(tmp_path / "cli.db"))
+    case = log.get(1)
+    assert case is not None and case.source == "console" and case.detected_version == "2010"

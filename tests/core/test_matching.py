@@ -1,0 +1,140 @@
+"""The matcher on messages written for these tests (not the dev set), and on bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.matching import Level, Matcher, Thresholds
+from bot.text import normalise
+
+ON_TOPIC = [
+    # plain English, paraphrase, terse
+    "Times Opened never goes above zero for our Outlook 2016 contacts",
+    "Salesforce marks every email as unopened although the buyer answered it",
+    "open tracking dead for outlook users?",
+    "why would a recipient's Outlook stop Salesforce from seeing the open?",
+    # typos
+    "html emial status not updaitng, recipeint on outlok",
+    "tiems opened stuck at 0 for outlok 2010",
+    # Slack markup
+    "<@U123ABC> *HTML Email Status* shows nothing opened :sob: <https://x.test|case> Outlook 365",
+    "> customer read it\nbut Salesforce says `Unopened`. Outlook 2019.",
+    # other languages
+    "Les ouvertures ne sont jamais comptées pour les destinataires sous Outlook 2013",
+    "Salesforce no muestra aperturas para los contactos con Outlook 2016",
+    "Salesforce zählt keine Öffnungen bei Empfängern mit Outlook 2010",
+    # stay-in-touch and images
+    "Stay-in-Touch emails never show up in HTML Email Status, is that expected?",
+    "does outlook's picture blocking stop opens from being tracked?",
+]
+
+NEAR_MISSES = [
+    "Our emails to Outlook 2016 recipients bounce with a 554 error",
+    "Salesforce for Outlook stopped syncing my calendar",
+    "Pardot open rates dropped to zero for Outlook users last week",
+    "Marketing Cloud shows zero opens for our newsletter in Outlook",
+    "How do I add HTML Email Status to the Contact page layout?",
+    "How do I build a report of open rates per rep?",
+    "Can we turn off open tracking for privacy reasons?",
+    "Times Opened says 40 for one email, is something inflating it?",
+    "Email-to-Case status never changes to Read when the agent opens the case email",
+    "Please add billing.example.com to Safe Senders in Outlook so invoices stop going to junk",
+    "Logo in our email template is not displayed in Outlook",
+    "Who is on call this weekend?",
+]
+
+
+@pytest.mark.parametrize("text", ON_TOPIC)
+def test_answers_the_topic_however_it_is_written(matcher, text):
+    match = matcher.match(text)
+    assert match.level is Level.ANSWER, (match.score, match.reasons)
+    assert match.article_id == "000385822"
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_stays_silent_on_near_misses(matcher, text):
+    assert matcher.match(text).level is not Level.ANSWER
+
+
+def test_explains_why_and_which_typos_it_read(matcher):
+    match = matcher.match("trakcing pixle blocked in outlok, opens never counted")
+    assert ("trakcing", "tracking") in match.corrections
+    assert any(reason.startswith("open_tracking:") for reason in match.reasons)
+    assert "images" in match.concepts
+
+
+def test_reports_the_version_it_detects(matcher):
+    assert matcher.match("times opened stays 0 for Outlook 2007 users").version == "2007"
+    assert matcher.match("times opened stays 0 for Outlook for Mac users").version == "other"
+
+
+def test_levels_follow_the_thresholds(knowledge):
+    text = "How does Salesforce know an email was opened? For one client it never does."
+    strict = Matcher(knowledge, Thresholds(answer=95, suggest=90)).match(text)
+    lenient = Matcher(knowledge, Thresholds(answer=40, suggest=20)).match(text)
+    assert strict.level is Level.SILENT and lenient.level is Level.ANSWER
+
+
+def test_thresholds_must_be_ordered():
+    with pytest.raises(ValueError):
+        Thresholds(answer=40, suggest=60)
+
+
+def test_contract_shape(matcher):
+    result = matcher.match("opens not counted in Outlook 2010").as_contract()
+    assert set(result) == {"match", "article", "score", "version", "level"}
+    assert result["match"] is True and result["level"] == "answer"
+    silent = matcher.match("lunch?").as_contract()
+    assert silent == {
+        "match": False,
+        "article": None,
+        "score": 0.0,
+        "version": None,
+        "level": "silent",
+    }
+
+
+BAD_INPUT = [
+    "",
+    "   \n\t ",
+    "\x00\x01\x02",
+    ":tada: :sob: :+1:",
+    "🎉🎉🎉",
+    "<@U123>",
+    "a" * 100_000,
+    "open " * 20_000,
+    "\ud800 broken surrogate",
+]
+
+
+@pytest.mark.parametrize("text", BAD_INPUT, ids=lambda t: repr(t[:12]))
+def test_bad_input_gets_a_clear_silent_result(matcher, text):
+    match = matcher.match(text)
+    assert match.level is Level.SILENT
+    assert 0 <= match.score <= 100
+
+
+def test_normalise_folds_markup_accents_and_email_spellings():
+    assert normalise("<@U1> Öffnungen &amp; <#C1|sales-ops> E-Mails :tada:") == (
+        "offnungen sales ops emails"
+    )
+    assert normalise("isn't <https://a.test/x|the label>") == "is not the label"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_never_raises_on_any_text(text):
+    match = _MATCHER.match(text)
+    assert match.level in tuple(Level) and 0 <= match.score <= 100
+
+
+def _load() -> Matcher:
+    from bot.knowledge import load_knowledge
+    from tests.conftest import KNOWLEDGE_DIR
+
+    return Matcher(load_knowledge(KNOWLEDGE_DIR))
+
+
+_MATCHER = _load()
