@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -52,12 +53,19 @@ def build_app(
     *,
     client: WebClient | None = None,
     process_before_response: bool = False,
+    listener_executor: Executor | None = None,
 ) -> App:
-    """The bot's bolt App. Keep ``process_before_response`` False in servers (ack at once,
-    work in bolt's listener threads); tests set it True to assert right after dispatch."""
+    """The bot's bolt App.
+
+    Keep ``process_before_response`` False in servers: bolt acks at once and runs the
+    listener on ``listener_executor`` (bolt's default is a 5-thread pool; size it for
+    the load). Tests set it True to assert right after dispatch, or pass an executor
+    they can wait on.
+    """
     client = client or build_client(settings)
     app = App(
         client=client,
+        listener_executor=listener_executor,
         # Pass the string even when empty: None would make bolt read the environment.
         # Verification stays on; bolt skips it only for Socket Mode requests, which
         # arrive over the authenticated WebSocket. An HTTP server without a secret

@@ -1,0 +1,152 @@
+"""End to end over HTTP: channel messages, DMs, @mentions, retries and everything ignored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.slack import http_harness
+from tests.slack import payloads as P
+from tests.slack.blockkit import action_ids, all_text, assert_valid
+from tests.slack.http_harness import LiveBot, live_with
+
+# The HTTP harness fixtures (the runtime engineer's e2e conftest is not needed here).
+live = http_harness.live
+live_settings = http_harness.live_settings
+slack = http_harness.slack
+slack_server = http_harness.slack_server
+
+ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
+NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"
+ON_MAC = "Open tracking isn't updating for a recipient using Outlook for Mac. Same fix as Windows?"
+SUGGEST = "How does Salesforce even know an email was opened? For one customer it never does."
+OFF_TOPIC = "Where can I see bounce details for a lead?"
+
+
+def replies(bot: LiveBot) -> list[dict]:
+    posted = bot.slack.calls("chat.postMessage")
+    for payload in posted:
+        assert_valid(payload)
+    return posted
+
+
+def test_channel_question_is_answered_in_its_thread(live: LiveBot):
+    event = P.message(ON_2010)
+    response = live.event(event)
+    assert response.body == ""  # acked at once, replied from a listener thread
+    [reply] = replies(live)
+    assert reply["channel"] == event["channel"] and reply["thread_ts"] == event["ts"]
+    text = all_text(reply)
+    assert "*Why:*" in text and "Steps for Outlook 2010" in text and "000385822" in text
+    assert action_ids(reply) == [
+        "case_resolved", "case_unresolved", "case_customer_text", "case_escalate",
+    ]  # fmt: skip
+
+
+def test_other_outlook_gets_the_closest_steps_clearly_labelled(live: LiveBot):
+    live.event(P.message(ON_MAC))
+    [reply] = replies(live)
+    assert "not covered by the article" in all_text(reply) and "closest steps" in all_text(reply)
+
+
+def test_unknown_version_gets_the_picker(live: LiveBot):
+    live.event(P.message(NO_VERSION))
+    [reply] = replies(live)
+    assert action_ids(reply)[:4] == ["pick_version"] * 4
+    assert "How to tell which Outlook you have" in all_text(reply)
+
+
+def test_suggestion_yes_answers_and_no_deletes(live: LiveBot):
+    first, second = P.message(SUGGEST), P.message(SUGGEST)
+    live.event(first)
+    live.event(second)
+    one, two = replies(live)
+    assert one["text"].startswith("Is this about") and one["thread_ts"] == first["ts"]
+    live.click(one, "suggest_yes", ts="1770000000.000101")
+    [update] = live.slack.calls("chat.update")
+    assert update["ts"] == "1770000000.000101" and "pick_version" in action_ids(update)
+    live.click(two, "suggest_no", ts="1770000000.000102")
+    [deleted] = live.slack.calls("chat.delete")
+    assert deleted["ts"] == "1770000000.000102"
+
+
+def test_suggestions_switched_off_per_channel(live_settings, slack, knowledge):
+    quiet = live_with(live_settings, slack, knowledge, suggestions_off_channels={"C0QUIET"})
+    try:
+        quiet.event(P.message(SUGGEST, channel="C0QUIET"))
+        assert slack.calls("chat.postMessage") == []
+        quiet.event(P.message(SUGGEST, channel="C0LOUD"))
+        assert len(slack.calls("chat.postMessage")) == 1
+    finally:
+        quiet.close()
+
+
+def test_silent_in_channel_brief_help_in_dm_and_mention(live: LiveBot):
+    live.event(P.message(OFF_TOPIC))
+    assert replies(live) == []
+    live.event(P.message(OFF_TOPIC, channel="D0DM", channel_type="im"))
+    live.event(P.mention(OFF_TOPIC))
+    assert [("I can help with one thing" in all_text(r)) for r in replies(live)] == [True, True]
+
+
+def test_mention_with_a_question_is_answered(live: LiveBot):
+    event = P.mention(ON_2010)
+    live.event(event)
+    [reply] = replies(live)
+    assert reply["thread_ts"] == event["ts"] and "Steps for Outlook 2010" in all_text(reply)
+
+
+def test_one_answer_per_thread_and_a_follow_up_version(live: LiveBot):
+    event = P.message(NO_VERSION)
+    live.event(event)
+    live.event(P.message(ON_2010, thread_ts=event["ts"]))  # 2010 is news: its steps
+    live.event(P.message(NO_VERSION, thread_ts=event["ts"]))  # a repeat: nothing
+    _, steps = replies(live)
+    assert steps["thread_ts"] == event["ts"] and "Steps for Outlook 2010" in all_text(steps)
+    live.event(P.message("we're on 2007 actually", thread_ts=event["ts"]))
+    assert "Steps for Outlook 2007" in all_text(replies(live)[-1])
+
+
+def test_retried_event_gets_no_second_reply(live: LiveBot):
+    event = P.message(ON_2010)
+    live.event(event, event_id="Ev0E2ERETRY")
+    retry = live.event(
+        event,
+        event_id="Ev0E2ERETRY",
+        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert retry.status == 200
+    assert len(replies(live)) == 1
+
+
+def test_message_and_app_mention_for_one_post_give_one_reply(live: LiveBot):
+    event = P.message(f"<@{P.BOT_USER}> {ON_2010}")
+    live.event(event)
+    live.event(dict(event, type="app_mention"))
+    assert len(replies(live)) == 1
+
+
+def test_another_bots_on_topic_message_gets_no_reply(live: LiveBot):
+    live.event(P.bot_message(ON_2010))
+    live.event(P.message(ON_2010, bot_id="B0OTHER", subtype="bot_message"))
+    assert replies(live) == []
+
+
+def test_channel_ping_is_not_echoed_live(live: LiveBot):
+    live.event(P.message(f"<!channel> {ON_2010}"))
+    [reply] = replies(live)
+    assert "<!channel>" not in json.dumps(reply)
+    assert "link_names" not in reply and "parse" not in reply
+
+
+@pytest.mark.parametrize(
+    "event",
+    [P.edited(), P.deleted(), P.joined(), {"type": "member_joined_channel", "user": "U1"},
+     {"type": "reaction_added", "user": "U1", "reaction": "eyes"}],
+    ids=["edit", "delete", "join", "member-joined", "reaction"],
+)  # fmt: skip
+def test_edits_deletions_and_joins_are_acked_without_a_reply(live: LiveBot, event):
+    response = live.event(event)
+    assert response.status == 200
+    assert replies(live) == []
