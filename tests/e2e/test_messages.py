@@ -9,6 +9,7 @@ import pytest
 from tests.slack import http_harness
 from tests.slack import payloads as P
 from tests.slack.blockkit import action_ids, all_text, assert_valid
+from tests.slack.conftest import SUGGESTING
 from tests.slack.http_harness import LiveBot, live_with
 
 # The HTTP harness fixtures (the runtime engineer's e2e conftest is not needed here).
@@ -57,22 +58,28 @@ def test_unknown_version_gets_the_picker(live: LiveBot):
     assert "How to tell which Outlook you have" in all_text(reply)
 
 
-def test_suggestion_yes_answers_and_no_deletes(live: LiveBot):
-    first, second = P.message(SUGGEST), P.message(SUGGEST)
-    live.event(first)
-    live.event(second)
-    one, two = replies(live)
-    assert one["text"].startswith("Is this about") and one["thread_ts"] == first["ts"]
-    live.click(one, "suggest_yes", ts="1770000000.000101")
-    [update] = live.slack.calls("chat.update")
-    assert update["ts"] == "1770000000.000101" and "pick_version" in action_ids(update)
-    live.click(two, "suggest_no", ts="1770000000.000102")
-    [deleted] = live.slack.calls("chat.delete")
-    assert deleted["ts"] == "1770000000.000102"
+def test_suggestion_yes_answers_and_no_deletes(live_settings, slack, knowledge):
+    bot = live_with(live_settings, slack, knowledge, **SUGGESTING)
+    try:
+        first, second = P.message(SUGGEST), P.message(SUGGEST)
+        bot.event(first)
+        bot.event(second)
+        one, two = replies(bot)
+        assert one["text"].startswith("Is this about") and one["thread_ts"] == first["ts"]
+        bot.click(one, "suggest_yes", ts="1770000000.000101")
+        [update] = slack.calls("chat.update")
+        assert update["ts"] == "1770000000.000101" and "pick_version" in action_ids(update)
+        bot.click(two, "suggest_no", ts="1770000000.000102")
+        [deleted] = slack.calls("chat.delete")
+        assert deleted["ts"] == "1770000000.000102"
+    finally:
+        bot.close()
 
 
 def test_suggestions_switched_off_per_channel(live_settings, slack, knowledge):
-    quiet = live_with(live_settings, slack, knowledge, suggestions_off_channels={"C0QUIET"})
+    quiet = live_with(
+        live_settings, slack, knowledge, suggestions_off_channels={"C0QUIET"}, **SUGGESTING
+    )
     try:
         quiet.event(P.message(SUGGEST, channel="C0QUIET"))
         assert slack.calls("chat.postMessage") == []
@@ -118,6 +125,13 @@ def test_retried_event_gets_no_second_reply(live: LiveBot):
     )
     assert retry.status == 200
     assert len(replies(live)) == 1
+
+
+def test_retried_event_is_dropped_by_its_event_id(live: LiveBot):
+    # Not a message, so only the event_id guard (not the (channel, ts) one) can stop it.
+    live.event(P.home_opened(), event_id="Ev0E2EHOME")
+    live.event(P.home_opened(), event_id="Ev0E2EHOME", **{"X-Slack-Retry-Num": "2"})
+    assert len(live.slack.calls("views.publish")) == 1
 
 
 def test_message_and_app_mention_for_one_post_give_one_reply(live: LiveBot):

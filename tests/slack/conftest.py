@@ -24,7 +24,7 @@ from bot.cases import CaseLog
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
-from bot.matching import Matcher
+from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from tests.slack import payloads as P
 from tests.slack.fake_api import FakeSlackApi
@@ -106,12 +106,25 @@ def settings(slack: FakeSlackApi, tmp_path: Path) -> Settings:
 def make_bot(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase, **changes: Any):
     settings = replace(settings, **changes)
     log = CaseLog(settings.db_path)
-    engine = Engine(knowledge, log, Matcher(knowledge))
+    thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+    engine = Engine(knowledge, log, Matcher(knowledge, thresholds))
     return Bot(build_app(settings, engine, process_before_response=True), slack, engine)
 
 
 @pytest.fixture
 def bot(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase) -> Iterator[Bot]:
     made = make_bot(settings, slack, knowledge)
+    yield made
+    made.engine.cases.close()
+
+
+# Scores move as the knowledge base is tuned; these thresholds keep a weakly on-topic
+# question at the suggest level (1 <= score < 100) while full questions (100) answer.
+SUGGESTING = {"answer_threshold": 100.0, "suggest_threshold": 1.0}
+
+
+@pytest.fixture
+def suggesting(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase) -> Iterator[Bot]:
+    made = make_bot(settings, slack, knowledge, **SUGGESTING)
     yield made
     made.engine.cases.close()

@@ -28,7 +28,7 @@ from bot.cases import CaseLog
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
-from bot.matching import Matcher
+from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from tests.slack import payloads as P
 from tests.slack.conftest import SECRET, sign
@@ -78,7 +78,9 @@ class LiveBot:
     def __init__(self, settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase):
         self.settings = settings
         self.slack = slack
-        self.engine = Engine(knowledge, CaseLog(settings.db_path), Matcher(knowledge))
+        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+        matcher = Matcher(knowledge, thresholds)
+        self.engine = Engine(knowledge, CaseLog(settings.db_path), matcher)
         self.executor = DrainableExecutor()
         self.app = build_app(settings, self.engine, listener_executor=self.executor)
         self._server = make_server(

@@ -10,7 +10,7 @@ import pytest
 from bot.render.blocks import Ref
 from tests.slack import payloads as P
 from tests.slack.blockkit import action_ids, all_text, assert_valid
-from tests.slack.conftest import Bot, make_bot
+from tests.slack.conftest import SUGGESTING, Bot, make_bot
 
 ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
 NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"
@@ -77,7 +77,8 @@ def test_other_version_says_what_is_covered_and_records_a_gap(bot: Bot):
     assert "Outlook version not covered by the article" in gaps(bot)
 
 
-def test_suggestion_yes_turns_into_the_answer(bot: Bot):
+def test_suggestion_yes_turns_into_the_answer(suggesting: Bot):
+    bot = suggesting
     event = P.message(SUGGEST)
     bot.event(event)
     suggestion = only(bot.slack.calls("chat.postMessage"))
@@ -90,7 +91,8 @@ def test_suggestion_yes_turns_into_the_answer(bot: Bot):
     assert len(bot.slack.calls("chat.update")) == 1
 
 
-def test_suggestion_no_deletes_it_and_records_the_rejection(bot: Bot):
+def test_suggestion_no_deletes_it_and_records_the_rejection(suggesting: Bot):
+    bot = suggesting
     event = P.message(SUGGEST)
     bot.event(event)
     suggestion = only(bot.slack.calls("chat.postMessage"))
@@ -117,7 +119,7 @@ def only_call(bot: Bot, method: str) -> dict[str, Any]:
     ids=["globally", "per-channel"],
 )
 def test_suggestions_can_be_switched_off(settings, slack, knowledge, changes):
-    bot = make_bot(settings, slack, knowledge, **changes)
+    bot = make_bot(settings, slack, knowledge, **SUGGESTING, **changes)
     bot.event(P.message(SUGGEST, channel="C0QUIET"))
     assert bot.slack.calls("chat.postMessage") == []
     assert bot.engine.cases.case_for_thread("C0QUIET", "x") is None
@@ -138,7 +140,8 @@ def test_silent_in_channels_but_helpful_in_dms_and_mentions(bot: Bot):
         assert "I can help with one thing" in all_text(reply)
 
 
-def test_suggest_level_in_a_dm_answers_with_a_caveat(bot: Bot):
+def test_suggest_level_in_a_dm_answers_with_a_caveat(suggesting: Bot):
+    bot = suggesting
     bot.event(P.message(SUGGEST, channel="D0DM", channel_type="im"))
     reply = only(bot.slack.calls("chat.postMessage"))
     assert reply["text"].startswith("I think this is about")
@@ -186,6 +189,16 @@ def test_retried_event_gives_no_second_reply_even_after_a_restart(settings, slac
     restarted = make_bot(settings, slack, knowledge)  # same SQLite file, new process state
     restarted.event(event, event_id="Ev0RETRY", **{"x-slack-retry-num": "1"})
     assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_retried_event_is_dropped_by_event_id_before_any_listener(settings, slack, knowledge):
+    first = make_bot(settings, slack, knowledge)
+    first.event(P.home_opened(), event_id="Ev0HOME")
+    first.engine.cases.close()
+    restarted = make_bot(settings, slack, knowledge)
+    restarted.event(P.home_opened(), event_id="Ev0HOME", **{"x-slack-retry-num": "1"})
+    restarted.event(P.home_opened(), event_id="Ev0HOME2")  # a new event still works
+    assert len(slack.calls("views.publish")) == 2
 
 
 @pytest.mark.parametrize(
