@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.console import Console
+from bot.engine import Engine
+from bot.matching import Matcher, Thresholds
 
 
 def test_unknown_version_then_follow_up_with_the_version(engine):
@@ -30,14 +32,21 @@ def test_off_topic_gets_what_i_can_help_with_and_a_gap(engine):
     assert [g["reason"] for g in gaps] == ["no article matched"]
 
 
-def test_suggestion_can_be_declined(engine):
-    console = Console(engine)
-    reply = console.reply(
-        "How does Salesforce know an email was opened? For one client it never does"
-    )
+def test_suggestion_can_be_declined(knowledge, case_log):
+    # Thresholds set so that a clear question lands in the "suggest" band.
+    cautious = Matcher(knowledge, Thresholds(answer=90, suggest=30))
+    console = Console(Engine(knowledge, case_log, cautious))
+    reply = console.reply("emails not being marked as opened in salesforce")
     assert reply.endswith("(yes/no)")
     assert console.reply("no") == "OK, I'll stay out of it."
-    assert [g["reason"] for g in engine.cases.db["gaps"].rows] == ["suggestion rejected"]
+    assert [g["reason"] for g in case_log.db["gaps"].rows] == ["suggestion rejected"]
+
+
+def test_suggestion_accepted_shows_the_answer(knowledge, case_log):
+    cautious = Matcher(knowledge, Thresholds(answer=90, suggest=30))
+    console = Console(Engine(knowledge, case_log, cautious))
+    console.reply("emails not being marked as opened in salesforce, outlook 2007")
+    assert "Outlook 2007:\n1. On the Tools menu, click Options." in console.reply("yes")
 
 
 def test_blank_lines_are_ignored(engine):

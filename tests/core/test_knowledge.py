@@ -59,7 +59,10 @@ BROKEN = [
     (ARTICLE.replace('id: "000385822"\n', ""), "bad.yaml:3: id: 'id' is required"),
     (ARTICLE.replace('  - id: "2010"', '  - id: "2011"'), "versions[1].id: unknown version '2011'"),
     (ARTICLE.replace("      weight: 40\n", "      weight: lots\n", 1), "weight: must be a number"),
-    (ARTICLE.replace("    - [open_tracking, opened]", "    - [open_trackin]"), "is not a concept"),
+    (
+        ARTICLE.replace("    - [open_tracking, opened, read]", "    - [open_trackin]"),
+        "is not a concept",
+    ),
     (
         ARTICLE.replace('      - "Click the Safe Senders tab."', "      - 42.5\n      - ''", 1),
         "versions[0].steps[3]: must be a non-empty string",
