@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,13 @@ def echo(slack_text: str) -> str:
     Unescaping first avoids showing ``&amp;amp;``; escaping again defuses every token.
     """
     return escape(html.unescape(slack_text))
+
+
+def channel_ref(channel: str) -> str:
+    """``<#C123>`` for a channel id (Slack shows its name); ``#name`` for a configured name."""
+    if re.fullmatch(r"[CG][A-Z0-9]{6,}", channel):
+        return f"<#{channel}>"
+    return escape("#" + channel.lstrip("#"))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -378,7 +386,7 @@ def shared_by_block(user: str) -> dict[str, Any]:
 
 
 def escalation_sent_message(case_id: int, channel: str) -> Payload:
-    line = f"Thanks: I posted case #{case_id} to <#{escape(channel)}> for a human to pick up."
+    line = f"Thanks: I posted case #{case_id} to {channel_ref(channel)} for a human to pick up."
     return _payload(f"Posted case #{case_id} for a human.", [_section(line)])
 
 
@@ -407,7 +415,7 @@ def escalation_message(
     """The post in the escalation channel. ``question`` is as Slack delivered it."""
     where = f"<{escape(permalink)}|Open the thread>" if permalink else "No link available"
     if channel:
-        where += f" in <#{escape(channel)}>"
+        where += f" in {channel_ref(channel)}"
     lines = [
         f"🙋 *Case #{case_id} needs a human*: <@{escape(clicker)}> asked for help.",
         where,

@@ -194,12 +194,14 @@ def test_echo_unescapes_slack_text_once_then_escapes():
 
 def test_escalation_links_the_thread_and_names_the_case():
     payload = B.escalation_message(
-        case_id=31, clicker="U9", channel="C7", permalink="https://acme.slack.com/archives/C7/p1",
+        case_id=31, clicker="U9", channel="C07SUPPORT", permalink="https://acme.slack.com/archives/C07SUPPORT/p1",
         question="Times Opened stays at 0", version_label="Outlook 2010",
     )  # fmt: skip
     text = all_text(payload)
     assert "Case #31" in payload["text"] and "Case #31" in text
-    assert "<https://acme.slack.com/archives/C7/p1|Open the thread> in <#C7>" in text
+    assert (
+        "<https://acme.slack.com/archives/C07SUPPORT/p1|Open the thread> in <#C07SUPPORT>" in text
+    )
     assert "<@U9>" in text and "> Times Opened stays at 0" in text
 
 
@@ -234,3 +236,13 @@ def test_checker_catches_what_slack_would_reject():
     assert any("51 blocks" in p for p in found)
     assert any("cannot exceed 3000" in p for p in found)
     assert any("round-trip" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("channel", "shown"),
+    [("C0ESCALATE", "<#C0ESCALATE>"), ("G01ABCDEF", "<#G01ABCDEF>"),
+     ("#support-escalations", "#support-escalations"), ("help<!here>", "#help&lt;!here&gt;")],
+)  # fmt: skip
+def test_escalation_channel_is_linked_by_id_or_shown_by_name(channel, shown):
+    assert B.channel_ref(channel) == shown
+    assert shown in all_text(B.escalation_sent_message(3, channel))
