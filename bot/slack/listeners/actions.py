@@ -7,6 +7,7 @@ click, or a retried request, finds ``record_click`` returning False and does not
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -223,8 +224,14 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
         app.action(action_id)(_acking(handler))
 
 
-def _acking(handler: Any) -> Any:
-    """A bolt listener that acks at once, then runs the handler."""
+Handler = Callable[[dict[str, Any], WebClient, Respond], None]
+
+
+def _acking(handler: Handler) -> Callable[..., None]:
+    """A bolt listener that acks at once, then runs the handler.
+
+    bolt passes arguments by parameter name, so the listener spells them out.
+    """
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
