@@ -70,3 +70,11 @@ def test_listener_errors_are_logged_with_the_traceback(bot: Bot, caplog):
         bot.send(body, "application/json")  # 500 here only because tests process first
     record = next(r for r in caplog.records if r.name == "bot.slack.app")
     assert record.exc_info is not None and "internal_error" in record.getMessage()
+
+
+def test_socket_mode_requests_skip_signing_but_reach_the_listeners(bot: Bot):
+    # Socket Mode payloads arrive unsigned over the app-token WebSocket; bolt marks them.
+    body = P.event_body(P.message("Times Opened stays at 0 for our Outlook 2010 users"))
+    response = bot.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert response.status == 200
+    assert len(bot.slack.calls("chat.postMessage")) == 1
