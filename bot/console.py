@@ -15,21 +15,11 @@ from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
 from bot.render.text import answer_text
-from bot.versions import detect_version
+from bot.versions import follow_up_version
 
 YES = {"y", "yes", "oui", "si", "sí", "ja", "yep", "yeah"}
 NO = {"n", "no", "non", "nein", "nope"}
 QUIT = {"quit", "exit", "/quit", "/exit", ":q"}
-FOLLOW_UP_MAX_WORDS = 8  # "we're on 2010" is a reply; a long message is a new question
-
-
-def follow_up_version(text: str) -> str | None:
-    """The version a short reply names ("we're on 2010", "o365"), else None."""
-    if len(text.split()) > FOLLOW_UP_MAX_WORDS:
-        return None
-    return detect_version(text, bare=True)
-
-
 WHERE = Where(source="console", channel="console", user="console")
 
 

@@ -100,6 +100,19 @@ def find_versions(text: str, *, bare: bool = False) -> list[VersionMention]:
     return found
 
 
+FOLLOW_UP_MAX_WORDS = 12  # "we're on 2010" is a reply; a long message is a new question
+
+
+def follow_up_version(text: str) -> VersionId | None:
+    """The version a short reply in a conversation names ("we're on 2010", "o365").
+
+    In a conversation the bot already answered, a bare year means a version.
+    """
+    if len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return detect_version(text)
+    return detect_version(text, bare=True)
+
+
 def _prepare(text: str) -> str:
     text = fold(strip_slack_markup(text))
     return re.sub(r"[\s_*`~>]+", " ", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.versions import detect_version, find_versions
+from bot.versions import detect_version, find_versions, follow_up_version
 
 NAMED = [
     ("Outlook 2007", "2007"),
@@ -99,3 +99,21 @@ def test_every_mention_is_found_in_order():
 def test_slack_markup_does_not_hide_or_fake_a_version():
     assert detect_version("<@U0201000> uses *Outlook 2010*") == "2010"
     assert detect_version("<https://x.test/2016|link> opens not counted in outlook") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we're on 2010", "2010"),
+        ("2016", "2013+"),
+        ("o365 here", "2013+"),
+        ("thanks!", None),
+        (
+            "a long message that mentions the year 2016 in passing and nothing about the client",
+            None,
+        ),
+        ("a long message that says the recipients run Outlook 2007 on every desktop here", "2007"),
+    ],
+)
+def test_follow_up_replies(text, expected):
+    assert follow_up_version(text) == expected

@@ -28,7 +28,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread, topic_of
-from bot.versions import detect_version
+from bot.versions import follow_up_version
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
 ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
@@ -125,10 +125,9 @@ class MessageReplier:
 
     def follow_up(self, message: Incoming, case: Case, client: WebClient) -> None:
         """One answer per thread, except a follow-up naming another Outlook version."""
-        # In a thread the bot answered, a bare year ("we're on 2010") means a version.
         if self.rejected(case):
             return
-        version = detect_version(message.text, bare=True)
+        version = follow_up_version(message.text)
         if version is not None and version != case.version:
             self.engine.cases.choose_version(case.id, version)
             if version == "other":
