@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import Block
 
 from bot.cases import CaseLog
 
@@ -50,3 +53,18 @@ def build(log: CaseLog, clock: Clock, rows: list[Row]) -> list[int]:
             log.record_click(case.id, row.user, row.action)
         ids.append(case.id)
     return ids
+
+
+def check_blocks(blocks: list[dict[str, Any]], limit: int = 50) -> None:
+    """What Slack would reject: unknown keys, too many blocks, over-long texts."""
+    assert 0 < len(blocks) <= limit
+    for block in blocks:
+        assert Block.parse(block).to_dict() == block
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+            assert block["text"]["type"] == "plain_text"
+        if block["type"] == "section":
+            assert "text" in block or "fields" in block
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.cases import Case, CaseLog
 from bot.render.summary import (
@@ -23,25 +21,10 @@ from bot.render.summary import (
     summary_text,
 )
 from bot.summary import GapGroup, Headline, IsoWeek, WeekSummary, summarise
-from tests.cases.support import Clock, Row, build
+from tests.cases.support import Clock, Row, build, check_blocks
 
 UTC_TZ = ZoneInfo("UTC")
 W47 = IsoWeek(2026, 47)
-
-
-def check_blocks(blocks: list[dict[str, Any]], limit: int = 50) -> None:
-    """What Slack would reject: unknown keys, too many blocks, over-long texts."""
-    assert 0 < len(blocks) <= limit
-    for block in blocks:
-        assert Block.parse(block).to_dict() == block
-        if block["type"] == "header":
-            assert len(block["text"]["text"]) <= 150
-            assert block["text"]["type"] == "plain_text"
-        if block["type"] == "section":
-            assert "text" in block or "fields" in block
-            assert len(block.get("text", {}).get("text", "")) <= 3000
-            assert len(block.get("fields", [])) <= 10
-            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
 
 
 @pytest.fixture
