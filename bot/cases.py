@@ -35,7 +35,7 @@ migrations = Migrations("emailstatus")
 
 @migrations()
 def m001_cases(db: Database) -> None:
-    db["cases"].create(
+    db.table("cases").create(
         {
             "id": int, "created_at": str, "team": str, "channel": str, "thread_ts": str,
             "reply_ts": str, "user": str, "source": str, "question": str, "article_id": str,
@@ -45,22 +45,24 @@ def m001_cases(db: Database) -> None:
         pk="id",
         not_null={"created_at", "source", "status", "level"},
     )  # fmt: skip
-    db["cases"].create_index(["created_at"])
-    db["cases"].create_index(["channel", "thread_ts"])
-    db["case_clicks"].create(
+    db.table("cases").create_index(["created_at"])
+    db.table("cases").create_index(["channel", "thread_ts"])
+    db.table("case_clicks").create(
         {"case_id": int, "user": str, "action": str, "at": str},
         pk=("case_id", "user", "action"),
         foreign_keys=[("case_id", "cases", "id")],
     )
-    db["gaps"].create(
+    db.table("gaps").create(
         {"id": int, "created_at": str, "source": str, "team": str, "channel": str,
          "user": str, "question": str, "reason": str, "score": float, "version": str},
         pk="id",
     )  # fmt: skip
-    db["gaps"].create_index(["created_at"])
-    db["slack_events"].create({"event_id": str, "seen_at": str}, pk="event_id")
-    db["slack_events"].create_index(["seen_at"])
-    db["message_claims"].create({"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts"))
+    db.table("gaps").create_index(["created_at"])
+    db.table("slack_events").create({"event_id": str, "seen_at": str}, pk="event_id")
+    db.table("slack_events").create_index(["seen_at"])
+    db.table("message_claims").create(
+        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
+    )
 
 
 @migrations()
@@ -202,6 +204,7 @@ class CaseLog:
         }  # fmt: skip
         with self._write() as db:
             case_id = db.table("cases").insert(row).last_pk
+            assert case_id is not None
         found = self.get(int(case_id))
         assert found is not None
         return found
@@ -228,6 +231,15 @@ class CaseLog:
     def choose_version(self, case_id: int, version: str) -> None:
         with self._write() as db:
             db.table("cases").update(case_id, {"chosen_version": version})
+
+    def has_click(self, case_id: int, action: str) -> bool:
+        """Has anyone clicked this action on this case (e.g. said 'No' to a suggestion)?"""
+        with self._lock:
+            return bool(
+                self.db.table("case_clicks").count_where(
+                    "case_id = ? and action = ?", [case_id, action]
+                )
+            )
 
     def record_click(self, case_id: int, user: str, action: str) -> bool:
         """Record a button click once per (case, user, action); returns False on repeats.
@@ -275,7 +287,9 @@ class CaseLog:
             "version": version, "team": team, "channel": channel, "user": user,
         }  # fmt: skip
         with self._write() as db:
-            return int(db.table("gaps").insert(row).last_pk)
+            gap_id = db.table("gaps").insert(row).last_pk
+            assert gap_id is not None
+            return int(gap_id)
 
     # -- Slack delivery guards -----------------------------------------------------------
 

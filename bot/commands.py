@@ -23,7 +23,8 @@ USAGE: tuple[tuple[str, str], ...] = (
              "2021, 2024, 365, o365, m365, ltsc; 'outlook' is optional (outlook2010)"),
     ("mac", "Outlook for Mac, on the web, the new Outlook or mobile: what the article covers"),
     ("<question>", "match a question as if it were posted in a channel"),
-    ("summary [last|current|YYYY-Www]", "the weekly case summary, visible only to you"),
+    ("summary [last|current|YYYY-Www]",
+     "the weekly case summary (default: the last complete week), visible only to you"),
     ("help", "this help"),
 )  # fmt: skip
 
@@ -57,7 +58,7 @@ def parse_command(raw: str) -> Command:
     if first.lower() in HELP_WORDS:
         return Command("help", text)
     if first.lower() == "summary":
-        return Command("summary", text, argument=rest.strip().lower() or "current")
+        return Command("summary", text, argument=rest.strip().lower() or "last")
     version = _only_a_version(text)
     if version is not None:
         return Command("version", text, version=version)
@@ -70,7 +71,8 @@ def _only_a_version(text: str) -> str | None:
     version = detect_version(text, bare=True)
     if version is None:
         return None
-    words = re.sub(r"(?<=[a-z])(?=\d)", " ", text.lower()).replace("'", " ").split()
+    # "outlook2010" → "outlook 2010", but "2k10" and "o365" stay whole.
+    words = re.sub(r"(?<=[a-z]{2})(?=\d)", " ", text.lower()).replace("'", " ").split()
     leftovers = [
         w for w in words if w not in VERSION_FILLER and detect_version(w, bare=True) is None
     ]

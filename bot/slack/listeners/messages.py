@@ -141,10 +141,7 @@ class MessageReplier:
 
     def rejected(self, case: Case) -> bool:
         """Someone said 'No' to the suggestion in this thread: stay out of it."""
-        clicks = self.engine.cases.db["case_clicks"]
-        return bool(
-            clicks.count_where("case_id = ? and action = ?", [case.id, "suggestion_rejected"])
-        )
+        return self.engine.cases.has_click(case.id, "suggestion_rejected")
 
     def record_uncovered(self, case: Case, message: Incoming) -> None:
         self.engine.cases.record_gap(
