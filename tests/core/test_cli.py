@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.commands import usage_lines
 from tests.conftest import EVAL_SET, KNOWLEDGE_DIR
+from tests.core.test_matching import SILENT_RESULT
 
 
 @pytest.fixture
@@ -47,14 +48,7 @@ def test_match_jsonl_contract(run_cli):
     assert 0 <= out[0]["score"] <= 100
     assert set(out[1]) == {"error"} and "invalid JSON" in out[1]["error"]
     assert set(out[2]) == {"error"}
-    for silent in out[3:]:
-        assert silent == {
-            "match": False,
-            "article": None,
-            "score": 0.0,
-            "version": None,
-            "level": "silent",
-        }
+    assert out[3:] == [SILENT_RESULT, SILENT_RESULT]
 
 
 def test_match_requires_jsonl(run_cli):

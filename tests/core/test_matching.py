@@ -82,18 +82,14 @@ def test_thresholds_must_be_ordered():
         Thresholds(answer=40, suggest=60)
 
 
+SILENT_RESULT = {"match": False, "article": None, "score": 0.0, "version": None, "level": "silent"}
+
+
 def test_contract_shape(matcher):
     result = matcher.match("opens not counted in Outlook 2010").as_contract()
     assert set(result) == {"match", "article", "score", "version", "level"}
     assert result["match"] is True and result["level"] == "answer"
-    silent = matcher.match("lunch?").as_contract()
-    assert silent == {
-        "match": False,
-        "article": None,
-        "score": 0.0,
-        "version": None,
-        "level": "silent",
-    }
+    assert matcher.match("lunch?").as_contract() == SILENT_RESULT
 
 
 BAD_INPUT = [
