@@ -8,6 +8,7 @@ about survives a killed process.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from bot import metrics
 
 SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console")
 STATUSES = ("answered", "resolved", "unresolved", "escalated")
@@ -232,6 +235,15 @@ class CaseLog:
         with self._write() as db:
             db.table("cases").update(case_id, {"chosen_version": version})
 
+    def check_writable(self) -> None:
+        """Raise unless this process can write: a file in the folder and a write lock."""
+        if self.path != ":memory:":
+            probe = Path(self.path).parent / f".write-check-{os.getpid()}-{threading.get_ident()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        with self._write():
+            pass
+
     def has_click(self, case_id: int, action: str) -> bool:
         """Has anyone clicked this action on this case (e.g. said 'No' to a suggestion)?"""
         with self._lock:
@@ -255,6 +267,8 @@ class CaseLog:
             ).rowcount
             if inserted and action in FINAL_ACTIONS:
                 self._set_status(db, case_id, FINAL_ACTIONS[action], user, now)
+        if inserted and action in FINAL_ACTIONS:
+            metrics.feedback(FINAL_ACTIONS[action])
         return bool(inserted)
 
     def _set_status(

@@ -6,13 +6,18 @@ and differ only in how they render the outcome.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.answers import Answer, compose
 from bot.cases import Case, CaseLog
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
+
+logger = logging.getLogger(__name__)
 
 # Sources where the asker spoke to the bot directly, so silence would be rude and a
 # miss is a knowledge gap worth recording.
@@ -56,7 +61,10 @@ class Engine:
 
     def ask(self, text: str, where: Where, *, version: str | None = None) -> Outcome:
         match = self.matcher.match(text)
+        metrics.question_seen(match.level.value)
         if match.level is Level.SILENT or match.article_id is None:
+            # Never the text itself: it may be private (STORE_QUESTION_TEXT=false).
+            logger.info("question from %s: silent (score %.0f)", where.source, match.score)
             if where.source in DIRECT_SOURCES:
                 self._gap(where, text, "no article matched", match)
             return Outcome(match, None, None)
@@ -69,6 +77,13 @@ class Engine:
             article_id=article.id, score=match.score, detected_version=match.version,
             team=where.team, channel=where.channel, thread_ts=where.thread_ts, user=where.user,
         )  # fmt: skip
+        annotate(case_id=case.id)
+        logger.info(
+            "question from %s: %s, case %s, article %s, version %s (score %.0f)",
+            where.source, match.level.value, case.id, article.id, chosen, match.score,
+        )  # fmt: skip
+        if match.level is Level.ANSWER:
+            metrics.answer_given(chosen)
         if version:
             self.cases.choose_version(case.id, version)
         if chosen == "other" and match.level is Level.ANSWER:

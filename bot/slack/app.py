@@ -13,13 +13,19 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
+from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
+from bot.logs import annotate
 from bot.slack.listeners import actions, commands, home, messages, shortcuts
 
 logger = logging.getLogger(__name__)
@@ -28,14 +34,46 @@ DEFAULT_API_URL = WebClient.BASE_URL
 LISTENER_MODULES = (messages, commands, actions, shortcuts, home)
 
 
+class CountedRateLimitRetry(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (waits Retry-After), counting each retry for /metrics."""
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        metrics.slack_api_retry("rate_limited")
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class CountedServerErrorRetry(ServerErrorRetryHandler):
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        metrics.slack_api_retry("server_error")
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def build_client(settings: Settings) -> WebClient:
     """A WebClient that honours Retry-After on 429 and retries 5xx once or twice."""
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=_api_url(settings.slack_api_url),
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
+            CountedRateLimitRetry(max_retry_count=2),
+            CountedServerErrorRetry(max_retry_count=2),
         ],
     )
 
@@ -79,15 +117,24 @@ def build_app(
 
     @app.error
     def _log_error(error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, SlackApiError):
+            metrics.slack_api_error(str(error.response.get("error", "")))
         logger.exception(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
+    app.middleware(note_request_ids)
     app.middleware(dedupe_events(engine))
     for module in LISTENER_MODULES:
         module.register(app, engine, settings)
     register_catch_alls(app)
     return app
+
+
+def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    """Put the event_id or trigger_id on every log line of this request."""
+    annotate(event_id=body.get("event_id"), trigger_id=body.get("trigger_id"))
+    return next()
 
 
 def dedupe_events(engine: Engine) -> Callable[..., Any]:
@@ -102,6 +149,7 @@ def dedupe_events(engine: Engine) -> Callable[..., Any]:
     def dedupe(body: dict[str, Any], next: Callable[[], Any]) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not engine.cases.first_delivery(str(event_id)):
+            metrics.dedupe_hit()
             logger.info("dropping repeated delivery of event %s", event_id)
             return BoltResponse(status=200, body="")
         return next()

@@ -108,7 +108,9 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     db, go = tmp_path / "shared.db", tmp_path / "go"
     procs = [writer(db, 250, go), writer(db, 250, go)]
     for proc in procs:  # both opened the (brand new) file and migrated it together
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline().strip()
+        assert first == "ready", proc.stderr.read()
     go.touch()
     outputs = [proc.communicate(timeout=60) for proc in procs]
     for proc, (out, err) in zip(procs, outputs, strict=True):

@@ -1,0 +1,152 @@
+"""Structured logging: ``LOG_FORMAT=json|text``, ``LOG_LEVEL``, per-request context.
+
+Each line logged while a Slack request is handled carries its ``event_id`` or
+``trigger_id``, the case id once there is one, and the milliseconds since the request
+arrived. Bolt runs listeners on a thread pool, so the pool copies the context
+(``ContextExecutor``). A filter removes Slack tokens and the signing secret from every
+line; with ``STORE_QUESTION_TEXT=false`` the Slack libraries' debug logging (which
+prints payloads, and so questions) is switched off.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import Settings
+
+_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "emailstatus_request", default=None
+)
+TOKEN_PATTERN = re.compile(r"\bx(?:ox[abposr]|app)-[A-Za-z0-9-]+")
+CONTEXT_FIELDS = ("event_id", "trigger_id", "case_id", "retry_num")
+PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk")
+REDACTED = "[redacted]"
+
+
+@contextmanager
+def request_context(**fields: Any) -> Iterator[dict[str, Any]]:
+    """Open a per-request context; ``annotate`` adds to it from anywhere in the request."""
+    context = {"started": time.perf_counter(), **fields}
+    token = _request.set(context)
+    try:
+        yield context
+    finally:
+        _request.reset(token)
+
+
+def annotate(**fields: Any) -> None:
+    context = _request.get()
+    if context is not None:
+        context.update({k: v for k, v in fields.items() if v is not None})
+
+
+def current_context() -> dict[str, Any]:
+    context = _request.get() or {}
+    fields = {k: context[k] for k in CONTEXT_FIELDS if k in context}
+    if "started" in context:
+        fields["elapsed_ms"] = round((time.perf_counter() - context["started"]) * 1000, 1)
+    return fields
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks see the submitting thread's request context."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
+
+
+class RedactingFilter(logging.Filter):
+    """Removes tokens and secrets from the message, its arguments and the traceback text."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+
+    def scrub(self, text: str) -> str:
+        text = TOKEN_PATTERN.sub(REDACTED, text)
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None) or current_context().get(name)
+            if value is not None:
+                setattr(record, name, value)
+        record.elapsed_ms = current_context().get("elapsed_ms")
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in (*CONTEXT_FIELDS, "elapsed_ms"):
+            value = getattr(record, name, None)
+            if value is not None:
+                line[name] = value
+        if record.exc_text:
+            line["traceback"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        extras = [f"{n}={getattr(record, n)}" for n in (*CONTEXT_FIELDS, "elapsed_ms")
+                  if getattr(record, n, None) is not None]  # fmt: skip
+        return f"{text} [{' '.join(extras)}]" if extras else text
+
+
+def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
+    """Send every log line to stderr, formatted and redacted. Returns the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter((settings.slack_signing_secret,)))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, settings.log_level, logging.INFO))
+    if not settings.store_question_text:
+        for name in PAYLOAD_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    return handler
+
+
+def gunicorn_logger_class() -> type:
+    """Gunicorn's logger, sending its lines through ours (same format, same redaction)."""
+    from gunicorn.glogging import Logger
+
+    class GunicornLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                log.handlers.clear()
+                log.propagate = True
+
+    return GunicornLogger

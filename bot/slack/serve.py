@@ -1,0 +1,202 @@
+"""Run the bot: HTTP (WSGI under gunicorn) for production, Socket Mode for one workspace.
+
+HTTP routes: ``POST /slack/events`` (events, commands, interactivity, all signed),
+``GET /healthz`` and ``GET /metrics``. Each gunicorn worker builds its own engine,
+SQLite connection and bolt App after the fork: SQLite connections must not cross a fork.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot import metrics
+from bot.config import Settings
+from bot.engine import Engine
+from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
+from bot.slack.app import build_app
+
+logger = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Gunicorn settings, in one place.
+
+    - ``gthread`` workers: the work is I/O (Slack API calls, SQLite), so threads are cheap
+      and keep the 3-second ack even while listeners wait on Slack.
+    - 2 workers: one per core on the 2-core machines we target; more processes buy
+      nothing for I/O-bound work and each holds its own SQLite connection.
+    - 8 threads per worker for requests; bolt's listener executor gets the same number, so
+      a burst of events is replied to as fast as it is acked.
+    - ``timeout`` 30 s: a worker silent for that long is stuck (Slack itself gives up on
+      an ack after 3 s). ``graceful_timeout`` 20 s bounds how long SIGTERM waits for
+      in-flight work before workers are killed.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 2
+    threads: int = 8
+    timeout: int = 30
+    graceful_timeout: int = 20
+    keepalive: int = 5
+
+
+def health(engine: Engine) -> tuple[int, dict[str, Any]]:
+    """200 when the database is writable and knowledge is loaded, else 503 and why."""
+    problems = []
+    try:
+        engine.cases.check_writable()
+    except Exception as exc:  # any failure to write is a failed health check
+        problems.append(f"database not writable: {exc}")
+    if not engine.knowledge.articles:
+        problems.append("no knowledge articles loaded")
+    status = {
+        "status": "ok" if not problems else "unavailable",
+        "articles": len(engine.knowledge.articles),
+        "problems": problems,
+    }
+    return (200 if not problems else 503), status
+
+
+def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
+    """The bot as a WSGI callable: Slack requests, health and metrics."""
+    slack = SlackRequestHandler(bolt_app)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        started = time.perf_counter()
+        try:
+            if path == "/slack/events":
+                if method != "POST":
+                    return _json(start_response, 405, {"error": "use POST"})
+                with request_context(**_slack_ids(environ)):
+                    return slack(environ, start_response)
+            if path == "/healthz" and method in ("GET", "HEAD"):
+                code, status = health(engine)
+                return _json(start_response, code, status)
+            if path == "/metrics" and method == "GET":
+                body, content_type = metrics.exposition()
+                start_response("200 OK", [("Content-Type", content_type)])
+                return [body]
+            return _json(start_response, 404, {"error": "not found", "path": path})
+        finally:
+            metrics.request_finished(path, time.perf_counter() - started)
+
+    return application
+
+
+def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:
+    """Retry headers are known before the body is parsed; the rest is added by bolt."""
+    retry = environ.get("HTTP_X_SLACK_RETRY_NUM")
+    return {"retry_num": retry} if retry else {}
+
+
+def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> list[bytes]:
+    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+    body = json.dumps(data).encode()
+    start_response(
+        f"{code} {reasons[code]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+@dataclass
+class Bot:
+    """Everything one process serves with, and how to close it."""
+
+    settings: Settings
+    engine: Engine
+    app: App
+    executor: ThreadPoolExecutor
+    stop_background: Callable[[], None]
+
+    def close(self, wait_seconds: float = 10.0) -> None:
+        """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
+        self.stop_background()
+        waiter = threading.Thread(target=self.executor.shutdown, daemon=True)
+        waiter.start()
+        waiter.join(wait_seconds)
+        if waiter.is_alive():
+            logger.warning("listeners still running after %ss; closing anyway", wait_seconds)
+        self.engine.cases.close()
+
+
+def build_bot(settings: Settings, listener_threads: int) -> Bot:
+    from bot.slack.weekly import start_scheduler
+
+    engine = Engine.from_settings(settings)
+    executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
+    app = build_app(settings, engine, listener_executor=executor)
+    scheduler = start_scheduler(app.client, engine.cases, settings)
+    return Bot(settings, engine, app, executor, scheduler.stop if scheduler else lambda: None)
+
+
+def run_http(settings: Settings, server: ServerSettings) -> None:
+    """Serve under gunicorn (gthread) until SIGTERM/SIGINT; exits 0 after a graceful stop."""
+    from gunicorn.app.base import BaseApplication
+
+    bots: list[Bot] = []
+
+    def load() -> WSGIApp:
+        bot = build_bot(settings, server.threads)
+        bots.append(bot)
+        return create_wsgi_app(bot.app, bot.engine)
+
+    def worker_exit(_arbiter: Any, _worker: Any) -> None:
+        for bot in bots:
+            bot.close(wait_seconds=server.graceful_timeout / 2)
+
+    options = {
+        "bind": f"{server.host}:{server.port}",
+        "workers": server.workers,
+        "threads": server.threads,
+        "worker_class": "gthread",
+        "timeout": server.timeout,
+        "graceful_timeout": server.graceful_timeout,
+        "keepalive": server.keepalive,
+        "worker_exit": worker_exit,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "logger_class": gunicorn_logger_class(),
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> WSGIApp:
+            return load()
+
+    metrics.prepare_multiprocess(Path(os.environ.get("TMPDIR", "/tmp")))
+    Server().run()
+
+
+def run_socket_mode(settings: Settings, listener_threads: int = 8) -> None:
+    """Connect to Slack over a WebSocket (no public URL needed) until interrupted."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    bot = build_bot(settings, listener_threads)
+    handler = SocketModeHandler(bot.app, settings.slack_app_token)
+    try:
+        handler.start()
+    finally:
+        bot.close()
