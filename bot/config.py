@@ -23,6 +23,16 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, value: str | None, default: float, problems: list[str]) -> float:
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        problems.append(f"{name} '{value}' is not a number; using {default:g}.")
+        return default
+
+
 def _words(value: str | None) -> frozenset[str]:
     return frozenset(w for w in (value or "").replace(",", " ").split() if w)
 
@@ -46,11 +56,14 @@ class Settings:
     suggest_threshold: float = 50.0
     log_format: str = "text"
     log_level: str = "INFO"
+    # Values that could not be read from the environment (reported by `config check`).
+    parse_problems: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         get = env.get
+        problems: list[str] = []
         return cls(
             slack_bot_token=get("SLACK_BOT_TOKEN", "").strip(),
             slack_app_token=get("SLACK_APP_TOKEN", "").strip(),
@@ -65,10 +78,15 @@ class Settings:
             store_question_text=_flag(get("STORE_QUESTION_TEXT"), True),
             suggestions_enabled=_flag(get("SUGGESTIONS"), True),
             suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),
-            answer_threshold=float(get("MATCH_ANSWER_THRESHOLD", "") or 60),
-            suggest_threshold=float(get("MATCH_SUGGEST_THRESHOLD", "") or 50),
+            answer_threshold=_number(
+                "MATCH_ANSWER_THRESHOLD", get("MATCH_ANSWER_THRESHOLD"), 60.0, problems
+            ),
+            suggest_threshold=_number(
+                "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), 50.0, problems
+            ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+            parse_problems=tuple(problems),
         )
 
     @property

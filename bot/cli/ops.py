@@ -1,7 +1,46 @@
-"""`serve` and `config` commands (production HTTP and operations)."""
+"""`config check`: operations commands."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-COMMANDS: list[click.Command] = []
+from bot import configcheck
+from bot.config import Settings
+
+
+@click.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command(name="check")
+@click.option(
+    "--mode", type=click.Choice(configcheck.MODES), default="auto", show_default=True,
+    help="Check for this way of running (auto: from the tokens that are set).",
+)  # fmt: skip
+def config_check(mode: str) -> None:
+    """Print the effective configuration (secrets masked), then every problem, one per line.
+
+    Exits 1 when there is any problem.
+
+    \b
+    Example:
+      emailstatus-bot config check --mode http
+    """
+    settings = Settings.from_env()
+    resolved = configcheck.resolve_mode(settings, mode)
+    click.echo(f"mode: {resolved}")
+    for line in configcheck.effective_lines(settings):
+        click.echo(f"  {line}")
+    found = configcheck.problems(settings, resolved)
+    for problem in found:
+        click.echo(f"problem: {problem}")
+    if found:
+        click.echo(f"{len(found)} problem(s).", err=True)
+        sys.exit(1)
+    click.echo("ok: no problems found.")
+
+
+COMMANDS: list[click.Command] = [config]

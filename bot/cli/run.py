@@ -1,17 +1,21 @@
-"""`run`: the local console with no Slack tokens, Socket Mode with them."""
+"""`run` (console or Socket Mode) and `serve` (production HTTP)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 
 import click
 
+from bot import configcheck
 from bot.config import ConfigError, Settings
 from bot.console import run_console
 from bot.engine import Engine
+from bot.logs import configure_logging
 
 
-def _prompting_lines(interactive: bool):  # type: ignore[no-untyped-def]
+def _prompting_lines(interactive: bool) -> Iterator[str]:
     """stdin lines; with a terminal, show a prompt before each."""
     if not interactive:
         yield from sys.stdin
@@ -21,6 +25,15 @@ def _prompting_lines(interactive: bool):  # type: ignore[no-untyped-def]
             yield input("you> ")
         except EOFError:
             return
+
+
+def _refuse_on_problems(settings: Settings, mode: str) -> None:
+    """The same checks as `config check`; one line per problem, then exit 2."""
+    found = configcheck.problems(settings, mode)
+    for problem in found:
+        click.echo(f"configuration error: {problem}", err=True)
+    if found:
+        sys.exit(2)
 
 
 @click.command()
@@ -38,20 +51,44 @@ def run() -> None:
     try:
         mode = settings.runtime_mode()
     except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
+        for line in str(exc).splitlines():
+            click.echo(f"configuration error: {line}", err=True)
         sys.exit(2)
-    engine = Engine.from_settings(settings)
-    for problem in engine.knowledge.problems:
-        click.echo(f"knowledge: {problem}", err=True)
-    if not engine.knowledge.articles:
-        click.echo(f"configuration error: no valid articles in {settings.knowledge_dir}", err=True)
-        sys.exit(2)
+    _refuse_on_problems(settings, mode)
     if mode == "console":
+        engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
         run_console(engine, _prompting_lines(interactive), click.echo, interactive)
+        engine.cases.close()
         return
-    click.echo("Socket Mode is not available in this build.", err=True)
-    sys.exit(2)
+    from bot.slack.serve import run_socket_mode
+
+    configure_logging(settings)
+    run_socket_mode(settings)
 
 
-COMMANDS: list[click.Command] = [run]
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port to bind.")
+@click.option("--workers", type=int, help="Gunicorn worker processes (default 2).")
+@click.option("--threads", type=int, help="Threads per worker (default 8).")
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
+
+    Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Stops gracefully on SIGTERM.
+
+    \b
+    Example:
+      emailstatus-bot serve --host 0.0.0.0 --port 3000
+    """
+    from bot.slack.serve import ServerSettings, run_http
+
+    settings = Settings.from_env()
+    _refuse_on_problems(settings, "http")
+    server = ServerSettings(host=host, port=port)
+    server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
+    configure_logging(settings)
+    run_http(settings, server)
+
+
+COMMANDS: list[click.Command] = [run, serve]

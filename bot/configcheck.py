@@ -1,0 +1,114 @@
+"""`config check`: the effective configuration (secrets masked) and every problem.
+
+``run`` and ``serve`` run the same checks at start, so a misconfigured bot says what is
+wrong, one line per problem, instead of failing later with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+from bot.config import SECRET_NAMES, Settings
+from bot.knowledge import load_knowledge
+from bot.matching import Thresholds
+from bot.scheduler import schedule_problems
+
+ENV_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN", "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET", "slack_api_url": "SLACK_API_URL",
+    "db_path": "EMAILSTATUS_DB", "knowledge_dir": "KNOWLEDGE_DIR",
+    "escalation_channel": "ESCALATION_CHANNEL", "summary_channel": "SUMMARY_CHANNEL",
+    "summary_tz": "SUMMARY_TZ", "summary_schedule": "SUMMARY_SCHEDULE",
+    "store_question_text": "STORE_QUESTION_TEXT", "suggestions_enabled": "SUGGESTIONS",
+    "suggestions_off_channels": "SUGGESTIONS_OFF_CHANNELS",
+    "answer_threshold": "MATCH_ANSWER_THRESHOLD", "suggest_threshold": "MATCH_SUGGEST_THRESHOLD",
+    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL",
+}  # fmt: skip
+MODES = ("auto", "console", "socket", "http")
+
+
+def mask(value: str) -> str:
+    """'xoxb-1234-abcd-WXYZ' → 'xoxb-…WXYZ': enough to tell tokens apart, not to use them."""
+    if not value:
+        return "(not set)"
+    prefix = value.split("-", 1)[0] + "-" if value[:5].startswith(("xox", "xapp")) else ""
+    return f"{prefix}…{value[-4:]}" if len(value) > 8 else "…"
+
+
+def effective_lines(settings: Settings) -> list[str]:
+    lines = []
+    for field in fields(settings):
+        name = ENV_NAMES.get(field.name)
+        if name is None:
+            continue
+        value = getattr(settings, field.name)
+        if name in SECRET_NAMES:
+            shown = mask(value)
+        elif isinstance(value, frozenset):
+            shown = ",".join(sorted(value)) or "(none)"
+        else:
+            shown = str(value) if value not in ("", None) else "(not set)"
+        lines.append(f"{name}={shown}")
+    return lines
+
+
+def resolve_mode(settings: Settings, mode: str) -> str:
+    if mode != "auto":
+        return mode
+    if not settings.has_any_slack_token:
+        return "console"
+    return "socket" if settings.slack_app_token else "http"
+
+
+def problems(settings: Settings, mode: str = "auto") -> list[str]:
+    """Every configuration problem, one line each; empty when all is well."""
+    mode = resolve_mode(settings, mode)
+    found = list(settings.parse_problems)
+    if mode == "socket":
+        found += settings.token_problems(need_app_token=True)
+    elif mode == "http":
+        found += settings.token_problems(need_secret=True)
+    elif settings.has_any_slack_token:
+        found += settings.token_problems()
+    found += database_problems(settings.db_path)
+    found += schedule_problems(settings.summary_schedule, settings.summary_tz)
+    found += knowledge_problems(settings.knowledge_dir)
+    found += other_problems(settings)
+    return found
+
+
+def database_problems(db_path: str) -> list[str]:
+    folder = Path(db_path).expanduser().resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".emailstatus-config-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return [f"EMAILSTATUS_DB folder {folder} is not writable: {exc.strerror or exc}."]
+    return []
+
+
+def knowledge_problems(knowledge_dir: str) -> list[str]:
+    knowledge = load_knowledge(knowledge_dir)
+    found = [f"knowledge: {problem}" for problem in knowledge.problems]
+    if not knowledge.articles:
+        found.append(f"KNOWLEDGE_DIR {knowledge_dir} has no valid knowledge articles.")
+    return found
+
+
+def other_problems(settings: Settings) -> list[str]:
+    found = []
+    if settings.log_format not in ("json", "text"):
+        found.append(f"LOG_FORMAT '{settings.log_format}' must be json or text.")
+    if not isinstance(logging.getLevelName(settings.log_level), int):
+        found.append(f"LOG_LEVEL '{settings.log_level}' is not a level (DEBUG, INFO, …).")
+    try:
+        Thresholds(settings.answer_threshold, settings.suggest_threshold)
+    except ValueError:
+        found.append(
+            "MATCH_SUGGEST_THRESHOLD must be at most MATCH_ANSWER_THRESHOLD, both within 0-100."
+        )
+    return found
