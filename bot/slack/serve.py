@@ -176,12 +176,16 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),
         "logger_class": gunicorn_logger_class(),
+        # No runtime control socket (gunicorn >= 25): it lives in $HOME, which a hardened
+        # service cannot write, and nothing here uses it.
+        "control_socket_disable": True,
     }
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
 
         def load(self) -> WSGIApp:
             return load()

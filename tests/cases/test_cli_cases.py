@@ -16,8 +16,8 @@ from click.testing import CliRunner, Result
 from bot.cases import CaseLog
 from bot.cli import main
 from bot.cli.cases import COMMANDS
-from tests.cases.fake_web_api import FakeWebApi, fake_web_api
 from tests.cases.support import Clock, Row, build
+from tests.support.fake_slack import FakeSlackApi
 
 TUESDAY = datetime(2026, 11, 17, 10, tzinfo=UTC)
 CLEAN_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL",
@@ -193,34 +193,34 @@ def test_every_command_help_ends_with_an_example(
 
 
 @pytest.fixture
-def api() -> Iterator[FakeWebApi]:
-    with fake_web_api() as fake:
+def api() -> Iterator[FakeSlackApi]:
+    with FakeSlackApi() as fake:
         yield fake
 
 
-def test_summary_post_claims_the_week(cli: Invoke, week: list[int], api: FakeWebApi) -> None:
+def test_summary_post_claims_the_week(cli: Invoke, week: list[int], api: FakeSlackApi) -> None:
     missing = cli("summary", "--week", "2026-W47", "--post")
     assert missing.exit_code == 1
     assert "SLACK_BOT_TOKEN is missing" in missing.output
     assert "SUMMARY_CHANNEL is missing" in missing.output
 
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url + "api/",
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url,
            "SUMMARY_CHANNEL": "C0SUMMARY"}  # fmt: skip
     first = cli("summary", "--week", "2026-W47", "--post", **env)
     assert first.exit_code == 0, first.output
     assert "Posted week 2026-W47 to C0SUMMARY" in first.output
     second = cli("summary", "--week", "2026-W47", "--post", **env)
     assert "Week 2026-W47 was already posted; --force posts it again." in second.output
-    assert len(api.named("chat.postMessage")) == 1
+    assert len(api.calls("chat.postMessage")) == 1
     assert cli("summary", "--week", "2026-W47", "--post", "--force", **env).exit_code == 0
-    assert len(api.named("chat.postMessage")) == 2
+    assert len(api.calls("chat.postMessage")) == 2
 
 
 def test_summary_post_failure_releases_the_claim(
-    cli, week: list[int], api: FakeWebApi, log: CaseLog
+    cli, week: list[int], api: FakeSlackApi, log: CaseLog
 ) -> None:
-    api.fail = "chat.postMessage"
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url + "api/",
+    api.fail("chat.postMessage", "not_in_channel")
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url,
            "SUMMARY_CHANNEL": "C0SUMMARY"}  # fmt: skip
     result = cli("summary", "--week", "2026-W47", "--post", **env)
     assert result.exit_code == 1

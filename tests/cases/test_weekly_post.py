@@ -16,20 +16,20 @@ from bot.config import Settings
 from bot.scheduler import Schedule, WeeklyScheduler
 from bot.slack.weekly import post_summary, start_scheduler, weekly_poster
 from bot.summary import IsoWeek, summarise
-from tests.cases.fake_web_api import FakeWebApi, fake_web_api
 from tests.cases.support import Clock, Row, build
+from tests.support.fake_slack import FakeSlackApi
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def api() -> Iterator[FakeWebApi]:
-    with fake_web_api() as fake:
+def api() -> Iterator[FakeSlackApi]:
+    with FakeSlackApi() as fake:
         yield fake
 
 
-def client_for(api: FakeWebApi) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=api.url + "api/")
+def client_for(api: FakeSlackApi) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=api.url)
 
 
 def filled_week(log: CaseLog, clock: Clock) -> None:
@@ -38,46 +38,46 @@ def filled_week(log: CaseLog, clock: Clock) -> None:
 
 
 def test_post_summary_posts_blocks_then_the_chart_in_its_thread(
-    api: FakeWebApi, log: CaseLog, clock: Clock
+    api: FakeSlackApi, log: CaseLog, clock: Clock
 ) -> None:
     filled_week(log, clock)
     summary = summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC"))
     posted = post_summary(client_for(api), "#support-leads", summary)
 
-    assert [c.method for c in api.calls] == [
+    assert api.methods() == [
         "chat.postMessage", "files.getUploadURLExternal", "upload/F0CHART",
         "files.completeUploadExternal",
     ]  # fmt: skip
-    message = api.named("chat.postMessage")[0].params
+    message = api.calls("chat.postMessage")[0]
     assert message["channel"] == "#support-leads"
     assert message["text"].startswith("Email status cases: week 2026-W47: 2 cases")
     blocks = (
         message["blocks"] if isinstance(message["blocks"], list) else json.loads(message["blocks"])
     )
     assert blocks[0]["text"]["text"] == "Email status cases: week 2026-W47"
-    assert api.named("upload/F0CHART")[0].body.startswith(PNG_SIGNATURE)
-    complete = api.named("files.completeUploadExternal")[0].params
+    assert api.raw("upload/F0CHART")[0].startswith(PNG_SIGNATURE)
+    complete = api.calls("files.completeUploadExternal")[0]
     # The channel ID from chat.postMessage, not the configured name; under the summary.
-    assert complete["channel_id"] == "C0SUMMARY" and complete["thread_ts"] == posted.ts
-    assert posted.channel == "C0SUMMARY"
+    assert complete["channel_id"] == "C0SUPPORTLEADS" and complete["thread_ts"] == posted.ts
+    assert posted.channel == "C0SUPPORTLEADS"
 
 
 def test_a_failed_chart_upload_does_not_fail_the_post(
-    api: FakeWebApi, log: CaseLog, clock: Clock
+    api: FakeSlackApi, log: CaseLog, clock: Clock
 ) -> None:
     filled_week(log, clock)
-    api.fail = "files.completeUploadExternal"
+    api.fail("files.completeUploadExternal", "not_in_channel")
     summary = summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC"))
     assert post_summary(client_for(api), "C0SUMMARY", summary).ts is not None
 
 
-def test_an_empty_week_posts_no_chart(api: FakeWebApi, log: CaseLog) -> None:
+def test_an_empty_week_posts_no_chart(api: FakeSlackApi, log: CaseLog) -> None:
     post_summary(client_for(api), "C0SUMMARY", summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
-    assert [c.method for c in api.calls] == ["chat.postMessage"]
+    assert api.methods() == ["chat.postMessage"]
 
 
 def test_two_workers_post_the_week_once_over_http(
-    api: FakeWebApi, db_path: Path, log: CaseLog, clock: Clock
+    api: FakeSlackApi, db_path: Path, log: CaseLog, clock: Clock
 ) -> None:
     filled_week(log, clock)
     settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY", "SUMMARY_TZ": "Europe/Paris"})
@@ -94,17 +94,17 @@ def test_two_workers_post_the_week_once_over_http(
         for worker in workers:
             worker.tick()
         clock.advance(minutes=1)
-    assert len(api.named("chat.postMessage")) == 1
-    assert len(api.named("files.completeUploadExternal")) == 1
+    assert len(api.calls("chat.postMessage")) == 1
+    assert len(api.calls("files.completeUploadExternal")) == 1
     claim = workers[0].cases.summary_claim("2026-W47")
     assert claim is not None and claim["channel"] == "C0SUMMARY" and claim["message_ts"]
 
 
-def test_no_summary_channel_no_scheduler(api: FakeWebApi, log: CaseLog) -> None:
+def test_no_summary_channel_no_scheduler(api: FakeSlackApi, log: CaseLog) -> None:
     assert start_scheduler(client_for(api), log, Settings.from_env({})) is None
     settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY"})
     wednesday = datetime(2026, 11, 18, tzinfo=UTC)  # nothing due: the thread only waits
     running = start_scheduler(client_for(api), log, settings, clock=lambda: wednesday)
     assert running is not None and running.running
     running.stop()
-    assert api.calls == []
+    assert api.methods() == []

@@ -6,15 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.slack import http_harness
 from tests.slack import payloads as P
 from tests.slack.blockkit import action_ids, all_text, assert_valid
-from tests.slack.http_harness import LiveBot, live_with
-
-live = http_harness.live
-live_settings = http_harness.live_settings
-slack = http_harness.slack
-slack_server = http_harness.slack_server
+from tests.support.http_harness import LiveBot, live_with
 
 ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
 NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"

@@ -19,15 +19,9 @@ from bot.cases import Case
 from bot.cli import main
 from bot.summary import IsoWeek
 from tests.cases.support import check_blocks
-from tests.slack import http_harness
 from tests.slack import payloads as P
 from tests.slack.blockkit import all_text
-from tests.slack.http_harness import LiveBot
-
-live = http_harness.live
-live_settings = http_harness.live_settings
-slack = http_harness.slack
-slack_server = http_harness.slack_server
+from tests.support.http_harness import LiveBot
 
 pytestmark = pytest.mark.e2e
 

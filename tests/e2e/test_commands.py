@@ -7,14 +7,8 @@ import json
 import pytest
 
 from bot.commands import usage_lines
-from tests.slack import http_harness
 from tests.slack.blockkit import action_ids, all_text, assert_valid
-from tests.slack.http_harness import LiveBot
-
-live = http_harness.live
-live_settings = http_harness.live_settings
-slack = http_harness.slack
-slack_server = http_harness.slack_server
+from tests.support.http_harness import LiveBot
 
 
 def test_empty_command_gives_help_and_the_picker(live: LiveBot):

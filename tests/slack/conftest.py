@@ -27,7 +27,7 @@ from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from tests.slack import payloads as P
-from tests.slack.fake_api import FakeSlackApi
+from tests.support.fake_slack import FakeSlackApi
 
 SECRET = "test-signing-secret"
 

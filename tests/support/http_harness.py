@@ -22,7 +22,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.cases import CaseLog
 from bot.config import Settings
@@ -30,9 +29,10 @@ from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
+from bot.slack.serve import create_wsgi_app
 from tests.slack import payloads as P
 from tests.slack.conftest import SECRET, sign
-from tests.slack.fake_api import FakeSlackApi
+from tests.support.fake_slack import FakeSlackApi
 
 
 class DrainableExecutor(ThreadPoolExecutor):
@@ -84,13 +84,14 @@ class LiveBot:
         self.executor = DrainableExecutor()
         self.app = build_app(settings, self.engine, listener_executor=self.executor)
         self._server = make_server(
-            "127.0.0.1", 0, SlackRequestHandler(self.app), _Server, _QuietHandler
+            "127.0.0.1", 0, create_wsgi_app(self.app, self.engine), _Server, _QuietHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}/slack/events"
+        self.base = f"http://127.0.0.1:{self._server.server_port}"
+        self.url = f"{self.base}/slack/events"
 
     def close(self) -> None:
         self._server.shutdown()
