@@ -1,10 +1,12 @@
 """A fake Slack Web API for the whole suite: 127.0.0.1 only, records every call.
 
-It answers ``/api/<method>`` with ``{"ok": true, ...}`` plus the fields the bot reads
-(``ts``, ``channel``, ``permalink``, auth.test ids, file-upload URLs), answers
-``/response/<n>`` like a response_url and ``/upload/<file>`` like Slack's upload URL.
-Tests can make a method fail (``fail``) or answer HTTP 429 with Retry-After
-(``rate_limit``) to exercise slack_sdk's retry handlers.
+It answers ``/api/<method>`` with ``{"ok": true, ...}`` plus the fields the bot and
+slack_sdk read (``ts``, ``channel``, ``message``, ``permalink``, auth.test ids, the view,
+file-upload URLs), answers ``/response/<n>`` like a response_url and ``/upload/<file>``
+like Slack's upload URL. Every request is recorded with its parameters and headers.
+
+Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
+or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers.
 """
 
 from __future__ import annotations
@@ -18,16 +20,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+
 
 @dataclass
 class Call:
+    """One request the fake received."""
+
     path: str
     data: dict[str, Any]
     raw: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
         return self.path.removeprefix("/api/").strip("/")
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """A canned failure for one upcoming call of a method."""
+
+    status: int
+    error: str
+    retry_after: int | None = None
 
 
 @dataclass
@@ -36,8 +52,7 @@ class FakeSlackApi:
     bot_id: str = "BBOT"
     team: str = "T0TEAM"
     log: list[Call] = field(default_factory=list)
-    failures: dict[str, list[str]] = field(default_factory=dict)
-    rate_limits: dict[str, list[int]] = field(default_factory=dict)
+    scripted: dict[str, list[Scripted]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -69,17 +84,23 @@ class FakeSlackApi:
     # -- what tests use --------------------------------------------------------------
 
     def response_url(self) -> str:
+        """A fresh response_url; what is posted to it is read back with ``responses``."""
         return f"{self.base}/response/{next(self._urls)}"
 
     def calls(self, method: str) -> list[dict[str, Any]]:
+        """The parameters of every call of ``method`` (form or JSON), in order."""
+        return [c.data for c in self.requests(method)]
+
+    def requests(self, method: str) -> list[Call]:
+        """Every call of ``method`` with its raw body and headers."""
         with self._lock:
-            return [c.data for c in self.log if c.method == method]
+            return [c for c in self.log if c.method == method]
 
     def raw(self, method: str) -> list[bytes]:
-        with self._lock:
-            return [c.raw for c in self.log if c.method == method]
+        return [c.raw for c in self.requests(method)]
 
     def responses(self, url: str) -> list[dict[str, Any]]:
+        """What was posted to one response_url."""
         path = url.removeprefix(self.base)
         with self._lock:
             return [c.data for c in self.log if c.path == path]
@@ -90,6 +111,7 @@ class FakeSlackApi:
             return [c.method for c in self.log if not c.path.startswith("/response/")]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
+        """Poll until ``method`` has been called ``count`` times (replies come from threads)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.calls(method)
@@ -98,53 +120,60 @@ class FakeSlackApi:
             time.sleep(0.01)
         raise AssertionError(f"{method} called {len(self.calls(method))} times, not {count}")
 
+    def fail_next(
+        self,
+        method: str,
+        status: int = 200,
+        *,
+        error: str | None = None,
+        times: int = 1,
+        retry_after: int | None = 1,
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail.
+
+        ``status`` 200 with ``error`` is an API error (``{"ok": false, "error": ...}``),
+        429 is a rate limit (with ``Retry-After: retry_after`` seconds), 5xx a server error.
+        """
+        error = error or STATUS_ERRORS.get(status)
+        if not error:
+            raise ValueError(f"give the error for HTTP {status}")
+        wait = retry_after if status == 429 else None
+        with self._lock:
+            self.scripted.setdefault(method, []).extend([Scripted(status, error, wait)] * times)
+
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
-        with self._lock:
-            self.failures.setdefault(method, []).extend([error] * times)
+        self.fail_next(method, 200, error=error, times=times)
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer HTTP 429 with Retry-After."""
-        with self._lock:
-            self.rate_limits.setdefault(method, []).extend([retry_after] * times)
+        self.fail_next(method, 429, times=times, retry_after=retry_after)
 
     def clear(self) -> None:
         with self._lock:
             self.log.clear()
-            self.failures.clear()
-            self.rate_limits.clear()
+            self.scripted.clear()
 
     # -- the server ------------------------------------------------------------------
 
-    def _record(self, path: str, data: dict[str, Any], raw: bytes) -> tuple[int, Any, int]:
-        """(HTTP status, JSON answer, Retry-After) for one request."""
+    def _record(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(HTTP status, JSON answer, extra headers) for one request."""
         with self._lock:
-            self.log.append(Call(path, data, raw))
-            method = Call(path, data).method
-            limited = self.rate_limits.get(method)
-            if limited:
-                return 429, {"ok": False, "error": "ratelimited"}, limited.pop(0)
-            pending = self.failures.get(method)
-            if pending:
-                return 200, {"ok": False, "error": pending.pop(0)}, 0
-        return 200, self._answer(method, data), 0
+            self.log.append(call)
+            pending = self.scripted.get(call.method)
+            failure = pending.pop(0) if pending else None
+        if failure is None:
+            return 200, self._answer(call.method, call.data), {}
+        headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
+        return failure.status, {"ok": False, "error": failure.error}, headers
 
     def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
-        if method == "auth.test":
-            return {"ok": True, "user_id": self.bot_user, "bot_id": self.bot_id,
-                    "team_id": self.team, "user": "emailstatus"}  # fmt: skip
-        if method in ("chat.postMessage", "chat.update"):
-            ts = data.get("ts") or f"1770000000.{next(self._ts):06d}"
-            return {"ok": True, "channel": channel_id(data.get("channel")), "ts": ts}
-        if method == "chat.getPermalink":
-            ts = str(data.get("message_ts")).replace(".", "")
-            link = f"https://acme.slack.com/archives/{data.get('channel')}/p{ts}"
-            return {"ok": True, "permalink": link}
-        if method == "files.getUploadURLExternal":
-            return {"ok": True, "file_id": "F0CHART", "upload_url": f"{self.base}/upload/F0CHART"}
-        if method == "files.completeUploadExternal":
-            return {"ok": True, "files": [{"id": "F0CHART", "title": "chart"}]}
-        return {"ok": True}
+        answer = ANSWERS.get(method)
+        return {"ok": True, **(answer(self, data) if answer else {})}
+
+    def next_ts(self) -> str:
+        with self._lock:
+            return f"1770000000.{next(self._ts):06d}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -153,11 +182,12 @@ class FakeSlackApi:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 data = {} if self.path.startswith("/upload/") else parse(self.headers, raw)
-                status, answer, retry_after = fake._record(self.path, data, raw)
+                call = Call(self.path, data, raw, dict(self.headers.items()))
+                status, answer, headers = fake._record(call)
                 body = json.dumps(answer).encode()
                 self.send_response(status)
-                if retry_after:
-                    self.send_header("Retry-After", str(retry_after))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -169,12 +199,84 @@ class FakeSlackApi:
         return Handler
 
 
+# -- realistic answers, per method (Slack's reference, trimmed to what clients read) ----
+
+
+def _auth_test(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    return {"url": "https://acme.slack.com/", "team": "Acme", "user": "emailstatus",
+            "team_id": fake.team, "user_id": fake.bot_user, "bot_id": fake.bot_id,
+            "is_enterprise_install": False}  # fmt: skip
+
+
+def _message(fake: FakeSlackApi, data: dict[str, Any], ts: str) -> dict[str, Any]:
+    message = {"type": "message", "user": fake.bot_user, "bot_id": fake.bot_id, "ts": ts,
+               "text": data.get("text", ""), "team": fake.team}  # fmt: skip
+    for key in ("blocks", "thread_ts"):
+        if key in data:
+            message[key] = data[key]
+    return message
+
+
+def _post_message(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    ts = fake.next_ts()
+    return {"channel": channel_id(data.get("channel")), "ts": ts,
+            "message": _message(fake, data, ts)}  # fmt: skip
+
+
+def _update(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    ts = data.get("ts") or fake.next_ts()
+    return {"channel": channel_id(data.get("channel")), "ts": ts, "text": data.get("text", ""),
+            "message": _message(fake, data, ts)}  # fmt: skip
+
+
+def _permalink(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    ts = str(data.get("message_ts")).replace(".", "")
+    channel = data.get("channel")
+    return {"channel": channel, "permalink": f"https://acme.slack.com/archives/{channel}/p{ts}"}
+
+
+def _view(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    view = data.get("view") if isinstance(data.get("view"), dict) else {}
+    return {"view": {"id": "V0HOME", "team_id": fake.team, "app_id": "A0APP",
+                     "bot_id": fake.bot_id, "hash": "1770000000.abcdef", **view}}  # fmt: skip
+
+
+def _upload_url(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    return {"file_id": "F0CHART", "upload_url": f"{fake.base}/upload/F0CHART"}
+
+
+def _complete_upload(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    files = data.get("files") if isinstance(data.get("files"), list) else []
+    return {"files": [{"id": f.get("id", "F0CHART"), "title": f.get("title", "chart")}
+                      for f in files] or [{"id": "F0CHART", "title": "chart"}]}  # fmt: skip
+
+
+def _join(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    channel = channel_id(data.get("channel"))
+    return {"channel": {"id": channel, "name": "support", "is_channel": True,
+                        "is_member": True}}  # fmt: skip
+
+
+ANSWERS = {
+    "auth.test": _auth_test,
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": lambda fake, data: {"message_ts": fake.next_ts()},
+    "chat.update": _update,
+    "chat.delete": lambda fake, data: {"channel": data.get("channel"), "ts": data.get("ts")},
+    "chat.getPermalink": _permalink,
+    "views.publish": _view,
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete_upload,
+    "conversations.join": _join,
+}
+
+
 def parse(headers: Any, raw: bytes) -> dict[str, Any]:
     text = raw.decode()
     if "json" in (headers.get("Content-Type") or ""):
         return json.loads(text or "{}")
     data: dict[str, Any] = {k: v[0] for k, v in parse_qs(text).items()}
-    for key in ("blocks", "view", "files"):  # form posts carry these as JSON text
+    for key in ("blocks", "view", "files", "attachments"):  # form posts carry JSON text
         if isinstance(data.get(key), str):
             data[key] = json.loads(data[key])
     return data
