@@ -19,8 +19,8 @@ from bot.cases import Case
 from bot.cli import main
 from bot.summary import IsoWeek
 from tests.cases.support import check_blocks
-from tests.slack import payloads as P
-from tests.slack.blockkit import all_text
+from tests.support import payloads as P
+from tests.support.blockkit import all_text
 from tests.support.http_harness import LiveBot
 
 pytestmark = pytest.mark.e2e

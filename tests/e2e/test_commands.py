@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.commands import usage_lines
-from tests.slack.blockkit import action_ids, all_text, assert_valid
+from tests.support.blockkit import action_ids, all_text, assert_valid
 from tests.support.http_harness import LiveBot
 
 

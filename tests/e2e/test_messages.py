@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.slack import payloads as P
-from tests.slack.blockkit import action_ids, all_text, assert_valid
 from tests.slack.conftest import SUGGESTING
+from tests.support import payloads as P
+from tests.support.blockkit import action_ids, all_text, assert_valid
 from tests.support.http_harness import LiveBot, live_with
 
 ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."

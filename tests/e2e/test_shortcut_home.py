@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.slack import payloads as P
-from tests.slack.blockkit import all_text, assert_valid
+from tests.support import payloads as P
+from tests.support.blockkit import all_text, assert_valid
 from tests.support.http_harness import LiveBot
 
 ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."

@@ -7,10 +7,7 @@ can assert on the recorded calls at once, including that nothing was sent.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,16 +23,9 @@ from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
-from tests.slack import payloads as P
+from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
-
-SECRET = "test-signing-secret"
-
-
-def sign(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": f"v0={digest}"}
+from tests.support.signing import SECRET, sign
 
 
 class Bot:

@@ -13,8 +13,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.slack.app import DEFAULT_API_URL, build_client
-from tests.slack import payloads as P
-from tests.slack.conftest import Bot, sign
+from tests.slack.conftest import Bot
+from tests.support import payloads as P
+from tests.support.signing import sign
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from bot.answers import compose
 from bot.commands import usage_lines
 from bot.knowledge import KnowledgeBase
 from bot.render import blocks as B
-from tests.slack.blockkit import action_ids, all_text, assert_valid, buttons, problems
+from tests.support.blockkit import action_ids, all_text, assert_valid, buttons, problems
 
 VERSIONS = [None, "2007", "2010", "2013+", "other"]
 FEEDBACK = ["case_resolved", "case_unresolved", "case_customer_text", "case_escalate"]

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.render.blocks import Ref
-from tests.slack import payloads as P
-from tests.slack.blockkit import action_ids, all_text, assert_valid
 from tests.slack.conftest import SUGGESTING, Bot, make_bot
+from tests.support import payloads as P
+from tests.support.blockkit import action_ids, all_text, assert_valid
 
 ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
 NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"

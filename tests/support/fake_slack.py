@@ -53,6 +53,7 @@ class FakeSlackApi:
     team: str = "T0TEAM"
     log: list[Call] = field(default_factory=list)
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -149,10 +150,16 @@ class FakeSlackApi:
         """The next ``times`` calls of ``method`` answer HTTP 429 with Retry-After."""
         self.fail_next(method, 429, times=times, retry_after=retry_after)
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Every call of ``method`` takes this long to answer (a reply in flight)."""
+        with self._lock:
+            self.delays[method] = seconds
+
     def clear(self) -> None:
         with self._lock:
             self.log.clear()
             self.scripted.clear()
+            self.delays.clear()
 
     # -- the server ------------------------------------------------------------------
 
@@ -162,6 +169,8 @@ class FakeSlackApi:
             self.log.append(call)
             pending = self.scripted.get(call.method)
             failure = pending.pop(0) if pending else None
+            delay = self.delays.get(call.method, 0.0)
+        time.sleep(delay)
         if failure is None:
             return 200, self._answer(call.method, call.data), {}
         headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}

@@ -30,9 +30,9 @@ from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from bot.slack.serve import create_wsgi_app
-from tests.slack import payloads as P
-from tests.slack.conftest import SECRET, sign
+from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
+from tests.support.signing import SECRET, sign
 
 
 class DrainableExecutor(ThreadPoolExecutor):

@@ -1,0 +1,80 @@
+"""The HTTP runtime (serve.create_wsgi_app) over real HTTP: signatures, health, retries."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from tests.support import payloads as P
+from tests.support.http_harness import LiveBot
+from tests.support.signing import sign
+
+ON_TOPIC = "Times Opened stays at 0 for every email to Outlook 2010 users"
+
+
+def get(bot: LiveBot, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(bot.base + path, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_a_bad_signature_is_rejected(live: LiveBot):
+    body = json.dumps(P.event_body(P.message(ON_TOPIC)))
+    forged = sign(body, secret="not-the-secret")
+    response = live.post(body, "application/json", **forged)
+    assert response.status == 401
+    assert live.slack.calls("chat.postMessage") == []
+
+
+def test_a_stale_timestamp_is_rejected(live: LiveBot):
+    body = json.dumps(P.event_body(P.message(ON_TOPIC)))
+    six_minutes_ago = int(time.time()) - 6 * 60
+    response = live.post(body, "application/json", **sign(body, timestamp=six_minutes_ago))
+    assert response.status == 401
+    assert live.slack.calls("chat.postMessage") == []
+
+
+def test_url_verification_gets_its_challenge_back(live: LiveBot):
+    body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"})
+    response = live.post(body, "application/json")
+    assert response.status == 200 and "abc123" in response.body
+
+
+def test_a_rate_limited_reply_is_retried_and_arrives(live: LiveBot):
+    live.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    live.event(P.message(ON_TOPIC))
+    posts = live.slack.calls("chat.postMessage")
+    assert len(posts) == 2  # the 429, then the retry after Retry-After
+    assert posts[0] == posts[1] and "Outlook 2010" in posts[1]["text"]
+    _, metrics = get(live, "/metrics")
+    assert 'emailstatus_slack_api_retries_total{reason="rate_limited"}' in metrics
+
+
+def test_healthz_reports_ok_with_a_small_json_status(live: LiveBot):
+    status, body = get(live, "/healthz")
+    assert status == 200
+    assert json.loads(body) == {"status": "ok", "articles": 1, "problems": []}
+
+
+def test_unknown_paths_and_wrong_methods(live: LiveBot):
+    assert get(live, "/nope")[0] == 404
+    assert get(live, "/slack/events")[0] == 405
+
+
+def test_metrics_count_questions_and_dedupe_hits(live: LiveBot):
+    def value(text: str, sample: str) -> float:
+        line = next((x for x in text.splitlines() if x.startswith(sample + " ")), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    answered = 'emailstatus_questions_total{level="answer"}'
+    dedupe = "emailstatus_event_dedupe_hits_total"
+    before = get(live, "/metrics")[1]
+    live.event(P.message(ON_TOPIC), event_id="EvMetrics1")
+    live.event(P.message(ON_TOPIC), event_id="EvMetrics1", **{"X-Slack-Retry-Num": "1"})
+    after = get(live, "/metrics")[1]
+    assert value(after, answered) == value(before, answered) + 1
+    assert value(after, dedupe) == value(before, dedupe) + 1

@@ -1,0 +1,144 @@
+"""`emailstatus-bot serve` as a real process (gunicorn) against the fake Slack Web API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from shutil import which
+
+import pytest
+
+from tests.support import payloads as P
+from tests.support.fake_slack import FakeSlackApi
+from tests.support.signing import SECRET, sign
+
+BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
+QUESTION = "Times Opened stays at 0 for our Acme Widgets prospect on Outlook 2016"
+EXE = Path(sys.executable).with_name("emailstatus-bot")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base: str
+    slack: FakeSlackApi
+    db_folder: Path
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=5) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post(self, body: str, content_type: str) -> int:
+        headers = {"Content-Type": content_type, **sign(body)}
+        request = urllib.request.Request(self.base + "/slack/events", body.encode(), headers)
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("served") / "data"
+    port = free_port()
+    with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as slack:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.url,
+            "EMAILSTATUS_DB": str(folder / "bot.db"),
+            "LOG_FORMAT": "json",
+            "STORE_QUESTION_TEXT": "false",
+            "LOG_LEVEL": "DEBUG",
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        process = subprocess.Popen(
+            [str(EXE), "serve", "--port", str(port), "--workers", "2"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        server = Served(process, f"http://127.0.0.1:{port}", slack, folder)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if server.get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            process.kill()
+            pytest.fail("serve did not come up: " + process.communicate()[1][-2000:])
+        yield server
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_health_is_ok(served: Served):
+    status, body = served.get("/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+
+
+@pytest.mark.skipif(which("chattr") is None, reason="needs chattr to stop root writing")
+def test_health_is_503_when_the_database_folder_cannot_be_written(served: Served):
+    # Tests run as root, which ignores chmod; the immutable flag stops root too.
+    if subprocess.run(["chattr", "+i", str(served.db_folder)], capture_output=True).returncode:
+        pytest.skip("this filesystem has no immutable flag")
+    try:
+        status, body = served.get("/healthz")
+    finally:
+        subprocess.run(["chattr", "-i", str(served.db_folder)], check=True)
+    assert status == 503
+    assert "database not writable" in json.loads(body)["problems"][0]
+    assert served.get("/healthz")[0] == 200
+
+
+def test_a_signed_question_is_answered_and_counted(served: Served):
+    served.post(json.dumps(P.event_body(P.message(QUESTION), "EvServe1")), "application/json")
+    served.slack.wait_for("chat.postMessage")
+    metrics = served.get("/metrics")[1]
+    assert 'emailstatus_questions_total{level="answer"} 1.0' in metrics
+    assert 'emailstatus_answers_total{version="2013+"} 1.0' in metrics
+
+
+def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):
+    served.slack.slow("chat.postMessage", 1.5)
+    url = served.slack.response_url()
+    form = P.slash_form("outlook2010", response_url=url)
+    assert served.post(form, "application/x-www-form-urlencoded") == 200
+    event = P.event_body(P.message(QUESTION + " again"), "EvServe2")
+    assert served.post(json.dumps(event), "application/json") == 200
+    time.sleep(0.3)  # the reply is now waiting on the slow fake
+    served.process.send_signal(signal.SIGTERM)
+    _, stderr = served.process.communicate(timeout=40)
+    assert served.process.returncode == 0, stderr[-2000:]
+    assert len(served.slack.calls("chat.postMessage")) == 2  # the in-flight reply was sent
+    served.logs = stderr  # type: ignore[attr-defined]
+
+
+def test_logs_are_json_with_ids_and_no_secrets_or_question_text(served: Served):
+    stderr = getattr(served, "logs", None) or pytest.skip("needs the SIGTERM test's output")
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert lines and len(lines) == len([x for x in stderr.splitlines() if x.strip()])
+    answered = [x for x in lines if x.get("event_id") == "EvServe1" and "case_id" in x]
+    assert answered and "elapsed_ms" in answered[0]
+    assert any(x.get("trigger_id") for x in lines)
+    for secret in (BOT_TOKEN, SECRET, "Acme Widgets"):
+        assert secret not in stderr
