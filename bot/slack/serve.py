@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -26,6 +26,9 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
 from bot.slack.app import build_app
+
+if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 logger = logging.getLogger(__name__)
 
@@ -194,12 +197,21 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
     Server().run()
 
 
-def run_socket_mode(settings: Settings, listener_threads: int = 8) -> None:
-    """Connect to Slack over a WebSocket (no public URL needed) until interrupted."""
+def socket_mode_handler(bot: Bot) -> SocketModeHandler:
+    """bolt's Socket Mode adapter for ``bot``; the tests feed it envelopes directly.
+
+    Envelopes are acked from the handler's pool as soon as bolt acks; listeners run on
+    the bot's own executor, exactly as over HTTP.
+    """
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    return SocketModeHandler(bot.app, bot.settings.slack_app_token)
+
+
+def run_socket_mode(settings: Settings, listener_threads: int = 8) -> None:
+    """Connect to Slack over a WebSocket (no public URL needed) until interrupted."""
     bot = build_bot(settings, listener_threads)
-    handler = SocketModeHandler(bot.app, settings.slack_app_token)
+    handler = socket_mode_handler(bot)
     try:
         handler.start()
     finally:
