@@ -1,0 +1,369 @@
+"""HTTP benchmark: signed /emailstatus requests through `serve` vs a bare bolt app.
+
+    python bench/bench_http.py [--requests 3000] [--clients 50] [--seconds 20]
+
+Both servers run as real gunicorn processes with the same settings
+(``bot.slack.serve.ServerSettings`` through ``serve.run_gunicorn``) on 127.0.0.1:
+
+- **bare**: a bolt App whose only listener acks ``/emailstatus``;
+- **serve**: ``emailstatus-bot serve``: the real bot, SQLite case log, knowledge,
+  replies posted to the command's response_url.
+
+SLACK_API_URL and every response_url point at a lean fake Slack Web API on 127.0.0.1,
+run in its own process (see ``_fake_slack`` for why not the tests' fake). ``--clients``
+threads each keep one connection open and send signed slash commands back to back
+(closed loop); latency is from sending a request to reading its ack. For ``serve`` the
+replies are counted too: ``replies/s`` is requests divided by the time until the fake
+has received every reply, so a backlog behind the acks cannot hide.
+
+Targets: serve's throughput at least 0.8 of bare's, and serve's p99 under 100 ms.
+The two alternate for ``--rounds`` rounds (a neighbour's CPU burst hits both alike);
+each round stops after ``--requests`` requests or ``--seconds`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.signing import SECRET  # noqa: E402
+from tests.support.slack_requests import SlackRequest, command_request  # noqa: E402
+
+EXE = Path(sys.executable).with_name("emailstatus-bot")
+PATH = "/slack/events"
+TEXTS = (  # what agents type: a version, a question, help, and no text (the picker)
+    "outlook 2010",
+    "times opened stays at 0 for recipients on outlook 2013",
+    "help",
+    "",
+)
+TARGET_RATIO = 0.8
+TARGET_P99_MS = 100.0
+WARMUP = 200
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    reply_seconds: float | None = None
+    replies_complete: bool = True
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+# -- a lean fake Slack Web API, in its own process -------------------------------------
+#
+# The tests' FakeSlackApi (a thread per connection, every call recorded) costs about as
+# much CPU per reply as the bot does, and on a shared 2-core loopback that CPU would be
+# charged to `serve`. Slack's side costs our host nothing, so the benchmark answers with
+# a small asyncio server instead: auth.test gets its ids, everything else {"ok": true};
+# it only counts the response_url posts.
+
+AUTH_TEST = (
+    b'{"ok": true, "url": "https://acme.slack.com/", "team": "Acme", "user": "emailstatus",'
+    b' "team_id": "T0TEAM", "user_id": "UBOT", "bot_id": "BBOT"}'
+)
+
+
+def _fake_slack(port_out: Any, replies: Any) -> None:
+    import asyncio
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                length = next(
+                    (int(x.split(":")[1]) for x in lines if x.lower().startswith("content-length")),
+                    0,
+                )
+                await reader.readexactly(length)
+                if path.startswith("/response/"):
+                    with replies.get_lock():
+                        replies.value += 1
+                body = AUTH_TEST if path.endswith("/auth.test") else b'{"ok": true}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port_out.value = server.sockets[0].getsockname()[1]
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def fake_slack() -> Iterator[tuple[str, Any]]:
+    context = multiprocessing.get_context("fork")
+    port, replies = context.Value("i", 0), context.Value("q", 0)
+    process = context.Process(target=_fake_slack, args=(port, replies), daemon=True)
+    process.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not port.value and time.monotonic() < deadline:
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port.value}", replies
+    finally:
+        process.terminate()
+        process.join(5)
+
+
+def replies_received(replies: Any) -> int:
+    return int(replies.value)
+
+
+# -- the servers -------------------------------------------------------------------------
+
+
+def serve_bare(port: int, api_url: str) -> None:
+    """The bare app, served by the same gunicorn settings as `serve`."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    from bot.slack.serve import ServerSettings, run_gunicorn
+
+    def load() -> Any:
+        app = App(
+            client=WebClient(token="xoxb-bench", base_url=api_url),
+            signing_secret=SECRET,
+            token_verification_enabled=False,
+        )
+
+        @app.command("/emailstatus")
+        def ack_only(ack: Any) -> None:
+            ack()
+
+        return SlackRequestHandler(app)
+
+    run_gunicorn(load, ServerSettings(port=port), log_level="WARNING")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(kind: str, api_base: str, folder: Path) -> Iterator[int]:
+    port = free_port()
+    api_url = f"{api_base}/api/"
+    if kind == "bare":
+        command = [sys.executable, __file__, "--serve-bare", str(port), api_url]
+    else:
+        command = [str(EXE), "serve", "--port", str(port)]
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "EMAILSTATUS_DB": str(folder / f"{kind}.db"),
+        "SUMMARY_CHANNEL": "",
+    }
+    for name in ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        env.pop(name, None)
+    with open(folder / f"{kind}.log", "w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        try:
+            wait_until_up(port, api_base, process)
+            yield port
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def wait_until_up(port: int, api_base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if post(port, signed_command("help", api_base)) == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not come up in 30 s")
+
+
+# -- the load ----------------------------------------------------------------------------
+
+
+def signed_command(text: str, api_base: str) -> SlackRequest:
+    return command_request(text, response_url=f"{api_base}/response/bench")
+
+
+def post(port: int, request: SlackRequest) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", PATH, request.body.encode(), request.headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def load(port: int, api_base: str, phase: Phase, clients: int, count: int, seconds: float):
+    """``clients`` threads, one keep-alive connection each, until ``count`` or ``seconds``."""
+    # Signed once per phase: Slack's 5-minute window is far longer than a phase.
+    requests = [signed_command(TEXTS[i % len(TEXTS)], api_base) for i in range(clients)]
+    tickets = itertools.count()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(request: SlackRequest) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        body = request.body.encode()
+        while next(tickets) < count and time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("POST", PATH, body, request.headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    phase.latencies.append(elapsed)
+                else:
+                    phase.errors += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(r,)) for r in requests]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.perf_counter() - started
+    return started
+
+
+def measure(kind: str, port: int, api: Any, total: Phase, args: argparse.Namespace) -> float:
+    """One round against one server, added to ``total``; returns the round's req/s."""
+    api_base, replies = api
+    one = Phase(total.name)
+    before = replies_received(replies)
+    started = load(port, api_base, one, args.clients, args.requests, args.seconds)
+    total.latencies += one.latencies
+    total.errors += one.errors
+    total.seconds += one.seconds
+    if kind == "serve":
+        waited = wait_for_replies(replies, before + one.done, started)
+        total.reply_seconds = None if waited is None else (total.reply_seconds or 0) + waited
+        total.replies_complete = total.replies_complete and waited is not None
+    return one.rate
+
+
+def wait_for_replies(pipe: Any, expected: int, started: float) -> float | None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if replies_received(pipe) >= expected:
+            return time.perf_counter() - started
+        time.sleep(0.01)
+    return None
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+def table(bare: Phase, serve: Phase, clients: int) -> str:
+    def row(phase: Phase) -> str:
+        replies = "–" if phase.replies_complete else "missing"
+        if phase.reply_seconds and phase.replies_complete:
+            replies = f"{phase.done / phase.reply_seconds:,.0f}"
+        return (
+            f"| {phase.name:<30} | {phase.done:>8,} | {phase.errors:>6} | {phase.rate:>8,.0f} "
+            f"| {phase.percentile(0.5):>6.1f} | {phase.percentile(0.99):>6.1f} | {replies:>9} |"
+        )
+
+    ratio = serve.rate / bare.rate if bare.rate else 0.0
+    p99 = serve.percentile(0.99)
+    verdict = "meets" if ratio >= TARGET_RATIO and p99 < TARGET_P99_MS else "MISSES"
+    return "\n".join(
+        [
+            f"HTTP benchmark: signed /emailstatus, {clients} concurrent clients, loopback, "
+            f"gunicorn gthread (same settings for both), {os.cpu_count()} CPUs",
+            "",
+            f"| {'app':<30} | requests | errors | req/s    | p50 ms | p99 ms | replies/s |",
+            f"|{'-' * 32}|---------:|-------:|---------:|-------:|-------:|----------:|",
+            row(bare),
+            row(serve),
+            "",
+            f"throughput ratio serve/bare: {ratio:.2f} (target ≥ {TARGET_RATIO}); "
+            f"serve p99 {p99:.1f} ms (target < {TARGET_P99_MS:.0f} ms): {verdict} the targets",
+        ]
+    )
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per app")
+    parser.add_argument("--requests", type=int, default=1500, help="requests per round")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=15.0, help="time cap per round")
+    args = parser.parse_args()
+    names = {"bare": "bare bolt app (ack only)", "serve": "emailstatus-bot serve"}
+    phases = {kind: Phase(name) for kind, name in names.items()}
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp, fake_slack() as api, ExitStack() as servers:
+        ports = {kind: servers.enter_context(server(kind, api[0], Path(tmp))) for kind in names}
+        for port in ports.values():
+            load(port, api[0], Phase("warm-up"), args.clients, WARMUP, args.seconds)
+        # Alternate the two so a neighbour's burst of CPU use hits both alike.
+        for _ in range(args.rounds):
+            rates = {kind: measure(kind, ports[kind], api, phases[kind], args) for kind in names}
+            ratios.append(rates["serve"] / rates["bare"] if rates["bare"] else 0.0)
+    print(table(phases["bare"], phases["serve"], args.clients))
+    print("per-round ratios: " + ", ".join(f"{r:.2f}" for r in ratios))
+
+
+if __name__ == "__main__":
+    main()
