@@ -7,7 +7,10 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.support import payloads as P
+from tests.support import slack_requests as R
 from tests.support.http_harness import LiveBot
 from tests.support.signing import sign
 
@@ -50,6 +53,8 @@ def test_a_rate_limited_reply_is_retried_and_arrives(live: LiveBot):
     posts = live.slack.calls("chat.postMessage")
     assert len(posts) == 2  # the 429, then the retry after Retry-After
     assert posts[0] == posts[1] and "Outlook 2010" in posts[1]["text"]
+    first, retry = live.slack.requests("chat.postMessage")
+    assert retry.at - first.at >= 1.0  # Retry-After: 1 was honoured
     _, metrics = get(live, "/metrics")
     assert 'emailstatus_slack_api_retries_total{reason="rate_limited"}' in metrics
 
@@ -78,3 +83,40 @@ def test_metrics_count_questions_and_dedupe_hits(live: LiveBot):
     after = get(live, "/metrics")[1]
     assert value(after, answered) == value(before, answered) + 1
     assert value(after, dedupe) == value(before, dedupe) + 1
+
+
+def test_a_slack_server_error_is_retried_and_the_reply_arrives(live: LiveBot):
+    live.slack.fail_next("chat.postMessage", 500)
+    live.event(P.message(ON_TOPIC))
+    first, retry = live.slack.calls("chat.postMessage")
+    assert first == retry and "Outlook 2010" in retry["text"]
+
+
+def test_an_api_error_is_not_retried_and_the_server_keeps_serving(live: LiveBot):
+    live.slack.fail_next("chat.postMessage", error="not_in_channel")
+    live.event(P.message(ON_TOPIC))
+    assert len(live.slack.calls("chat.postMessage")) == 1  # an error body is final
+    live.event(P.message(ON_TOPIC))
+    assert len(live.slack.calls("chat.postMessage")) == 2
+
+
+SIGNED = {
+    "command": (lambda url: R.command_request("2010", response_url=url), 200),
+    "wrong secret": (lambda url: R.command_request("2010", response_url=url, secret="x"), 401),
+    "1970 timestamp": (lambda url: R.command_request("2010", response_url=url, timestamp=1), 401),
+    "shortcut": (lambda url: R.shortcut_request(ON_TOPIC, response_url=url), 200),
+    # A first delivery that Slack labels a retry (our ack was lost) is still answered.
+    "retried dm": (lambda url: R.event_request(R.dm(ON_TOPIC), retry_num=1), 200),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SIGNED))
+def test_every_kind_of_signed_request_is_verified(live: LiveBot, kind: str):
+    # Signed with slack_sdk's own SignatureVerifier (tests.support.slack_requests).
+    build, expected = SIGNED[kind]
+    url = live.slack.response_url()
+    response = build(url).post(live.url)
+    assert response.status == expected
+    live.executor.drain()
+    replied = live.slack.responses(url) + live.slack.calls("chat.postMessage")
+    assert len(replied) == (1 if expected == 200 else 0)

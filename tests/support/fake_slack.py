@@ -31,6 +31,7 @@ class Call:
     data: dict[str, Any]
     raw: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def method(self) -> str:
