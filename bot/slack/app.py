@@ -34,8 +34,10 @@ DEFAULT_API_URL = WebClient.BASE_URL
 LISTENER_MODULES = (messages, commands, actions, shortcuts, home)
 
 
-class CountedRateLimitRetry(RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler (waits Retry-After), counting each retry for /metrics."""
+class _CountsRetries:
+    """Mixed into slack_sdk's retry handlers: count each retry for /metrics."""
+
+    reason = ""
 
     def prepare_for_next_attempt(
         self,
@@ -45,25 +47,20 @@ class CountedRateLimitRetry(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        metrics.slack_api_retry("rate_limited")
-        super().prepare_for_next_attempt(
+        metrics.slack_api_retry(self.reason)
+        super().prepare_for_next_attempt(  # type: ignore[misc]
             state=state, request=request, response=response, error=error
         )
 
 
-class CountedServerErrorRetry(ServerErrorRetryHandler):
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        metrics.slack_api_retry("server_error")
-        super().prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
+class CountedRateLimitRetry(_CountsRetries, RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler: waits for Retry-After, then retries."""
+
+    reason = "rate_limited"
+
+
+class CountedServerErrorRetry(_CountsRetries, ServerErrorRetryHandler):
+    reason = "server_error"
 
 
 def build_client(settings: Settings) -> WebClient:

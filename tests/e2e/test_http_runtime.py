@@ -28,7 +28,7 @@ def get(bot: LiveBot, path: str) -> tuple[int, str]:
 def test_a_bad_signature_is_rejected(live: LiveBot):
     body = json.dumps(P.event_body(P.message(ON_TOPIC)))
     forged = sign(body, secret="not-the-secret")
-    response = live.post(body, "application/json", **forged)
+    response = live.send(body, "application/json", **forged)
     assert response.status == 401
     assert live.slack.calls("chat.postMessage") == []
 
@@ -36,14 +36,14 @@ def test_a_bad_signature_is_rejected(live: LiveBot):
 def test_a_stale_timestamp_is_rejected(live: LiveBot):
     body = json.dumps(P.event_body(P.message(ON_TOPIC)))
     six_minutes_ago = int(time.time()) - 6 * 60
-    response = live.post(body, "application/json", **sign(body, timestamp=six_minutes_ago))
+    response = live.send(body, "application/json", **sign(body, timestamp=six_minutes_ago))
     assert response.status == 401
     assert live.slack.calls("chat.postMessage") == []
 
 
 def test_url_verification_gets_its_challenge_back(live: LiveBot):
     body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"})
-    response = live.post(body, "application/json")
+    response = live.send(body, "application/json")
     assert response.status == 200 and "abc123" in response.body
 
 

@@ -7,7 +7,6 @@ can assert on the recorded calls at once, including that nothing was sent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,12 +22,15 @@ from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
-from tests.support import payloads as P
+from tests.support.driver import SlackDriver
 from tests.support.fake_slack import FakeSlackApi
+from tests.support.http_harness import slack, slack_server
 from tests.support.signing import SECRET, sign
 
+__all__ = ["slack", "slack_server"]
 
-class Bot:
+
+class Bot(SlackDriver):
     """Sends signed requests to the app the way Slack would."""
 
     def __init__(self, app: App, slack: FakeSlackApi, engine: Engine) -> None:
@@ -39,47 +41,6 @@ class Bot:
     def send(self, body: str, content_type: str, **headers: str) -> BoltResponse:
         all_headers = {"content-type": content_type, **sign(body), **headers}
         return self.app.dispatch(BoltRequest(body=body, headers=all_headers))
-
-    def event(self, event: dict[str, Any], event_id: str | None = None, **headers: str):
-        body = json.dumps(P.event_body(event, event_id))
-        response = self.send(body, "application/json", **headers)
-        assert response.status == 200, response.body
-        return response
-
-    def command(self, text: str, **kwargs: Any) -> dict[str, Any]:
-        """Run /emailstatus and return the reply it sent to the response_url."""
-        url = self.slack.response_url()
-        body = P.slash_form(text, response_url=url, **kwargs)
-        response = self.send(body, "application/x-www-form-urlencoded")
-        assert response.status == 200, response.body
-        replies = self.slack.responses(url)
-        assert len(replies) == 1, replies
-        return replies[0]
-
-    def interact(self, payload: dict[str, Any]) -> BoltResponse:
-        body = P.interactive_form(payload)
-        response = self.send(body, "application/x-www-form-urlencoded")
-        assert response.status == 200, response.body
-        return response
-
-    def click(self, posted: dict[str, Any], action_id: str, **kwargs: Any) -> str:
-        """Click a button in ``posted``; returns the click's response_url."""
-        url = self.slack.response_url()
-        self.interact(P.block_actions(posted, action_id, response_url=url, **kwargs))
-        return url
-
-
-@pytest.fixture(scope="session")
-def slack_server() -> Iterator[FakeSlackApi]:
-    with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as api:
-        yield api
-
-
-@pytest.fixture
-def slack(slack_server: FakeSlackApi) -> FakeSlackApi:
-    """One server for the session (shutting one down takes 0.5 s); a clean log per test."""
-    slack_server.clear()
-    return slack_server
 
 
 @pytest.fixture

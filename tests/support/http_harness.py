@@ -9,7 +9,6 @@ done, without sleeping.
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.error
 import urllib.request
@@ -31,6 +30,7 @@ from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from bot.slack.serve import create_wsgi_app
 from tests.support import payloads as P
+from tests.support.driver import SlackDriver
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.signing import SECRET, sign
 
@@ -72,7 +72,7 @@ class Response:
     body: str
 
 
-class LiveBot:
+class LiveBot(SlackDriver):
     """Sends Slack-signed HTTP requests to the served app and waits for its listeners."""
 
     def __init__(self, settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase):
@@ -102,7 +102,7 @@ class LiveBot:
 
     # -- raw requests ----------------------------------------------------------------
 
-    def post(self, body: str, content_type: str, **headers: str) -> Response:
+    def send(self, body: str, content_type: str, **headers: str) -> Response:
         all_headers = {"Content-Type": content_type, **sign(body), **headers}
         request = urllib.request.Request(self.url, body.encode(), all_headers, method="POST")
         try:
@@ -112,36 +112,6 @@ class LiveBot:
             result = Response(error.code, error.read().decode())
         self.executor.drain()  # the reply is sent by a listener thread after the ack
         return result
-
-    # -- what Slack sends --------------------------------------------------------------
-
-    def event(self, event: dict[str, Any], event_id: str | None = None, **headers: str):
-        response = self.post(
-            json.dumps(P.event_body(event, event_id)), "application/json", **headers
-        )
-        assert response.status == 200, response
-        return response
-
-    def command(self, text: str, **kwargs: Any) -> dict[str, Any]:
-        url = self.slack.response_url()
-        response = self.post(P.slash_form(text, response_url=url, **kwargs), FORM)
-        assert response.status == 200 and response.body == "", response  # ack: empty 200
-        replies = self.slack.responses(url)
-        assert len(replies) == 1, replies
-        return replies[0]
-
-    def interact(self, payload: dict[str, Any]) -> Response:
-        response = self.post(P.interactive_form(payload), FORM)
-        assert response.status == 200, response
-        return response
-
-    def click(self, posted: dict[str, Any], action_id: str, **kwargs: Any) -> str:
-        url = self.slack.response_url()
-        self.interact(P.block_actions(posted, action_id, response_url=url, **kwargs))
-        return url
-
-
-FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="session")
