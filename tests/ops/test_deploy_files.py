@@ -36,7 +36,10 @@ def unit(name: str) -> dict[str, list[str]]:
 def test_dockerfile_is_multi_stage_on_slim_python_and_runs_as_a_user():
     bases = instructions("FROM")
     assert len(bases) == 2 and all(b.startswith("python:3.11-slim") for b in bases)
-    assert "--from=build" in " ".join(instructions("COPY"))
+    # The final stage takes only the wheels from the build stage (bind-mounted, not copied).
+    (install,) = [r for r in instructions("RUN") if "from=build" in r]
+    assert "--no-index" in install and "emailstatus-bot" in install
+    assert "COPY . " not in DOCKERFILE  # only what is needed: bot/, pyproject, knowledge/
     (user,) = instructions("USER")
     assert user not in ("root", "0")
 
@@ -65,13 +68,62 @@ def test_compose_matches_the_image():
     assert service["environment"]["EMAILSTATUS_DB"].startswith("/data/")
 
 
-def test_env_example_lists_every_variable_the_bot_reads():
+def env_example() -> tuple[dict[str, str], set[str]]:
+    """(active NAME=value lines, every documented name including commented-out ones)."""
+    text = (DEPLOY / ".env.example").read_text()
+    active = dict(re.findall(r"^([A-Z_]+)=(.*)$", text, re.MULTILINE))
+    documented = set(re.findall(r"^(?:# )?([A-Z_]+)=", text, re.MULTILINE))
+    return active, documented
+
+
+def test_env_example_documents_every_variable_the_bot_reads():
     read = set(re.findall(r'get\("([A-Z_]+)"', (ROOT / "bot" / "config.py").read_text()))
-    example = (DEPLOY / ".env.example").read_text()
-    listed = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
-    assert read and read == listed
-    for name in read:  # and the README documents each one
-        assert f"`{name}`" in README, name
+    _, documented = env_example()
+    assert read and read == documented
+    lines = (DEPLOY / ".env.example").read_text().splitlines()
+    setting = re.compile(r"(# )?[A-Z_]+=")
+    for name in read:
+        at = next(i for i, line in enumerate(lines) if re.match(rf"(# )?{name}=", line))
+        while setting.match(lines[at - 1]):  # a group of settings shares one explanation
+            at -= 1
+        assert lines[at - 1].startswith("# ") and len(lines[at - 1]) > 20, name
+        assert f"`{name}`" in README, name  # and the README's table has it
+
+
+def test_env_example_overrides_nothing_the_image_or_the_units_set():
+    """EnvironmentFile= beats Environment= (systemd.exec(5)); env_file beats the image's ENV."""
+    active, _ = env_example()
+    unit_env = dict(v.split("=", 1) for v in unit("emailstatus-bot.service")["Environment"])
+    image_env = dict(re.findall(r"([A-Z_]+)=(\S+)", " ".join(instructions("ENV"))))
+    assert {"EMAILSTATUS_DB", "KNOWLEDGE_DIR"} <= unit_env.keys() & image_env.keys()
+    assert not active.keys() & unit_env.keys()
+    assert not active.keys() & image_env.keys()
+
+
+def test_env_example_reads_the_same_in_sh_docker_and_systemd():
+    # No quotes or spaces in active values: docker --env-file keeps quotes, sh splits spaces.
+    active, _ = env_example()
+    assert active
+    for name, value in active.items():
+        assert not re.search(r"[\s'\"$`]", value), name
+    result = subprocess.run(
+        ["sh", "-c", f"set -a; . {DEPLOY / '.env.example'}; set +a; env"],
+        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    seen = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert {k: seen.get(k) for k in active} == active
+
+
+def test_cron_and_timer_use_the_units_paths():
+    unit_env = unit("emailstatus-bot.service")["Environment"]
+    summary = unit("emailstatus-summary.service")
+    assert summary["Environment"] == unit_env
+    assert summary["EnvironmentFile"] == unit("emailstatus-bot.service")["EnvironmentFile"]
+    cron = [x for x in (DEPLOY / "crontab.example").read_text().splitlines() if x[:1].isdigit()]
+    assert cron and all(x.startswith("0 9 * * 1 ") and "summary --post" in x for x in cron)
+    venv_line = next(x for x in cron if ".venv/bin/emailstatus-bot" in x)
+    assert ". /etc/emailstatus-bot/env" in venv_line
+    assert all(setting in venv_line for setting in unit_env)
 
 
 def test_systemd_units_run_serve_hardened_and_post_the_summary_weekly():
