@@ -9,7 +9,9 @@ it is first imported.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -21,14 +23,35 @@ _metrics: dict[str, Any] = {}
 
 
 def prepare_multiprocess(parent: Path) -> Path:
-    """Call once in the gunicorn master, before workers fork and before any metric."""
+    """Call once in the gunicorn master, before workers fork and before any metric.
+
+    Why multiprocess mode: each gunicorn worker is its own process with its own counters,
+    and a scrape reaches one worker at random. In this mode every worker writes its
+    samples to files in one folder and ``/metrics`` adds them all up, so a scrape sees the
+    whole server, and counts survive a worker being replaced. (The alternative, one
+    scrape target per worker, needs a port per worker and a Prometheus that knows them.)
+
+    The folder must start empty (stale files would be added in): a folder given in
+    ``PROMETHEUS_MULTIPROC_DIR`` is emptied, otherwise a fresh one is made under
+    ``parent`` and removed when the master exits.
+    """
     existing = os.environ.get(MULTIPROC_ENV)
     if existing:
-        Path(existing).mkdir(parents=True, exist_ok=True)
-        return Path(existing)
+        folder = Path(existing)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return folder
     folder = Path(tempfile.mkdtemp(prefix="emailstatus-metrics-", dir=parent))
     os.environ[MULTIPROC_ENV] = str(folder)
+    atexit.register(_remove_in_master, folder, os.getpid())
     return folder
+
+
+def _remove_in_master(folder: Path, master: int) -> None:
+    # Workers are forked from the master and inherit atexit hooks: only the master cleans up.
+    if os.getpid() == master:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _get(name: str) -> Any:
@@ -39,28 +62,27 @@ def _get(name: str) -> Any:
 
 
 def _create() -> None:
-    from prometheus_client import Counter, Histogram
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+    # Our own registry, not prometheus_client's global one: /metrics shows exactly the
+    # bot's series (the same set with one process or many), and nothing else that
+    # happens to register globally can collide with them.
+    registry = CollectorRegistry()
+
+    def counter(name: str, doc: str, *labels: str) -> Any:
+        return Counter(f"emailstatus_{name}_total", doc, labels, registry=registry)
 
     _metrics.update(
-        questions=Counter(
-            "emailstatus_questions_total", "Questions seen, by matcher level", ["level"]
-        ),
-        answers=Counter(
-            "emailstatus_answers_total", "Answers given, by Outlook version", ["version"]
-        ),
-        feedback=Counter("emailstatus_feedback_total", "Feedback clicks, by outcome", ["outcome"]),
-        api_errors=Counter(
-            "emailstatus_slack_api_errors_total", "Slack Web API calls that failed", ["error"]
-        ),
-        api_retries=Counter(
-            "emailstatus_slack_api_retries_total", "Slack Web API calls retried", ["reason"]
-        ),
-        dedupe_hits=Counter(
-            "emailstatus_event_dedupe_hits_total", "Slack event deliveries dropped as repeats"
-        ),
+        registry=registry,
+        questions=counter("questions", "Questions seen, by matcher level", "level"),
+        answers=counter("answers", "Answers given, by Outlook version", "version"),
+        feedback=counter("feedback", "Feedback clicks, by outcome", "outcome"),
+        api_errors=counter("slack_api_errors", "Slack Web API calls that failed", "error"),
+        api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
+        dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
         latency=Histogram(
             "emailstatus_request_seconds", "HTTP request handling time", ["path"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry,
         ),
     )  # fmt: skip
 
@@ -98,13 +120,13 @@ def request_finished(path: str, seconds: float) -> None:
 
 
 def exposition() -> tuple[bytes, str]:
-    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-    _get("questions")  # make sure every metric exists, even before the first question
+    registry = _get("registry")  # also makes every metric exist before the first question
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
+        # Every worker's files, added up; the in-process registry would show one worker.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(registry), CONTENT_TYPE_LATEST
