@@ -19,13 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot.answers import Answer
@@ -144,23 +139,41 @@ STATUS_WORDS = {
 # -- small builders ---------------------------------------------------------------------
 
 
+# Plain dicts in the exact shape slack_sdk's models produce: building through the models
+# validates on every call and was the largest CPU cost of a reply. The tests round-trip
+# every payload through ``Block.parse(...).to_dict()`` and check Slack's limits instead.
+Button = dict[str, Any]
+
+
+def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
+    return {"text": shorten(text, limit), "type": "mrkdwn"}
+
+
+def _with_block_id(block: dict[str, Any], block_id: str | None) -> dict[str, Any]:
+    return {"block_id": block_id, **block} if block_id is not None else block
+
+
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
-    return SectionBlock(
-        text=MarkdownTextObject(text=shorten(text, MAX_SECTION_TEXT)), block_id=block_id
-    ).to_dict()
+    return _with_block_id({"text": _mrkdwn(text, MAX_SECTION_TEXT), "type": "section"}, block_id)
 
 
 def _context(*texts: str, block_id: str | None = None) -> dict[str, Any]:
-    elements = [MarkdownTextObject(text=shorten(t, MAX_CONTEXT_TEXT)) for t in texts]
-    return ContextBlock(elements=elements, block_id=block_id).to_dict()
+    elements = [_mrkdwn(t, MAX_CONTEXT_TEXT) for t in texts]
+    return _with_block_id({"elements": elements, "type": "context"}, block_id)
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text, action_id=action_id, value=value, style=style)
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Button:
+    button: Button = {
+        "action_id": action_id,
+        "text": {"emoji": True, "text": text, "type": "plain_text"},
+        "type": "button",
+        "value": value,
+    }
+    return {**button, "style": style} if style else button
 
 
-def _actions(block_id: str, buttons: Sequence[ButtonElement]) -> dict[str, Any]:
-    return ActionsBlock(block_id=block_id, elements=list(buttons)).to_dict()
+def _actions(block_id: str, buttons: Sequence[Button]) -> dict[str, Any]:
+    return {"block_id": block_id, "elements": list(buttons), "type": "actions"}
 
 
 def _payload(text: str, blocks: Iterable[dict[str, Any]]) -> Payload:
@@ -224,7 +237,7 @@ def closest_match_text(answer: Answer) -> str:
     )
 
 
-def answer_buttons(ref: Ref, *, share: bool = False) -> list[ButtonElement]:
+def answer_buttons(ref: Ref, *, share: bool = False) -> list[Button]:
     value = Ref(ref.article_id, ref.version, ref.case_id).encode()
     buttons = []
     if ref.case_id is not None:
@@ -240,7 +253,7 @@ def answer_buttons(ref: Ref, *, share: bool = False) -> list[ButtonElement]:
     return buttons
 
 
-def share_button(ref: Ref) -> ButtonElement:
+def share_button(ref: Ref) -> Button:
     return _button("Share in channel", SHARE, ref.encode())
 
 
