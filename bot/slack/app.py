@@ -13,11 +13,11 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -63,12 +63,49 @@ class CountedServerErrorRetry(_CountsRetries, ServerErrorRetryHandler):
     reason = "server_error"
 
 
+class CountsApiErrors(RetryHandler):
+    """Never retries; counts every failed Web API attempt for /metrics, by Slack's error.
+
+    slack_sdk asks each retry handler about every response, including ``ok: false``
+    answers, which no retry handler retries. Placed first in the list, this sees them all,
+    so errors that a listener catches and works around (e.g. by falling back to
+    response_url) are counted too, not only those that reach ``@app.error``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=2**31)  # asked on every attempt, however many
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        failure = api_failure(response, error)
+        if failure:
+            metrics.slack_api_error(failure)
+        return False
+
+
+def api_failure(response: HttpResponse | None, error: Exception | None) -> str | None:
+    """Slack's error code, ``http_<status>`` or the exception's name; None for success."""
+    if response is None:
+        return type(error).__name__ if error else None
+    if response.status_code != 200:
+        return f"http_{response.status_code}"
+    body = response.body or {}
+    return None if body.get("ok", True) else str(body.get("error") or "unknown")
+
+
 def build_client(settings: Settings) -> WebClient:
     """A WebClient that honours Retry-After on 429 and retries 5xx once or twice."""
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=_api_url(settings.slack_api_url),
         retry_handlers=[
+            CountsApiErrors(),  # first: it must see every attempt
             CountedRateLimitRetry(max_retry_count=2),
             CountedServerErrorRetry(max_retry_count=2),
         ],
@@ -114,8 +151,6 @@ def build_app(
 
     @app.error
     def _log_error(error: Exception, body: dict[str, Any]) -> None:
-        if isinstance(error, SlackApiError):
-            metrics.slack_api_error(str(error.response.get("error", "")))
         logger.exception(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )

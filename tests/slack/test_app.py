@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from bot.slack.app import DEFAULT_API_URL, build_client
+from bot.slack.app import DEFAULT_API_URL, CountsApiErrors, build_client
 from tests.slack.conftest import Bot
 from tests.support import payloads as P
 from tests.support.signing import sign
@@ -27,7 +27,7 @@ def test_client_uses_the_configured_api_url(configured, expected):
     client = build_client(Settings(slack_bot_token="xoxb-1", slack_api_url=configured))
     assert client.base_url == expected
     handlers = client.retry_handlers
-    assert len(handlers) == 2
+    assert len(handlers) == 3 and isinstance(handlers[0], CountsApiErrors)  # counts, first
     assert any(isinstance(h, RateLimitErrorRetryHandler) for h in handlers)
     assert any(isinstance(h, ServerErrorRetryHandler) for h in handlers)
 
