@@ -28,6 +28,11 @@ ON_TOPIC = [
     # stay-in-touch and images
     "Stay-in-Touch emails never show up in HTML Email Status, is that expected?",
     "does outlook's picture blocking stop opens from being tracked?",
+    # an email being opened, said with a verb (regressions)
+    "why are Outlook users never counted as opening my emails in Salesforce",
+    "Das Öffnen von E-Mails wird in Salesforce nicht erfasst, Empfänger nutzt Outlook 2019",
+    "Salesforce no detecta cuando el cliente abre el correo en Outlook",
+    "My prospect swears she read my message but SF shows it was never viewed",
 ]
 
 NEAR_MISSES = [
@@ -43,6 +48,12 @@ NEAR_MISSES = [
     "Please add billing.example.com to Safe Senders in Outlook so invoices stop going to junk",
     "Logo in our email template is not displayed in Outlook",
     "Who is on call this weekend?",
+    # share "open", "read" or "HTML email" with the topic (regressions)
+    "The HTML email template preview doesn't render in Outlook",
+    "My Outlook is not opening at all this morning",
+    "The case was never opened by the support team",
+    "Did anyone read the release notes? The new email composer is broken",
+    "The email status column shows Sent but not Delivered",
 ]
 
 
