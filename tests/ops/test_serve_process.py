@@ -39,6 +39,7 @@ class Served:
     base: str
     slack: FakeSlackApi
     db_folder: Path
+    scratch: Path
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -56,7 +57,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("served") / "data"
+    root = tmp_path_factory.mktemp("served")
+    folder, scratch = root / "data", root / "tmp"
+    scratch.mkdir()
     port = free_port()
     with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as slack:
         env = {
@@ -68,13 +71,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "LOG_FORMAT": "json",
             "STORE_QUESTION_TEXT": "false",
             "LOG_LEVEL": "DEBUG",
+            "TMPDIR": str(scratch),  # where the metrics folder of the workers goes
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         process = subprocess.Popen(
             [str(EXE), "serve", "--port", str(port), "--workers", "2"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        server = Served(process, f"http://127.0.0.1:{port}", slack, folder)
+        server = Served(process, f"http://127.0.0.1:{port}", slack, folder, scratch)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -110,12 +114,19 @@ def test_health_is_503_when_the_database_folder_cannot_be_written(served: Served
     assert served.get("/healthz")[0] == 200
 
 
-def test_a_signed_question_is_answered_and_counted(served: Served):
-    served.post(json.dumps(P.event_body(P.message(QUESTION), "EvServe1")), "application/json")
-    served.slack.wait_for("chat.postMessage")
-    metrics = served.get("/metrics")[1]
-    assert 'emailstatus_questions_total{level="answer"} 1.0' in metrics
-    assert 'emailstatus_answers_total{version="2013+"} 1.0' in metrics
+def test_counts_from_every_worker_are_added_up(served: Served):
+    # Two workers, each with its own counters; a scrape reaches one of them. Only the
+    # multiprocess folder makes /metrics show all four questions whichever answers.
+    for n in range(4):
+        event = P.event_body(P.message(f"{QUESTION} (#{n})"), f"EvCount{n}")
+        served.post(json.dumps(event), "application/json")
+    served.slack.wait_for("chat.postMessage", 4)
+    for _ in range(3):
+        metrics = served.get("/metrics")[1]
+        assert 'emailstatus_questions_total{level="answer"} 4.0' in metrics
+        assert 'emailstatus_answers_total{version="2013+"} 4.0' in metrics
+    (metrics_folder,) = served.scratch.iterdir()
+    assert metrics_folder.name.startswith("emailstatus-metrics-")
 
 
 def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):
@@ -125,11 +136,16 @@ def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):
     assert served.post(form, "application/x-www-form-urlencoded") == 200
     event = P.event_body(P.message(QUESTION + " again"), "EvServe2")
     assert served.post(json.dumps(event), "application/json") == 200
+    before = len(served.slack.calls("chat.postMessage"))
     time.sleep(0.3)  # the reply is now waiting on the slow fake
     served.process.send_signal(signal.SIGTERM)
     _, stderr = served.process.communicate(timeout=40)
     assert served.process.returncode == 0, stderr[-2000:]
-    assert len(served.slack.calls("chat.postMessage")) == 2  # the in-flight reply was sent
+    assert len(served.slack.calls("chat.postMessage")) == before + 1  # in-flight reply sent
+    assert served.slack.responses(url)  # and the slash command's reply too
+    # SQLite closed cleanly: the last connection to close checkpoints and removes the WAL.
+    assert sorted(p.name for p in served.db_folder.iterdir()) == ["bot.db"]
+    assert list(served.scratch.iterdir()) == []  # the metrics folder went with the master
     served.logs = stderr  # type: ignore[attr-defined]
 
 
@@ -137,7 +153,7 @@ def test_logs_are_json_with_ids_and_no_secrets_or_question_text(served: Served):
     stderr = getattr(served, "logs", None) or pytest.skip("needs the SIGTERM test's output")
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert lines and len(lines) == len([x for x in stderr.splitlines() if x.strip()])
-    answered = [x for x in lines if x.get("event_id") == "EvServe1" and "case_id" in x]
+    answered = [x for x in lines if x.get("event_id") == "EvCount1" and "case_id" in x]
     assert answered and "elapsed_ms" in answered[0]
     assert any(x.get("trigger_id") for x in lines)
     for secret in (BOT_TOKEN, SECRET, "Acme Widgets"):
