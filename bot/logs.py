@@ -3,9 +3,12 @@
 Each line logged while a Slack request is handled carries its ``event_id`` or
 ``trigger_id``, the case id once there is one, and the milliseconds since the request
 arrived. Bolt runs listeners on a thread pool, so the pool copies the context
-(``ContextExecutor``). A filter removes Slack tokens and the signing secret from every
-line; with ``STORE_QUESTION_TEXT=false`` the Slack libraries' debug logging (which
-prints payloads, and so questions) is switched off.
+(``ContextExecutor``). A filter removes Slack tokens and the configured secrets from
+every line. With ``STORE_QUESTION_TEXT=false`` the Slack libraries' debug logging (which
+prints payloads, and so questions) is switched off, and, in case anything else prints a
+payload (bolt warns with the whole body in some cases, an exception may quote it), the
+request's own text is cut out of every line logged while it is handled
+(``keep_out_of_logs``).
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from bot.config import Settings
 _request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "emailstatus_request", default=None
 )
-TOKEN_PATTERN = re.compile(r"\bx(?:ox[abposr]|app)-[A-Za-z0-9-]+")
+TOKEN_PATTERN = re.compile(r"\bx(?:ox[abeposr]|app)[-.][A-Za-z0-9.-]+")
 CONTEXT_FIELDS = ("event_id", "trigger_id", "case_id", "retry_num")
 PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk")
 REDACTED = "[redacted]"
+PRIVATE = "[question text]"
+PRIVATE_MIN_LENGTH = 4  # shorter texts ("ok", "2010") are not worth hiding, and too common
 
 
 @contextmanager
@@ -48,6 +53,18 @@ def annotate(**fields: Any) -> None:
     context = _request.get()
     if context is not None:
         context.update({k: v for k, v in fields.items() if v is not None})
+
+
+def keep_out_of_logs(text: str | None) -> None:
+    """Cut ``text`` out of every line logged for this request (when question text is private).
+
+    Also its JSON and Python-repr spellings, which is how payloads usually get printed.
+    """
+    context = _request.get()
+    if context is None or not text or len(text.strip()) < PRIVATE_MIN_LENGTH:
+        return
+    spellings = {text, json.dumps(text)[1:-1], repr(text)[1:-1]}
+    context.setdefault("private", set()).update(spellings)
 
 
 def current_context() -> dict[str, Any]:
@@ -69,14 +86,19 @@ class ContextExecutor(ThreadPoolExecutor):
 class RedactingFilter(logging.Filter):
     """Removes tokens and secrets from the message, its arguments and the traceback text."""
 
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, secrets: tuple[str, ...] = (), *, private_text: bool = False) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if len(s) >= 6)
+        self.private_text = private_text
 
     def scrub(self, text: str) -> str:
         text = TOKEN_PATTERN.sub(REDACTED, text)
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
+        if self.private_text:
+            # Longest first, so a text is not half-replaced through one of its spellings.
+            for private in sorted((_request.get() or {}).get("private", ()), key=len)[::-1]:
+                text = text.replace(private, PRIVATE)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -126,7 +148,9 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     """Send every log line to stderr, formatted and redacted. Returns the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    handler.addFilter(RedactingFilter((settings.slack_signing_secret,)))
+    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
+    private = not settings.store_question_text
+    handler.addFilter(RedactingFilter(secrets, private_text=private))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
-from bot.logs import annotate
+from bot.logs import annotate, keep_out_of_logs
 from bot.slack.listeners import actions, commands, home, messages, shortcuts
 
 logger = logging.getLogger(__name__)
@@ -164,9 +164,24 @@ def build_app(
 
 
 def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-    """Put the event_id or trigger_id on every log line of this request."""
+    """Put the event_id or trigger_id on every log line of this request.
+
+    The user's text is handed to the log filter too: with STORE_QUESTION_TEXT=false it
+    is cut out of any line logged for this request (bolt may print a whole body).
+    """
     annotate(event_id=body.get("event_id"), trigger_id=body.get("trigger_id"))
+    for text in user_texts(body):
+        keep_out_of_logs(text)
     return next()
+
+
+def user_texts(body: dict[str, Any]) -> list[str]:
+    """What a person typed, in an event, a slash command or a message shortcut."""
+    event = body.get("event") or {}
+    texts = [event.get("text"), (event.get("message") or {}).get("text"), body.get("text")]
+    if body.get("type") == "message_action":
+        texts.append((body.get("message") or {}).get("text"))
+    return [t for t in texts if isinstance(t, str) and t]
 
 
 def dedupe_events(engine: Engine) -> Callable[..., Any]:

@@ -6,11 +6,16 @@ import io
 import json
 import logging
 from concurrent.futures import wait
+from dataclasses import replace
 
 import pytest
 
 from bot.config import Settings
 from bot.logs import ContextExecutor, annotate, configure_logging, request_context
+from tests.support import payloads as P
+from tests.support.http_harness import live_settings, live_with, slack, slack_server
+
+__all__ = ["live_settings", "slack", "slack_server"]  # fixtures, used by name
 
 SECRET = "sign1ng-secret-value"
 
@@ -74,3 +79,45 @@ def test_private_mode_silences_payload_debug_logging():
             logging.getLogger(name).setLevel(logging.NOTSET)
     assert "the question text" not in stream.getvalue()
     assert "question from channel" in stream.getvalue()
+
+
+def test_configured_tokens_are_removed_even_when_they_look_like_nothing_known():
+    stream = io.StringIO()
+    odd = "corp-proxy-token-123456"  # e.g. a token a proxy issues, not xoxb-
+    handler = configure_logging(Settings(slack_bot_token=odd, log_format="text"), stream)
+    try:
+        logging.getLogger("test.odd").warning("calling with %s and xoxe.xoxp-1-abc", odd)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert odd not in stream.getvalue() and "xoxp-1" not in stream.getvalue()
+
+
+PRIVATE_QUESTION = "Acme Widgets opens stay at zero for our prospect on Outlook 2010"
+
+
+@pytest.mark.parametrize("store_question_text", [False, True])
+def test_a_whole_body_printed_by_bolt_never_shows_private_question_text(
+    live_settings, slack, knowledge, store_question_text
+):
+    """bolt warns with ``req.body`` when a middleware neither calls next() nor answers."""
+    settings = replace(live_settings, store_question_text=store_question_text, log_format="json")
+    stream = io.StringIO()
+    handler = configure_logging(settings, stream)
+    bot = live_with(settings, slack, knowledge)
+
+    @bot.app.middleware
+    def swallow(next):  # the misbehaving middleware: bolt then logs the whole body
+        return None
+
+    try:
+        body = json.dumps(P.event_body(P.message(PRIVATE_QUESTION), "EvPrivate"))
+        bot.send(body, "application/json")
+    finally:
+        bot.close()
+        logging.getLogger().removeHandler(handler)
+    warned = [x for x in lines(stream) if "without providing a response" in x["message"]]
+    assert warned and warned[0]["event_id"] == "EvPrivate"
+    shown = "Acme Widgets" in stream.getvalue()
+    assert shown is store_question_text  # hidden exactly when the text is private
+    if not store_question_text:
+        assert "[question text]" in warned[0]["message"]
