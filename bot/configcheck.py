@@ -27,6 +27,7 @@ ENV_NAMES = {
     "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL",
 }  # fmt: skip
 MODES = ("auto", "console", "socket", "http")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def mask(value: str) -> str:
@@ -80,7 +81,10 @@ def problems(settings: Settings, mode: str = "auto") -> list[str]:
 
 
 def database_problems(db_path: str) -> list[str]:
-    folder = Path(db_path).expanduser().resolve().parent
+    """The folder must take new files (SQLite adds -wal/-shm beside the database), and an
+    existing database must be a SQLite file."""
+    path = Path(db_path).expanduser().resolve()
+    folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".emailstatus-config-check"
@@ -88,6 +92,23 @@ def database_problems(db_path: str) -> list[str]:
         probe.unlink()
     except OSError as exc:
         return [f"EMAILSTATUS_DB folder {folder} is not writable: {exc.strerror or exc}."]
+    if path.exists() and not path.is_file():
+        return [f"EMAILSTATUS_DB {path} is not a file."]
+    if path.exists():
+        return _sqlite_problems(path)
+    return []
+
+
+def _sqlite_problems(path: Path) -> list[str]:
+    # Only the header is read: opening a WAL database, even read-only, leaves -wal/-shm
+    # files behind, and a check should change nothing.
+    try:
+        with path.open("rb") as db:
+            header = db.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return [f"EMAILSTATUS_DB {path} cannot be read: {exc.strerror or exc}."]
+    if header and header != SQLITE_HEADER:  # an empty file is a database yet to be made
+        return [f"EMAILSTATUS_DB {path} is not a SQLite database."]
     return []
 
 

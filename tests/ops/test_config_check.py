@@ -90,6 +90,34 @@ def test_unwritable_database_folder(check, tmp_path):
     assert f"problem: EMAILSTATUS_DB folder {folder} is not writable" in result.output
 
 
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda db: db.mkdir(), "is not a file"),
+        (lambda db: db.write_text("not a database, just text\n" * 100),
+         "is not a SQLite database"),
+    ],
+    ids=["a folder", "a text file"],
+)  # fmt: skip
+def test_database_path_that_is_not_a_database(check, tmp_path, make, expected):
+    db = tmp_path / "bot.db"
+    make(db)
+    result = check(**GOOD_HTTP, EMAILSTATUS_DB=str(db))
+    assert result.exit_code == 1
+    assert f"problem: EMAILSTATUS_DB {db} {expected}" in result.output
+
+
+def test_an_existing_database_passes_and_is_left_alone(check, tmp_path):
+    from bot.cases import CaseLog
+
+    db = tmp_path / "bot.db"
+    CaseLog(str(db)).close()
+    before = db.read_bytes()
+    result = check(**GOOD_HTTP, EMAILSTATUS_DB=str(db))
+    assert result.exit_code == 0, result.output
+    assert db.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["bot.db"]
+
+
 def test_database_under_a_file_is_unwritable(check, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
