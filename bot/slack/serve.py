@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -229,10 +230,24 @@ def socket_mode_handler(bot: Bot) -> SocketModeHandler:
 
 
 def run_socket_mode(settings: Settings, listener_threads: int = 8) -> None:
-    """Connect to Slack over a WebSocket (no public URL needed) until interrupted."""
+    """Connect to Slack over a WebSocket (no public URL needed) until SIGTERM or Ctrl-C.
+
+    Docker and systemd stop a service with SIGTERM, which by default kills Python on the
+    spot, mid-reply, with SQLite open. It is turned into a normal exit instead: close the
+    socket, finish the replies in flight (bounded), close SQLite, exit 0.
+    """
     bot = build_bot(settings, listener_threads)
     handler = socket_mode_handler(bot)
+    signal.signal(signal.SIGTERM, _exit_normally)
     try:
         handler.start()
+    except KeyboardInterrupt:
+        logger.info("interrupted; stopping")
     finally:
+        handler.close()
         bot.close()
+
+
+def _exit_normally(signum: int, _frame: Any) -> None:
+    logger.info("received %s; stopping", signal.Signals(signum).name)
+    raise SystemExit(0)
