@@ -95,7 +95,7 @@ def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
                 if method != "POST":
                     return _json(start_response, 405, {"error": "use POST"})
                 with request_context(**_slack_ids(environ)):
-                    return slack(environ, start_response)
+                    return _logged(slack, environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
                 code, status = health(engine)
                 return _json(start_response, code, status)
@@ -108,6 +108,25 @@ def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
             metrics.request_finished(path, time.perf_counter() - started)
 
     return application
+
+
+def _logged(app: WSGIApp, environ: dict[str, Any], start_response: StartResponse) -> Any:
+    """One line per Slack request once bolt has answered: its ids, status and ack time.
+
+    Listener lines logged after it (the reply) carry the same ids, and their elapsed_ms
+    counts from the same arrival, so one request reads as one story in the logs.
+    """
+    answered: list[str] = []
+
+    def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+        answered.append(status)
+        return start_response(status, headers, *exc)
+
+    body = app(environ, recording)
+    status = answered[0].split(" ", 1)[0] if answered else "?"
+    level = logging.INFO if status.startswith("2") else logging.WARNING
+    logger.log(level, "slack request answered %s", status)
+    return body
 
 
 def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:

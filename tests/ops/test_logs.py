@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.logs import ContextExecutor, annotate, configure_logging, request_context
 from tests.support import payloads as P
 from tests.support.http_harness import live_settings, live_with, slack, slack_server
+from tests.support.signing import sign
 
 __all__ = ["live_settings", "slack", "slack_server"]  # fixtures, used by name
 
@@ -121,3 +122,23 @@ def test_a_whole_body_printed_by_bolt_never_shows_private_question_text(
     assert shown is store_question_text  # hidden exactly when the text is private
     if not store_question_text:
         assert "[question text]" in warned[0]["message"]
+
+
+def test_each_slack_request_gets_one_line_with_its_status(live_settings, slack, knowledge):
+    stream = io.StringIO()
+    handler = configure_logging(replace(live_settings, log_format="json"), stream)
+    bot = live_with(live_settings, slack, knowledge)
+    try:
+        good = json.dumps(P.event_body(P.message("lunch, anyone?"), "EvGood"))
+        bot.send(good, "application/json")
+        forged = json.dumps(P.event_body(P.message("lunch, anyone?"), "EvForged"))
+        bot.send(forged, "application/json", **sign(forged, secret="not-the-secret"))
+    finally:
+        bot.close()
+        logging.getLogger().removeHandler(handler)
+    answered = [x for x in lines(stream) if x["message"].startswith("slack request answered")]
+    assert [(x["message"][-3:], x["level"]) for x in answered] == [
+        ("200", "info"),
+        ("401", "warning"),  # a wrong secret, or a proxy that rewrote the body
+    ]
+    assert answered[0]["event_id"] == "EvGood" and answered[0]["elapsed_ms"] >= 0

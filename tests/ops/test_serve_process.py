@@ -155,6 +155,8 @@ def test_logs_are_json_with_ids_and_no_secrets_or_question_text(served: Served):
     assert lines and len(lines) == len([x for x in stderr.splitlines() if x.strip()])
     answered = [x for x in lines if x.get("event_id") == "EvCount1" and "case_id" in x]
     assert answered and "elapsed_ms" in answered[0]
+    [acked] = [x for x in lines if x.get("event_id") == "EvCount1" and "answered" in x["message"]]
+    assert acked["message"] == "slack request answered 200" and acked["level"] == "info"
     assert any(x.get("trigger_id") for x in lines)
     for secret in (BOT_TOKEN, SECRET, "Acme Widgets"):
         assert secret not in stderr
