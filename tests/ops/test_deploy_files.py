@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -172,3 +173,24 @@ def test_readme_deploy_section_names_the_same_things():
         "/metrics",
     ):
         assert promise in deploy, promise
+
+
+def test_dockerignore_keeps_secrets_and_data_out_and_what_the_image_copies_in():
+    patterns = [
+        line for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]  # fmt: skip
+
+    def ignored(path: str) -> bool:  # Docker's rules: **/ matches any depth
+        return any(
+            fnmatch.fnmatch(path, p) or (p.startswith("**/") and fnmatch.fnmatch(path, p[3:]))
+            or path.startswith(p.rstrip("/") + "/")
+            for p in patterns
+        )  # fmt: skip
+
+    for secret in ("deploy/.env", ".env", "data/emailstatus.db", "x/bot.db-wal", ".git/config"):
+        assert ignored(secret), secret
+    copied = [s for c in instructions("COPY") if not c.startswith("--") for s in c.split()[:-1]]
+    assert {"pyproject.toml", "README.md", "bot", "knowledge"} <= set(copied)
+    for source in copied:
+        assert not ignored(source), source
