@@ -6,12 +6,14 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from shutil import which
@@ -131,17 +133,22 @@ def test_counts_from_every_worker_are_added_up(served: Served):
 
 def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):
     served.slack.slow("chat.postMessage", 1.5)
+    before = len(served.slack.calls("chat.postMessage"))
     url = served.slack.response_url()
     form = P.slash_form("outlook2010", response_url=url)
     assert served.post(form, "application/x-www-form-urlencoded") == 200
     event = P.event_body(P.message(QUESTION + " again"), "EvServe2")
     assert served.post(json.dumps(event), "application/json") == 200
-    before = len(served.slack.calls("chat.postMessage"))
     time.sleep(0.3)  # the reply is now waiting on the slow fake
     served.process.send_signal(signal.SIGTERM)
     _, stderr = served.process.communicate(timeout=40)
     assert served.process.returncode == 0, stderr[-2000:]
     assert len(served.slack.calls("chat.postMessage")) == before + 1  # in-flight reply sent
+    # ...and its answer was awaited: the listener recorded the reply's ts afterwards.
+    with closing(sqlite3.connect(served.db_folder / "bot.db")) as db:
+        query = "select reply_ts from cases where thread_ts = ?"
+        [(reply_ts,)] = db.execute(query, [event["event"]["ts"]])
+    assert reply_ts
     assert served.slack.responses(url)  # and the slash command's reply too
     # SQLite closed cleanly: the last connection to close checkpoints and removes the WAL.
     assert sorted(p.name for p in served.db_folder.iterdir()) == ["bot.db"]
