@@ -47,6 +47,8 @@ def effective_lines(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if name in SECRET_NAMES:
             shown = mask(value)
+        elif isinstance(value, bool):  # as it would be written in the environment
+            shown = "true" if value else "false"
         elif isinstance(value, frozenset):
             shown = ",".join(sorted(value)) or "(none)"
         else:

@@ -132,6 +132,7 @@ def test_a_good_configuration_shows_secrets_masked(check):
     assert "SLACK_BOT_TOKEN=xoxb-…WXYZ" in result.output
     assert "SLACK_SIGNING_SECRET=…9876" in result.output
     assert "abcdef" not in result.output and "s3cr3t" not in result.output
+    assert "  STORE_QUESTION_TEXT=true" in result.output  # as written in the environment
 
 
 def test_run_refuses_to_start_on_a_problem(tmp_path):
