@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
 from tests.support.http_harness import LiveBot, live_with
 
@@ -16,12 +15,7 @@ REPLY_TS = "1770000000.000500"
 
 
 def answered(bot: LiveBot, text: str = ON_2010) -> tuple[dict[str, Any], dict[str, Any], int]:
-    event = P.message(text)
-    bot.event(event)
-    [reply] = bot.slack.calls("chat.postMessage")
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
-    assert case is not None
-    bot.slack.clear()
+    event, reply, case = bot.ask_in_channel(text)
     return event, reply, case.id
 
 

@@ -32,13 +32,7 @@ REPLY_TS = "1770000000.000500"
 
 
 def ask(bot: LiveBot, text: str) -> tuple[dict[str, Any], dict[str, Any], Case]:
-    event = P.message(text)
-    bot.event(event)
-    [reply] = bot.slack.calls("chat.postMessage")
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
-    assert case is not None
-    bot.slack.clear()
-    return event, reply, case
+    return bot.ask_in_channel(text)
 
 
 def moment(text: str | None) -> datetime:

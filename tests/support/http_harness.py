@@ -93,6 +93,16 @@ class LiveBot(SlackDriver):
         self.base = f"http://127.0.0.1:{self._server.server_port}"
         self.url = f"{self.base}/slack/events"
 
+    def ask_in_channel(self, text: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """Post a question in a channel; return (event, the bot's reply, its case)."""
+        event = P.message(text)
+        self.event(event)
+        [reply] = self.slack.calls("chat.postMessage")
+        case = self.engine.cases.case_for_thread(event["channel"], event["ts"])
+        assert case is not None
+        self.slack.clear()
+        return event, reply, case
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
