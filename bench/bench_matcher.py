@@ -27,7 +27,7 @@ WARM_UP = 50
 FALLBACK_MESSAGES = [
     "Times Opened stays at 0 for Outlook 2016 recipients",
     "html emial status not updaitng, recipeint on outlok",
-    "Who is covering the queue during the all-hands?",
+    "Who has the spare laptop charger today?",
     "Pardot open rates dropped for Outlook users",
 ]
 

@@ -27,7 +27,7 @@ def run_cli(tmp_path, monkeypatch):
 
 def test_match_jsonl_contract(run_cli):
     lines = [
-        json.dumps({"text": "times opened stuck at 0, outlook 2016"}),
+        json.dumps({"text": "outlook 2016 recipient, opens stuck at zero"}),
         "{not json",
         json.dumps({"no_text": 1}),
         "",
@@ -111,7 +111,7 @@ def test_eval_gate_fails_on_a_bad_labelled_file(run_cli, tmp_path):
     # Labels deliberately inverted: the gate must fail.
     rows = [
         {
-            "text": "times opened stuck at 0 in outlook 2010",
+            "text": "outlook 2010 users: times opened never goes up",
             "on_topic": False,
             "version": "2007",
             "lang": "en",

@@ -82,7 +82,7 @@ def test_reports_the_version_it_detects(matcher):
 
 
 def test_levels_follow_the_thresholds(knowledge):
-    text = "How does Salesforce know an email was opened? For one client it never does."
+    text = "emails to one customer are never marked as opened in salesforce"
     strict = Matcher(knowledge, Thresholds(answer=95, suggest=90)).match(text)
     lenient = Matcher(knowledge, Thresholds(answer=40, suggest=20)).match(text)
     assert strict.level is Level.SILENT and lenient.level is Level.ANSWER

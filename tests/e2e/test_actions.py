@@ -9,8 +9,8 @@ import pytest
 from tests.support.blockkit import action_ids, all_text, assert_valid
 from tests.support.http_harness import LiveBot, live_with
 
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
-NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
+NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
 REPLY_TS = "1770000000.000500"
 
 

@@ -25,7 +25,7 @@ from tests.support.http_harness import LiveBot
 
 pytestmark = pytest.mark.e2e
 
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 ON_2007 = "HTML Email Status never updates when recipients open our emails in Outlook 2007"
 OFF_TOPIC = "can someone share the quarterly sales deck please"
 REPLY_TS = "1770000000.000500"

@@ -24,7 +24,7 @@ from tests.support.http_harness import LiveBot
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 LISTENERS = ROOT / "bot" / "slack"
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 
 # Slack's event reference: the scope each bot event needs.
 EVENT_SCOPES = {

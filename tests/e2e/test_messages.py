@@ -11,11 +11,11 @@ from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
 from tests.support.http_harness import LiveBot, live_with
 
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
-NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"
-ON_MAC = "Open tracking isn't updating for a recipient using Outlook for Mac. Same fix as Windows?"
-SUGGEST = "How does Salesforce even know an email was opened? For one customer it never does."
-OFF_TOPIC = "Where can I see bounce details for a lead?"
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
+NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
+ON_MAC = "Opens aren't counted for a buyer reading our emails in Outlook for Mac."
+SUGGEST = "emails to one customer are never marked as opened in salesforce"
+OFF_TOPIC = "How do I look up why an email to a lead bounced?"
 
 
 def replies(bot: LiveBot) -> list[dict]:

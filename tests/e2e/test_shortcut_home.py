@@ -6,7 +6,7 @@ from tests.support import payloads as P
 from tests.support.blockkit import all_text, assert_valid
 from tests.support.http_harness import LiveBot
 
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 
 
 def test_shortcut_on_a_thread_reply_answers_in_that_thread(live: LiveBot):

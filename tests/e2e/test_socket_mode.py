@@ -25,8 +25,8 @@ from tests.support import slack_requests as R
 from tests.support.blockkit import action_ids, all_text
 from tests.support.fake_slack import FakeSlackApi
 
-ON_2010 = "Times Opened stays at 0 for every email our AE sends. They are all on Outlook 2010."
-NO_VERSION = "Why isn't HTML Email Status updating when the recipient opens the message in Outlook?"
+ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
+NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
 
 
 class RecordingSocket(BaseSocketModeClient):

@@ -58,7 +58,7 @@ def test_no_auth_test_at_start_up_and_once_lazily(bot: Bot):
 
 
 def test_bad_signature_is_rejected_before_any_listener(bot: Bot):
-    body = json.dumps(P.event_body(P.message("Outlook 2010 opens not tracked")))
+    body = json.dumps(P.event_body(P.message("opens never counted on Outlook 2010")))
     headers = {"content-type": "application/json", **sign(body, secret="wrong")}
     response = bot.app.dispatch(BoltRequest(body=body, headers=headers))
     assert response.status == 401
