@@ -106,12 +106,20 @@ def load_knowledge(*paths: str | Path) -> KnowledgeBase:
     return kb
 
 
+EXAMPLES_SUFFIX = ".examples.yaml"
+
+
+def is_article_file(path: Path) -> bool:
+    """An article's YAML; ``<id>.examples.yaml`` next to it holds its labelled examples."""
+    return path.suffix in (".yaml", ".yml") and not path.name.endswith(EXAMPLES_SUFFIX)
+
+
 def _yaml_files(paths: tuple[str | Path, ...], kb: KnowledgeBase) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            files.extend(sorted(p for p in path.iterdir() if is_article_file(p)))
         elif path.is_file():
             files.append(path)
         else:
