@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from bot.cases import STATUSES, Case, CaseLog, utc_now
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
+from bot.store import STATUSES, Case, Store, utc_now
 from bot.summary import WeekSummary, summary_for
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -25,9 +25,9 @@ AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 CASE_COLUMNS = [f.name for f in fields(Case)]
 
 
-def open_log(settings: Settings | None = None) -> CaseLog:
+def open_store(settings: Settings | None = None) -> Store:
     settings = settings or Settings.from_env()
-    return CaseLog(settings.db_path, store_question_text=settings.store_question_text)
+    return Store(settings.db_path, store_question_text=settings.store_question_text)
 
 
 def parse_age(text: str) -> timedelta:
@@ -80,9 +80,9 @@ def list_command(status: str | None, since: str | None, limit: int) -> None:
     Example:
       emailstatus-bot cases list --status escalated --since 7d
     """
-    log = open_log()
+    store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    found = log.list_cases(status=status, since=start, limit=limit)
+    found = store.cases.list(status=status, since=start, limit=limit)
     if not found:
         click.echo("No cases.")
         return
@@ -109,9 +109,9 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     Example:
       emailstatus-bot cases export --format csv > cases.csv
     """
-    log = open_log()
+    store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    rows = (asdict(case) for case in log.iter_cases(status=status, since=start))
+    rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -144,11 +144,11 @@ def backup_command(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
     if path.exists():
         path.unlink()
-    log = open_log()
-    log.backup(path)
-    copy = CaseLog(path)
+    store = open_store()
+    store.backup(path)
+    copy = Store(path)
     try:
-        count = copy.count_cases()
+        count = copy.cases.count()
     finally:
         copy.close()
     click.echo(f"Backed up {count} cases to {path} ({path.stat().st_size // 1024} KiB).")
@@ -165,7 +165,7 @@ def purge_command(older_than: str) -> None:
       emailstatus-bot cases purge --older-than 90d
     """
     age = parse_age(older_than)
-    result = open_log().purge(age)
+    result = open_store().purge(age)
     click.echo(
         f"Deleted {result.cases} case(s) and {result.gaps} knowledge gap(s) opened before "
         f"{result.cutoff} (older than {older_than})."
@@ -185,16 +185,16 @@ class Replayed:
     after: str
 
 
-def replay_changes(log: CaseLog, matcher: Matcher) -> tuple[list[Replayed], int, int]:
+def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int, int]:
     """(changes, questions replayed, skipped without stored text)."""
     changes: list[Replayed] = []
     replayed = skipped = 0
     logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
-              for c in log.iter_cases()]  # fmt: skip
+              for c in store.cases.iter()]  # fmt: skip
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
     logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
-               for g in log.iter_gaps() if g["reason"] == "no article matched"]  # fmt: skip
+               for g in store.gaps.iter() if g["reason"] == "no article matched"]  # fmt: skip
     for kind, ident, created, question, level, version in logged:
         if not question:
             skipped += 1
@@ -229,7 +229,7 @@ def replay() -> None:
 
     settings = Settings.from_env()
     _, matcher = load_matcher(settings)
-    changes, replayed, skipped = replay_changes(open_log(settings), matcher)
+    changes, replayed, skipped = replay_changes(open_store(settings), matcher)
     for change in changes:
         question = " ".join(change.question.split())[:90]
         click.echo(
@@ -266,9 +266,9 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
     """
     settings = Settings.from_env()
     tz = _timezone(settings)
-    log = open_log(settings)
+    store = open_store(settings)
     try:
-        result = summary_for(log, week, tz, utc_now())
+        result = summary_for(store, week, tz, utc_now())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     if as_json:
@@ -281,17 +281,17 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
         write_chart(result, chart)
         click.echo(f"Chart written to {chart}.", err=True)
     if post:
-        _post(settings, log, result, force)
+        _post(settings, store, result, force)
 
 
-def _post(settings: Settings, log: CaseLog, result: WeekSummary, force: bool) -> None:
+def _post(settings: Settings, store: Store, result: WeekSummary, force: bool) -> None:
     problems = settings.token_problems()
     if not settings.summary_channel:
         problems.append("SUMMARY_CHANNEL is missing: set the channel ID to post to (C...).")
     if problems:
         raise click.ClickException("\n".join(problems))
     # Same claim as the in-process scheduler, so cron and `serve` never both post a week.
-    if not force and not log.claim_summary(result.week, "cli"):
+    if not force and not store.claims.claim(result.week, "cli"):
         click.echo(f"Week {result.week} was already posted; --force posts it again.", err=True)
         return
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -303,11 +303,11 @@ def _post(settings: Settings, log: CaseLog, result: WeekSummary, force: bool) ->
         posted = post_summary(build_client(settings), settings.summary_channel, result)
     except SlackClientError as exc:
         if not force:
-            log.release_summary_claim(result.week)
+            store.claims.release(result.week)
         reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
         raise click.ClickException(f"Slack refused the post: {reason}") from exc
     if not force:
-        log.mark_summary_posted(result.week, posted.channel, posted.ts)
+        store.claims.mark_posted(result.week, posted.channel, posted.ts)
     click.echo(f"Posted week {result.week} to {posted.channel} (ts {posted.ts}).", err=True)
 
 

@@ -13,9 +13,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cases import CaseLog
 from bot.cli import main
 from bot.cli.cases import COMMANDS
+from bot.store import Store
 from tests.cases.support import Clock, Row, build
 from tests.support.fake_slack import FakeSlackApi
 
@@ -38,9 +38,9 @@ def cli(db_path: Path) -> Iterator[Invoke]:
 
 
 @pytest.fixture
-def week(log: CaseLog, clock: Clock) -> list[int]:
+def week(log: Store, clock: Clock) -> list[int]:
     ids = build(log, clock, [Row(TUESDAY, action="case_resolved"), Row(TUESDAY, version="2007")])
-    log.record_gap(source="dm", reason="no article matched", question="mail merge?")
+    log.gaps.record(source="dm", reason="no article matched", question="mail merge?")
     return ids
 
 
@@ -102,7 +102,7 @@ def test_summary_writes_the_chart(cli: Invoke, week: list[int], tmp_path: Path) 
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cases_list(cli: Invoke, week: list[int], log: CaseLog) -> None:
+def test_cases_list(cli: Invoke, week: list[int], log: Store) -> None:
     question = "Times Opened stays at 0 in Outlook 2010"
     assert cli("cases", "list").output.splitlines() == [
         "    id  opened (UTC)      source    status      version  question",
@@ -136,30 +136,30 @@ def test_cases_backup(cli: Invoke, week: list[int], tmp_path: Path) -> None:
     assert cli("cases", "backup", str(target), "--force").exit_code == 0
 
 
-def test_cases_purge_says_how_many(cli: Invoke, log: CaseLog, clock: Clock) -> None:
+def test_cases_purge_says_how_many(cli: Invoke, log: Store, clock: Clock) -> None:
     clock.set(datetime.now(UTC) - timedelta(days=200))
-    log.open_case(source="dm", level="answer")
-    log.record_gap(source="dm", reason="no article matched")
+    log.cases.open(source="dm", level="answer")
+    log.gaps.record(source="dm", reason="no article matched")
     clock.set(datetime.now(UTC) - timedelta(days=3))
-    log.open_case(source="dm", level="answer")
+    log.cases.open(source="dm", level="answer")
     result = cli("cases", "purge", "--older-than", "90d")
     assert result.exit_code == 0
     assert result.output.startswith("Deleted 1 case(s) and 1 knowledge gap(s) opened before ")
     assert result.output.endswith(" (older than 90d).\n")
-    assert log.count_cases() == 1
+    assert log.cases.count() == 1
 
 
-def test_replay_lists_questions_answered_differently(cli: Invoke, log: CaseLog) -> None:
+def test_replay_lists_questions_answered_differently(cli: Invoke, log: Store) -> None:
     # As the matcher answers today: unchanged, so not listed.
     same = "Why does Times Opened stay at 0 for Outlook 2010 recipients?"
-    log.open_case(source="channel", level="answer", detected_version="2010", question=same)
+    log.cases.open(source="channel", level="answer", detected_version="2010", question=same)
     # Logged under an older knowledge base that answered it for the wrong version.
-    log.open_case(source="channel", level="answer", detected_version="2007",
+    log.cases.open(source="channel", level="answer", detected_version="2007",
                   question="HTML Email Status times opened stuck at 0 in Outlook 2016")  # fmt: skip
     # A gap the matcher missed then; the current one answers it.
     missed = "Salesforce email tracking shows not opened in Outlook 2010"
-    log.record_gap(source="dm", reason="no article matched", question=missed)
-    log.record_gap(source="dm", reason="no article matched", question="")  # text not stored
+    log.gaps.record(source="dm", reason="no article matched", question=missed)
+    log.gaps.record(source="dm", reason="no article matched", question="")  # text not stored
     result = cli("replay")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -217,7 +217,7 @@ def test_summary_post_claims_the_week(cli: Invoke, week: list[int], api: FakeSla
 
 
 def test_summary_post_failure_releases_the_claim(
-    cli, week: list[int], api: FakeSlackApi, log: CaseLog
+    cli, week: list[int], api: FakeSlackApi, log: Store
 ) -> None:
     api.fail("chat.postMessage", "not_in_channel")
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url,
@@ -225,4 +225,4 @@ def test_summary_post_failure_releases_the_claim(
     result = cli("summary", "--week", "2026-W47", "--post", **env)
     assert result.exit_code == 1
     assert "Slack refused the post: not_in_channel" in result.output
-    assert log.summary_claim("2026-W47") is None
+    assert log.claims.get("2026-W47") is None
