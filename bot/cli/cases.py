@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from tabulate import tabulate
 
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
@@ -23,6 +24,9 @@ from bot.summary import WeekSummary, summary_for
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 CASE_COLUMNS = [f.name for f in fields(Case)]
+LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "version", "question")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_store(settings: Settings | None = None) -> Store:
@@ -86,15 +90,13 @@ def list_command(status: str | None, since: str | None, limit: int) -> None:
     if not found:
         click.echo("No cases.")
         return
-    click.echo(
-        f"{'id':>6}  {'opened (UTC)':<16}  {'source':<8}  {'status':<10}  {'version':<7}  question"
-    )
-    for case in found:
-        question = " ".join((case.question or "-").split())
-        click.echo(
-            f"{case.id:>6}  {case.created_at[:16].replace('T', ' '):<16}  {case.source:<8}  "
-            f"{case.status:<10}  {case.version or '-':<7}  {question[:70]}"
-        )
+    rows = [
+        (case.id, case.created_at[:16].replace("T", " "), case.source, case.status,
+         case.version or "-", " ".join((case.question or "-").split())[:70])
+        for case in found
+    ]  # fmt: skip
+    # disable_numparse: a version like 2010 is a label, not a number to right-align.
+    click.echo(tabulate(rows, headers=LIST_HEADERS, disable_numparse=True))
 
 
 @cases.command(name="export")
@@ -113,13 +115,21 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     start = parse_since(since, utc_now()) if since else None
     rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\n")
+        # CRLF rows (RFC 4180): the writer then also quotes a field holding a lone CR.
+        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_safe(value) for key, value in row.items()} for row in rows)
     else:
         for chunk in _json_array(rows):
             sys.stdout.write(chunk)
     sys.stdout.flush()
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -157,19 +167,36 @@ def backup_command(path: Path, force: bool) -> None:
 @cases.command(name="purge")
 @click.option("--older-than", "older_than", required=True,
               help="Delete cases and knowledge gaps older than this: 90d, 12w, 48h.")  # fmt: skip
-def purge_command(older_than: str) -> None:
+@click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def purge_command(older_than: str, dry_run: bool, yes: bool) -> None:
     """Delete old cases and knowledge gaps, and say how many.
+
+    On a terminal it asks first, unless given --yes; from cron it just runs.
 
     \b
     Example:
-      emailstatus-bot cases purge --older-than 90d
+      emailstatus-bot cases purge --older-than 90d --dry-run
     """
     age = parse_age(older_than)
-    result = open_store().purge(age)
+    store = open_store()
+    plan = store.purge(age, dry_run=True)
+    what = f"{plan.cases} case(s) and {plan.gaps} knowledge gap(s) opened before {plan.cutoff}"
+    if dry_run:
+        click.echo(f"Would delete {what} (older than {older_than}); nothing deleted.")
+        return
+    if not yes and interactive():
+        click.confirm(f"Delete {what}?", abort=True)
+    result = store.purge_before(plan.cutoff)
     click.echo(
         f"Deleted {result.cases} case(s) and {result.gaps} knowledge gap(s) opened before "
         f"{result.cutoff} (older than {older_than})."
     )
+
+
+def interactive() -> bool:
+    """Is a person at the keyboard (not cron, a pipe or a test runner)?"""
+    return sys.stdin.isatty()
 
 
 # -- replay ------------------------------------------------------------------------------

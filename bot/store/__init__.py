@@ -55,9 +55,17 @@ class Store:
         """The sqlite-utils database, for read-only queries (summary, tests)."""
         return self.conn.db
 
-    def purge(self, older_than: timedelta) -> PurgeResult:
+    def purge(self, older_than: timedelta, *, dry_run: bool = False) -> PurgeResult:
         """Delete cases (with their clicks) and knowledge gaps created before now - older_than."""
-        cutoff = iso(self.conn.clock() - older_than)
+        return self.purge_before(iso(self.conn.clock() - older_than), dry_run=dry_run)
+
+    def purge_before(self, cutoff: str, *, dry_run: bool = False) -> PurgeResult:
+        """Delete what was created before ``cutoff``; with ``dry_run``, only count it."""
+        if dry_run:
+            with self.conn.read() as db:
+                cases = db.table("cases").count_where("created_at < ?", [cutoff])
+                gaps = db.table("gaps").count_where("created_at < ?", [cutoff])
+            return PurgeResult(cases=cases, gaps=gaps, cutoff=cutoff)
         with self.conn.write() as db:
             cases = self.cases.delete_before(db, cutoff)
             gaps = self.gaps.delete_before(db, cutoff)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.db import Connection, iso
-from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case
+from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case, stored_question
 
 
 class CaseStore:
@@ -35,7 +35,7 @@ class CaseStore:
             raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
         row = {
             "created_at": self.conn.now(), "source": source, "status": "answered",
-            "level": level, "question": question if self.keep_text else None,
+            "level": level, "question": stored_question(question, self.keep_text),
             "article_id": article_id, "score": score, "detected_version": detected_version,
             "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
         }  # fmt: skip

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.store.db import Connection
+from bot.store.models import stored_question
 
 
 class GapStore:
@@ -27,7 +28,7 @@ class GapStore:
     ) -> int:
         row = {
             "created_at": self.conn.now(), "source": source, "reason": reason,
-            "question": question if self.keep_text else None, "score": score,
+            "question": stored_question(question, self.keep_text), "score": score,
             "version": version, "team": team, "channel": channel, "user": user,
         }  # fmt: skip
         with self.conn.write() as db:

@@ -35,3 +35,18 @@ class Case:
     @property
     def version(self) -> str | None:
         return self.chosen_version or self.detected_version
+
+
+# A question is stored whole up to this many characters; a 10 MB paste is not a question,
+# and the case log, exports and App Home must stay small.
+QUESTION_LIMIT = 4_000
+CUT_MARKER = " […{cut:,} more characters not stored]"
+
+
+def stored_question(text: str, keep: bool) -> str | None:
+    """The question as stored: None under STORE_QUESTION_TEXT=false, else capped with a marker."""
+    if not keep:
+        return None
+    if len(text) <= QUESTION_LIMIT:
+        return text
+    return text[:QUESTION_LIMIT] + CUT_MARKER.format(cut=len(text) - QUESTION_LIMIT)

@@ -172,6 +172,19 @@ def test_question_text_is_stored_by_default(tmp_path: Path) -> None:
     engine.store.close()
 
 
+def test_a_huge_question_is_stored_capped_with_a_marker(log: Store) -> None:
+    huge = "Opens stay at zero in Outlook 2016. " * 300_000  # about 10 MB
+    case = log.cases.open(source="dm", level="answer", question=huge)
+    log.gaps.record(source="dm", reason="no article matched", question=huge)
+    [gap] = log.gaps.iter()
+    for stored in (case.question, gap["question"]):
+        assert stored is not None and len(stored) < 4_100
+        assert stored.startswith(huge[:4_000])
+        assert stored.endswith(f"[…{len(huge) - 4_000:,} more characters not stored]")
+    exact = "x" * 4_000  # at the limit: stored whole, no marker
+    assert log.cases.open(source="dm", level="answer", question=exact).question == exact
+
+
 def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
     secrets = {"SLACK_BOT_TOKEN": "xoxb-1111-secret-bot", "SLACK_APP_TOKEN": "xapp-2222-secret",
                "SLACK_SIGNING_SECRET": "signing-secret-3333"}  # fmt: skip
