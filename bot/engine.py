@@ -61,7 +61,7 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dir)
-        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+        thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
         store = store or Store(settings.db_path, store_question_text=settings.store_question_text)
         return cls(knowledge, store, Matcher(knowledge, thresholds))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,12 @@ from bot.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
 EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
+
+# One model cache for the run, inherited by the bot processes tests start: each loads the
+# fitted model (keyed by a hash of what it learned) instead of training it again.
+os.environ.setdefault(
+    "MODEL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "emailstatus-bot-test-models")
+)
 
 
 @pytest.fixture(scope="session")

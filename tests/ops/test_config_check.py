@@ -45,8 +45,11 @@ PROBLEMS = [
      "SUMMARY_SCHEDULE day 'someday' must be one of"),
     ("threshold not a number", [], {**GOOD_HTTP, "MATCH_ANSWER_THRESHOLD": "high"},
      "MATCH_ANSWER_THRESHOLD 'high' is not a number"),
-    ("thresholds out of order", [], {**GOOD_HTTP, "MATCH_SUGGEST_THRESHOLD": "90"},
+    ("thresholds out of order", [],
+     {**GOOD_HTTP, "MATCH_ANSWER_THRESHOLD": "50", "MATCH_SUGGEST_THRESHOLD": "90"},
      "MATCH_SUGGEST_THRESHOLD must be at most MATCH_ANSWER_THRESHOLD"),
+    ("only one threshold", [], {**GOOD_HTTP, "MATCH_SUGGEST_THRESHOLD": "40"},
+     "Set both MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, or neither"),
     ("bad log format", [], {**GOOD_HTTP, "LOG_FORMAT": "xml"}, "LOG_FORMAT 'xml' must be json"),
 ]  # fmt: skip
 

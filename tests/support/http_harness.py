@@ -78,7 +78,7 @@ class LiveBot(SlackDriver):
     def __init__(self, settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase):
         self.settings = settings
         self.slack = slack
-        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+        thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
         matcher = Matcher(knowledge, thresholds)
         self.engine = Engine(knowledge, Store(settings.db_path), matcher)
         self.executor = DrainableExecutor()
