@@ -5,6 +5,7 @@ Slash commands cannot run inside threads; this shortcut works on thread replies 
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -41,7 +42,8 @@ def find_fix(engine: Engine, shortcut: dict[str, Any], client: WebClient, respon
         source="shortcut", team=(shortcut.get("team") or {}).get("id"), channel=channel,
         thread_ts=thread_ts, user=(shortcut.get("user") or {}).get("id"),
     )  # fmt: skip
-    outcome = engine.ask(str(message.get("text") or ""), where)
+    # Slack escapes &, < and >: unescape once here, so the question is stored raw.
+    outcome = engine.ask(html.unescape(str(message.get("text") or "")), where)
     answer, case = outcome.answer, outcome.case
     if outcome.level is Level.SILENT or answer is None:
         respond(response_type="ephemeral", **not_matched_shortcut_message(topic_of(engine, None)))
