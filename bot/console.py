@@ -43,7 +43,7 @@ class Console:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.pending: _Pending | None = None
-        self.topic = engine.knowledge.articles[0].topic if engine.knowledge.articles else "email"
+        self.topic = engine.knowledge.primary.topic if engine.knowledge.articles else "email"
 
     def reply(self, line: str) -> str:
         text = line.strip()
@@ -109,7 +109,7 @@ class Console:
         if command.kind in ("help", "picker"):
             return "\n".join(usage_lines())
         if command.kind == "version" and command.version:
-            article = self.engine.knowledge.articles[0]
+            article = self.engine.knowledge.primary
             return answer_text(self.engine.answer_for(article.id, command.version))
         if command.kind == "question":
             return self._question(command.text)

@@ -13,6 +13,7 @@ import difflib
 import re
 import string
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -162,6 +163,20 @@ class KnowledgeBase:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def primary(self) -> Article:
+        """The article bare lookups use (``/emailstatus 2010``, the picker, the topic line):
+        the first with variants, else the first. Callers check that articles loaded."""
+        return next((a for a in self.articles if a.variants), self.articles[0])
+
+    def by_alias(self, word: str) -> Article | None:
+        """An article named by its id or one of its aliases (``/emailstatus outlook 2010``)."""
+        key = word.strip().lower()
+        return next(
+            (a for a in self.articles if key == a.id.lower() or key in map(str.lower, a.aliases)),
+            None,
+        )
+
 
 # -- the schema, as a table -------------------------------------------------------------------
 
@@ -224,6 +239,17 @@ TEMPLATE_FIELDS = {"steps", "cause", "fix_summary", "title"}
 
 
 # -- loading ------------------------------------------------------------------------------------
+
+KNOWLEDGE_PACKAGE = "emailstatus_knowledge"
+
+
+def default_knowledge_dir() -> Path:
+    """The knowledge shipped with the code: the checkout's knowledge/ folder, which the
+    wheel installs as the package ``emailstatus_knowledge``. ``KNOWLEDGE_DIR`` overrides it."""
+    try:
+        return Path(str(resources.files(KNOWLEDGE_PACKAGE)))
+    except ModuleNotFoundError:  # running from a checkout that is not installed
+        return Path(__file__).resolve().parent.parent / "knowledge"
 
 
 def load_knowledge(*paths: str | Path) -> KnowledgeBase:
