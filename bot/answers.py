@@ -124,3 +124,33 @@ def other_client(article: Article, question: str) -> str | None:
 def _applies(terms: tuple[str, ...], question: str) -> bool:
     text = f" {normalise(question)} "
     return any(f" {normalise(term)} " in text for term in terms)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """``/emailstatus <article-alias> [variant]``: an article named by alias, and a variant."""
+
+    article: Article
+    variant: str | None
+
+
+def article_lookup(articles: list[Article], text: str) -> Lookup | None:
+    """The article a lookup names by id or alias, with the variant after it (if any).
+
+    ``None`` when the first word names no article, or when what follows is not a variant
+    of it (then the text is a question).
+    """
+    first, _, rest = " ".join(text.split()).partition(" ")
+    article = next((a for a in articles if _named(a, first)), None)
+    if article is None:
+        return None
+    if not rest:
+        return Lookup(article, None)
+    variant = next((v.id for v in article.variants if v.id.lower() == rest.lower()), None)
+    variant = variant or detect_variant(article, rest, bare=True)
+    return Lookup(article, variant) if variant is not None and len(rest.split()) <= 3 else None
+
+
+def _named(article: Article, word: str) -> bool:
+    key = word.lower()
+    return key == article.id.lower() or key in (a.lower() for a in article.aliases)

@@ -169,14 +169,6 @@ class KnowledgeBase:
         the first with variants, else the first. Callers check that articles loaded."""
         return next((a for a in self.articles if a.variants), self.articles[0])
 
-    def by_alias(self, word: str) -> Article | None:
-        """An article named by its id or one of its aliases (``/emailstatus outlook 2010``)."""
-        key = word.strip().lower()
-        return next(
-            (a for a in self.articles if key == a.id.lower() or key in map(str.lower, a.aliases)),
-            None,
-        )
-
 
 # -- the schema, as a table -------------------------------------------------------------------
 
