@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -29,12 +29,12 @@ def matcher(knowledge: KnowledgeBase) -> Matcher:
 
 
 @pytest.fixture
-def case_log(tmp_path: Path) -> CaseLog:
-    log = CaseLog(tmp_path / "cases.db")
+def case_log(tmp_path: Path) -> Store:
+    log = Store(tmp_path / "cases.db")
     yield log
     log.close()
 
 
 @pytest.fixture
-def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: CaseLog) -> Engine:
+def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: Store) -> Engine:
     return Engine(knowledge, case_log, matcher)

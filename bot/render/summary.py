@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cases import Case
 from bot.render.kit import (
     MAX_MESSAGE_BLOCKS,
     Block,
@@ -24,6 +23,7 @@ from bot.render.kit import (
     section,
 )
 from bot.render.kit import shorten as clip
+from bot.store import Case
 from bot.summary import HEADLINE_FIELDS, Headline, WeekSummary
 from bot.versions import version_label
 

@@ -160,8 +160,8 @@ def test_console_answers_piped_questions_and_logs_the_case(run_cli, tmp_path):
     result = run_cli("run", stdin="why does times opened stay at 0 for outlook 2010 users?\n")
     assert result.exit_code == 0
     assert "Outlook 2010:\n1. On the Home tab, in the Delete group" in result.output
-    from bot.cases import CaseLog
+    from bot.store import Store
 
-    log = CaseLog(Path(tmp_path / "cli.db"))
-    case = log.get(1)
+    log = Store(Path(tmp_path / "cli.db"))
+    case = log.cases.get(1)
     assert case is not None and case.source == "console" and case.detected_version == "2010"

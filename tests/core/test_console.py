@@ -13,7 +13,7 @@ def test_unknown_version_then_follow_up_with_the_version(engine):
     assert "Which Outlook does the recipient use?" in first
     second = console.reply("we're on 2010")
     assert second.count("Outlook 2010:") == 1 and "Outlook 2007:" not in second
-    assert engine.cases.get(1).chosen_version == "2010"
+    assert engine.store.cases.get(1).chosen_version == "2010"
 
 
 def test_slash_commands_in_the_console(engine):
@@ -28,7 +28,7 @@ def test_slash_commands_in_the_console(engine):
 def test_off_topic_gets_what_i_can_help_with_and_a_gap(engine):
     reply = Console(engine).reply("where is the stapler")
     assert reply.startswith("I couldn't match that to an article.")
-    gaps = list(engine.cases.db["gaps"].rows)
+    gaps = list(engine.store.db["gaps"].rows)
     assert [g["reason"] for g in gaps] == ["no article matched"]
 
 

@@ -108,10 +108,10 @@ def test_database_path_that_is_not_a_database(check, tmp_path, make, expected):
 
 
 def test_an_existing_database_passes_and_is_left_alone(check, tmp_path):
-    from bot.cases import CaseLog
+    from bot.store import Store
 
     db = tmp_path / "bot.db"
-    CaseLog(str(db)).close()
+    Store(str(db)).close()
     before = db.read_bytes()
     result = check(**GOOD_HTTP, EMAILSTATUS_DB=str(db))
     assert result.exit_code == 0, result.output

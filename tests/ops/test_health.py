@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 from bot.slack.serve import health
+from bot.store import Store
 
 
 @pytest.fixture
@@ -25,17 +25,17 @@ def make_engine(tmp_path: Path, knowledge: KnowledgeBase) -> Iterator[Callable[.
     made: list[Engine] = []
 
     def make(kb: KnowledgeBase = knowledge) -> Engine:
-        engine = Engine(kb, CaseLog(str(tmp_path / "data" / "bot.db")), Matcher(kb))
+        engine = Engine(kb, Store(str(tmp_path / "data" / "bot.db")), Matcher(kb))
         made.append(engine)
         return engine
 
     yield make
     for engine in made:
-        engine.cases.close()
+        engine.store.close()
 
 
 def block_database_folder(engine: Engine) -> None:
-    folder = Path(engine.cases.path).parent
+    folder = Path(engine.store.path).parent
     folder.rename(folder.with_name("moved"))  # the open connection follows the inode
     folder.write_text("not a folder any more")
 

@@ -16,12 +16,12 @@ import pytest
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
-from bot.cases import CaseLog
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
+from bot.store import Store
 from tests.support.driver import SlackDriver
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import slack, slack_server
@@ -56,7 +56,7 @@ def settings(slack: FakeSlackApi, tmp_path: Path) -> Settings:
 
 def make_bot(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase, **changes: Any):
     settings = replace(settings, **changes)
-    log = CaseLog(settings.db_path)
+    log = Store(settings.db_path)
     thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
     engine = Engine(knowledge, log, Matcher(knowledge, thresholds))
     return Bot(build_app(settings, engine, process_before_response=True), slack, engine)
@@ -66,7 +66,7 @@ def make_bot(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase, 
 def bot(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase) -> Iterator[Bot]:
     made = make_bot(settings, slack, knowledge)
     yield made
-    made.engine.cases.close()
+    made.engine.store.close()
 
 
 # Scores move as the knowledge base is tuned; these thresholds keep a weakly on-topic
@@ -78,4 +78,4 @@ SUGGESTING = {"answer_threshold": 100.0, "suggest_threshold": 1.0}
 def suggesting(settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase) -> Iterator[Bot]:
     made = make_bot(settings, slack, knowledge, **SUGGESTING)
     yield made
-    made.engine.cases.close()
+    made.engine.store.close()

@@ -39,7 +39,7 @@ def relay_only(tmp_path: Path) -> KnowledgeBase:
 def relay_bot(settings, slack, relay_only) -> Iterator[Bot]:
     made = make_bot(settings, slack, relay_only)
     yield made
-    made.engine.cases.close()
+    made.engine.store.close()
 
 
 def no_outlook(text: str) -> None:
@@ -117,7 +117,7 @@ def test_another_mail_client_gets_the_cause_and_an_honest_word_and_is_a_gap(bot:
     assert "*Why:*" in text and "for Microsoft Outlook only" in text
     assert "Steps for" not in text and "pick_version" not in action_ids(reply)
     assert "Which Outlook" not in text
-    reasons = [r["reason"] for r in bot.engine.cases.db["gaps"].rows]
+    reasons = [r["reason"] for r in bot.engine.store.db["gaps"].rows]
     assert reasons == ["mail client not covered: gmail"]
 
 

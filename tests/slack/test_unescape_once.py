@@ -22,7 +22,7 @@ def test_message_text_is_unescaped_once_where_it_arrives():
 
 def test_stored_questions_are_raw_and_shown_escaped_once_in_app_home(bot: Bot):
     bot.event(P.message(ON_TOPIC, user="U0AGENT"))
-    case = bot.engine.cases.get(1)
+    case = bot.engine.store.cases.get(1)
     assert case.question is not None and case.question.startswith("R&D <3 <!channel>")
     bot.event(P.home_opened(user="U0AGENT"))
     (home,) = bot.slack.calls("views.publish")
@@ -34,7 +34,7 @@ def test_stored_questions_are_raw_and_shown_escaped_once_in_app_home(bot: Bot):
 
 def test_the_summary_shows_a_gap_question_escaped_once(bot: Bot):
     bot.event(P.message(OFF_TOPIC, channel="D0DM", channel_type="im"))
-    (gap,) = bot.engine.cases.db["gaps"].rows
+    (gap,) = bot.engine.store.db["gaps"].rows
     assert gap["question"] == "Q&A <b> <!channel> where is the stapler"
     reply = bot.command("summary current")
     assert_valid(reply)
