@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.answers import Answer
 from bot.knowledge import Variant
 
@@ -50,7 +52,8 @@ def answer_text(answer: Answer) -> str:
     for note in answer.notes:
         lines += ["", f"Note: {note}"]
     lines += ["", source_line(answer)]
-    return "\n".join(lines)
+    # Optional parts (points, steps) may leave two blank lines in a row: keep one.
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
 def customer_steps(answer: Answer) -> str:

@@ -148,3 +148,18 @@ def test_the_shipped_folder_answers_the_neighbours_with_their_own_article(tmp_pa
     assert phantom.article_id == "emailadmin_tracking_considerations"
     where = matcher.match("where can I see the HTML email status report in lightning?")
     assert where.article_id == "000385622"
+
+
+def test_slash_and_shortcut_answer_with_the_article_they_matched(bot: Bot):
+    reply = bot.command("where would I find the HTML Email Status report in Lightning Experience")
+    assert_valid(reply)
+    assert "Enable HTML email tracking in Salesforce" in all_text(reply)
+    assert "Einstein Activity Capture" in all_text(reply)
+    assert "pick_version" not in action_ids(reply)
+    url = bot.slack.response_url()
+    question = "The customer's Mimecast gateway makes every email look opened in Salesforce"
+    bot.interact(P.message_shortcut(question, response_url=url))
+    (posted,) = bot.slack.calls("chat.postMessage")
+    assert_valid(posted)
+    assert "Considerations for Email Open Tracking" in all_text(posted)
+    assert "Spam filters and mail gateways" in all_text(posted)
