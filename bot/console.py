@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.answers import Answer
+from bot.answers import Answer, article_lookup
 from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
@@ -106,6 +106,9 @@ class Console:
         return self._show(outcome.answer, outcome)
 
     def _command(self, command: Command) -> str:
+        lookup = article_lookup(self.engine.knowledge.articles, command.text)
+        if lookup is not None and command.kind in ("question", "unknown"):  # as in Slack
+            return answer_text(self.engine.answer_for(lookup.article.id, lookup.variant))
         if command.kind in ("help", "picker"):
             return "\n".join(usage_lines())
         if command.kind == "version" and command.version:

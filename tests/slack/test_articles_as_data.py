@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
+from bot.answers import article_lookup, compose
 from bot.console import Console
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.render.text import customer_ready_text
+from bot.render.text import answer_text, customer_ready_text
 from tests.conftest import KNOWLEDGE_DIR
 from tests.slack.conftest import Bot, make_bot
 from tests.support import payloads as P
@@ -22,6 +26,7 @@ from tests.support.blockkit import action_ids, all_text, assert_valid
 
 FIXTURE = Path(__file__).parents[1] / "core" / "fixtures" / "second_article.yaml"
 RELAY_QUESTION = "Our email relay keeps failing the TLS handshake, any idea?"
+SHIPPED = load_knowledge(KNOWLEDGE_DIR)
 OUTLOOK_WORDS = ("Outlook", "outlook", "@salesforce.com", "Safe Senders", "pick_version")
 
 
@@ -83,8 +88,6 @@ def test_an_article_without_variants_in_the_console(relay_only, case_log):
     assert "1. Check the certificate on the relay host." in reply
     no_outlook(reply)
     article = relay_only.articles[0]
-    from bot.answers import compose
-
     text = customer_ready_text(compose(article, None))
     assert text.startswith("Hello,") and text.endswith("Regards")
     no_outlook(text)
@@ -163,3 +166,18 @@ def test_slash_and_shortcut_answer_with_the_article_they_matched(bot: Bot):
     assert_valid(posted)
     assert "Considerations for Email Open Tracking" in all_text(posted)
     assert "Spam filters and mail gateways" in all_text(posted)
+
+
+def test_the_console_looks_articles_up_by_alias_like_slack(engine):
+    console = Console(engine)
+    assert "Email-to-Case" in console.reply("/emailstatus considerations")
+    assert "Outlook 2010:" in console.reply("/emailstatus outlook 2010")
+
+
+@examples(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_composing_and_looking_up_never_raise_on_any_text(text):
+    for article in SHIPPED.articles:
+        answer = compose(article, None, text)
+        assert answer_text(answer) and customer_ready_text(answer)
+    article_lookup(SHIPPED.articles, text)
