@@ -15,15 +15,13 @@ from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.config import ConfigError, Settings
 from bot.engine import Engine, Where
 from bot.matching import Level
-from bot.render.blocks import (
-    Payload,
-    Ref,
-    answer_message,
+from bot.render.answer import answer_message, picker_message, suggest_caveat
+from bot.render.kit import Payload
+from bot.render.refs import Ref
+from bot.render.replies import (
     help_message,
     no_match_message,
     notice_message,
-    picker_message,
-    suggest_caveat,
     unknown_command_message,
 )
 from bot.render.summary import summary_message

@@ -16,12 +16,9 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.engine import Engine, Where
 from bot.matching import Level
-from bot.render.blocks import (
-    Ref,
-    answer_message,
-    not_matched_shortcut_message,
-    suggest_caveat,
-)
+from bot.render.answer import answer_message, suggest_caveat
+from bot.render.refs import Ref
+from bot.render.replies import not_matched_shortcut_message
 from bot.slack.listeners.common import post_in_thread, slack_error, topic_of
 
 logger = logging.getLogger(__name__)
