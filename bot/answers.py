@@ -31,6 +31,7 @@ class Answer:
     links: tuple[Link, ...] = ()
     variant_question: str = ""
     variant_noun: str = "one"
+    variant_hint: str = ""
     uncovered: Uncovered | None = None
     steps: tuple[str, ...] = ()  # an article without variants: its one list of steps
     points: tuple[Point, ...] = ()
@@ -79,6 +80,7 @@ def compose(article: Article, version: str | None, question: str = "") -> Answer
         links=article.links,
         variant_question=article.variant_question,
         variant_noun=article.variant_noun,
+        variant_hint=article.variant_hint,
         uncovered=article.uncovered,
         steps=article.steps,
         points=article.points,

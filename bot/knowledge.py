@@ -98,6 +98,7 @@ class MatchingRules:
 
 
 DEFAULT_VARIANT_QUESTION = "Which of these applies?"
+DEFAULT_VARIANT_HINT = "Each has its own steps."
 DEFAULT_CUSTOMER_TEXT = "Hello,\n\n{fix_summary} Here is how:\n\n{steps}\n\nThank you!"
 
 
@@ -120,6 +121,7 @@ class Article:
     aliases: tuple[str, ...] = ()  # short names for `/emailstatus <alias> <variant>`
     variant_question: str = ""  # "Which Outlook does the recipient use?"
     variant_noun: str = "one"  # "How to tell which Outlook you have"
+    variant_hint: str = DEFAULT_VARIANT_HINT  # said after the question
     uncovered: Uncovered | None = None
     steps: tuple[str, ...] = ()  # for articles without variants
     points: tuple[Point, ...] = ()
@@ -212,6 +214,7 @@ ARTICLE = (
     Field("steps", "texts"),
     Field("variant_question", "text"),
     Field("variant_noun", "text"),
+    Field("variant_hint", "text"),
     Field("variants", "list", fields=VARIANT),
     Field("uncovered", "map", fields=(
         Field("label", "text", required=True), Field("text", "text", required=True),
@@ -558,6 +561,7 @@ def build_article(data: dict[str, Any], filename: str) -> Article:
         aliases=tuple(data.get("aliases") or ()),
         variant_question=data.get("variant_question") or DEFAULT_VARIANT_QUESTION,
         variant_noun=data.get("variant_noun") or "one",
+        variant_hint=data.get("variant_hint") or DEFAULT_VARIANT_HINT,
         uncovered=Uncovered(**data["uncovered"]) if data.get("uncovered") else None,
         steps=tuple(data.get("steps") or ()),
         points=tuple(Point(p["text"], p.get("ref") or "") for p in data.get("points") or []),

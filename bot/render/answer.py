@@ -182,7 +182,7 @@ def picker_message(
     blocks = [context(escape(caveat))] if caveat else []
     blocks += [
         section(escape(intro) if intro else f"*Why:* {escape(answer.cause)}"),
-        section(f"*{escape(answer.variant_question)}* Each has its own steps."),
+        section(f"*{escape(answer.variant_question)}* {escape(answer.variant_hint)}"),
         actions(picker_block_id(ref), buttons),
     ]
     if how_to:

@@ -43,7 +43,7 @@ def answer_text(answer: Answer) -> str:
     if answer.guide is not None:
         lines += guide_lines(answer.guide)
     elif answer.choices:
-        lines += [f"{answer.variant_question} Each has its own steps.", ""]
+        lines += [f"{answer.variant_question} {answer.variant_hint}", ""]
         lines += ["How to tell:"] + [f"- {g.how_to_tell}" for g in answer.choices if g.how_to_tell]
         for guide in answer.choices:
             lines += ["", *guide_lines(guide)]
