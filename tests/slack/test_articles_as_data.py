@@ -181,3 +181,20 @@ def test_composing_and_looking_up_never_raise_on_any_text(text):
         answer = compose(article, None, text)
         assert answer_text(answer) and customer_ready_text(answer)
     article_lookup(SHIPPED.articles, text)
+
+
+@pytest.mark.parametrize(
+    ("question", "article_id"),
+    [
+        ("we told them to enable images in Outlook 2016 and Times Opened is still 0", "000385822"),
+        ("turn on automatic picture download in outlook? opens still not tracked", "000385822"),
+        ("where do I activate html email tracking in setup, can't find it", "000385622"),
+        ("our Proofpoint gateway seems to open every email we send from Salesforce",
+         "emailadmin_tracking_considerations"),
+    ],
+)  # fmt: skip
+def test_neighbours_and_000385822_keep_their_own_questions(question, article_id):
+    from bot.matching import Matcher
+
+    match = Matcher(SHIPPED).match(question)
+    assert (match.matched, match.article_id) == (True, article_id)
