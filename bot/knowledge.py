@@ -318,23 +318,26 @@ def parse_article(text: str, filename: str = "<text>") -> tuple[Article | None, 
 
 
 def yaml_problem(exc: yaml.YAMLError, filename: str) -> Problem:
-    """A YAML error at the line where the broken construct starts, not where PyYAML gave up.
+    """A YAML error at the line where the fault is, not where PyYAML gave up.
 
-    An unclosed ``[`` on line 10 is only noticed several lines later; PyYAML keeps the
-    start in ``context_mark`` and the place it noticed in ``problem_mark``.
+    An unclosed ``[``, ``{`` or quote on line 10 is only noticed lines later; for those
+    PyYAML keeps the opening in ``context_mark``. In block structure the place it noticed
+    (``problem_mark``) is the faulty line itself.
     """
     problem = getattr(exc, "problem_mark", None)
     context = getattr(exc, "context_mark", None)
+    what = getattr(exc, "context", None) or ""
     reason = getattr(exc, "problem", None) or str(exc)
-    marks = [m for m in (context, problem) if m is not None]
-    if not marks:
+    if problem is None and context is None:
         return Problem(filename, 0, "yaml", f"not valid YAML: {reason}")
-    start = min(m.line for m in marks) + 1
-    end = max(m.line for m in marks) + 1
-    what = getattr(exc, "context", None)
+    spans = context is not None and any(w in what for w in ("flow", "quoted"))
+    mark = context if spans or problem is None else problem
+    assert mark is not None
     detail = f"{what}: {reason}" if what else reason
-    noticed = f" (noticed at line {end})" if end != start else ""
-    return Problem(filename, start, "yaml", f"not valid YAML: {detail}{noticed}")
+    noticed = ""
+    if problem is not None and problem.line != mark.line:
+        noticed = f" (noticed at line {problem.line + 1})"
+    return Problem(filename, mark.line + 1, "yaml", f"not valid YAML: {detail}{noticed}")
 
 
 def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:

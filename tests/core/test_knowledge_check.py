@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.knowledge import ARTICLE, EXAMPLES_SUFFIX, is_article_file, load_knowledge, parse_article
 from tests.conftest import KNOWLEDGE_DIR
@@ -67,6 +69,20 @@ def test_a_yaml_error_is_reported_where_the_broken_construct_starts():
     assert len(found) == 1
     assert found[0].startswith(f"a.yaml:{broken_at}: yaml: not valid YAML"), found
     assert "noticed at line" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('id: x\ntitle: "unclosed\ncause: c\nfix_summary: f\nsource: {name: n}\n', 2),
+        ("id: x\nsource: {name: n,\ncause: c\nfix_summary: f\n", 2),
+        ("id: x\nvariants:\n  - id: a\n  label: b\n", 4),
+        ("id: x\ntitle: y\nsource:\n  name: z\n   url: q\ncause: c\n", 5),
+    ],
+)
+def test_yaml_errors_point_at_the_faulty_line(text, line):
+    found = problems(text)
+    assert len(found) == 1 and found[0].startswith(f"a.yaml:{line}: yaml:"), found
 
 
 def test_a_bad_weight_is_one_problem_not_three():
@@ -142,3 +158,20 @@ def test_examples_files_are_not_loaded_as_articles(tmp_path: Path):
     (tmp_path / f"x{EXAMPLES_SUFFIX}").write_text("article: x\ngroups: []\n", encoding="utf-8")
     kb = load_knowledge(tmp_path)
     assert kb.ok and [a.id for a in kb.articles] == ["000385822"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_the_checker_never_raises_on_any_text(text):
+    article, found = parse_article(text, "any.yaml")
+    assert (article is None) == bool(found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.sampled_from([f.key for f in ARTICLE]), inner, max_size=6),
+                    max_leaves=30))  # fmt: skip
+def test_the_checker_never_raises_on_any_shape(data):
+    article, found = parse_article(yaml.safe_dump(data), "any.yaml")
+    assert (article is None) == bool(found)
