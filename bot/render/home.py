@@ -35,8 +35,9 @@ def usage_text(articles: Sequence[Article]) -> str:
     lookups = [a for a in articles if a.variants]
     if lookups:
         first = lookups[0]
-        lines.insert(3, f"• `/emailstatus {escape(first.variants[-1].id)}` gives the steps for "
-                        f"one {escape(first.variant_noun)} ({escape(first.topic)}).")  # fmt: skip
+        example = first.variants[len(first.variants) // 2].id
+        lines.insert(3, f"• `/emailstatus {escape(example)}` gives the steps for one "
+                        f"{escape(first.variant_noun)} ({escape(first.topic)}).")  # fmt: skip
     return "*How to use me*\n" + "\n".join(lines)
 
 
