@@ -41,7 +41,7 @@ def block_database_folder(engine: Engine) -> None:
 
 
 def test_ok(make_engine):
-    assert health(make_engine()) == (200, {"status": "ok", "articles": 1, "problems": []})
+    assert health(make_engine()) == (200, {"status": "ok", "articles": 3, "problems": []})
 
 
 def test_database_folder_that_cannot_take_files(make_engine):
