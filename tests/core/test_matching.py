@@ -93,13 +93,13 @@ def test_reports_the_version_it_detects(matcher):
 
 
 def test_levels_follow_the_thresholds(knowledge, matcher):
-    text = "emails to one customer are never marked as opened in salesforce"
+    text = ON_TOPIC_HARD[0]
     score = matcher.match(text).score
-    assert 1 < score < 99, score  # the bands below need room on both sides
+    assert 0.2 < score < 99.8, score  # the bands below need room on both sides
     bands = {
-        Level.SILENT: Thresholds(answer=score + 1, suggest=score + 0.5),
-        Level.SUGGEST: Thresholds(answer=score + 1, suggest=score - 1),
-        Level.ANSWER: Thresholds(answer=score - 1, suggest=score - 2),
+        Level.SILENT: Thresholds(answer=score + 0.1, suggest=score + 0.05),
+        Level.SUGGEST: Thresholds(answer=score + 0.1, suggest=score - 0.1),
+        Level.ANSWER: Thresholds(answer=score - 0.1, suggest=score - 0.2),
     }
     for level, thresholds in bands.items():
         assert Matcher(knowledge, thresholds).match(text).level is level
