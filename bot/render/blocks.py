@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 
 from bot.answers import Answer
 from bot.knowledge import Article, VersionGuide
+from bot.render.metadata import answer_metadata
 from bot.render.text import answer_text, customer_ready_text, numbered
 
 Payload = dict[str, Any]
@@ -211,7 +212,7 @@ def answer_message(
 ) -> Payload:
     """The answer for one version (or the version picker when the version is unknown)."""
     if answer.guide is None:
-        return picker_message(answer, ref, share=share, caveat=caveat)
+        return with_metadata(picker_message(answer, ref, share=share, caveat=caveat), ref)
     blocks: list[dict[str, Any]] = []
     if caveat:
         blocks.append(_context(escape(caveat)))
@@ -225,7 +226,14 @@ def answer_message(
     if status is not None:
         blocks.append(status_block(status))
     text = answer_text(answer)
-    return _payload(escape(f"{caveat}\n\n{text}" if caveat else text), blocks)
+    return with_metadata(_payload(escape(f"{caveat}\n\n{text}" if caveat else text), blocks), ref)
+
+
+def with_metadata(payload: Payload, ref: Ref) -> Payload:
+    """An answer about a case carries its ids as Slack message metadata (other apps read it)."""
+    if ref.case_id is None:
+        return payload
+    return {**payload, "metadata": answer_metadata(ref.case_id, ref.article_id, ref.version)}
 
 
 def closest_match_text(answer: Answer) -> str:

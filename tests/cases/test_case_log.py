@@ -56,7 +56,7 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
 
     log = Store(db_path)
     applied = [m.name for m in Migrations("emailstatus").applied(log.db)]
-    assert applied == ["m001_cases", "m002_summaries"]
+    assert applied == ["m001_cases", "m002_summaries", "m003_follow_ups"]
     case = log.cases.get(7)
     assert case is not None and case.question == "kept?" and case.status == "resolved"
     assert log.db["case_clicks"].count == 1 and log.db["gaps"].count == 1
@@ -68,7 +68,7 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
 def test_reopening_applies_nothing_twice(db_path: Path) -> None:
     Store(db_path).close()
     log = Store(db_path)
-    assert log.db["_sqlite_migrations"].count == 2
+    assert log.db["_sqlite_migrations"].count == 3
     log.close()
 
 
@@ -88,7 +88,7 @@ def test_a_database_written_by_the_old_case_log_opens_and_keeps_working(db_path:
         conn.executescript((FIXTURES / "case-log-m002.sql").read_text())
     store = Store(db_path)
     assert [m.name for m in Migrations("emailstatus").applied(store.db)] == [
-        "m001_cases", "m002_summaries"]  # fmt: skip
+        "m001_cases", "m002_summaries", "m003_follow_ups"]  # fmt: skip
     case = store.cases.for_thread("C0SUPPORT", "1763467200.000100")
     assert case is not None and case.status == "resolved" and case.resolve_seconds == 0
     assert case.reply_ts == "1763467201.000200" and case.version == "2016"
@@ -139,7 +139,7 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     assert integrity(db) == "ok"
     log = Store(db)
     assert log.cases.count() == 500
-    assert log.db["_sqlite_migrations"].count == 2
+    assert log.db["_sqlite_migrations"].count == 3
     log.close()
 
 
