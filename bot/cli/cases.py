@@ -18,7 +18,7 @@ from tabulate import tabulate
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
-from bot.store import STATUSES, Case, Store, utc_now
+from bot.store import STATUSES, Case, GapReason, Store, utc_now
 from bot.summary import WeekSummary, summary_for
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -221,7 +221,7 @@ def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int,
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
     logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
-               for g in store.gaps.iter() if g["reason"] == "no article matched"]  # fmt: skip
+               for g in store.gaps.iter() if g["reason"] == GapReason.NO_MATCH]  # fmt: skip
     for kind, ident, created, question, level, version in logged:
         if not question:
             skipped += 1

@@ -16,6 +16,7 @@ from bot.knowledge import KnowledgeBase
 from bot.render.blocks import CASE_RESOLVED
 from bot.slack.weekly import Background, start_scheduler
 from bot.store import Store
+from tests.ops.test_metrics import scrape, value
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import LiveBot
 
@@ -58,6 +59,9 @@ def test_an_unclicked_answer_gets_exactly_one_follow_up_in_its_thread(
 ):
     bot = LiveBot(settings, slack, knowledge)
     background = run_schedulers(bot, settings)
+    series = ['emailstatus_follow_ups_total{event="sent"}',
+              'emailstatus_follow_ups_total{event="resolved"}']  # fmt: skip
+    before = scrape(bot)
     try:
         event, _, case = bot.ask_in_channel(ON_2010)
         asked_at = time.monotonic()
@@ -78,6 +82,8 @@ def test_an_unclicked_answer_gets_exactly_one_follow_up_in_its_thread(
         assert bot.engine.store.cases.get(case.id).status == "resolved"
         [update] = slack.calls("chat.update")
         assert update["text"] == FOLLOW_UP_TEXT and "marked this fixed" in str(update["blocks"])
+        after = scrape(bot)  # /metrics counts the follow-up and what it turned into
+        assert [value(after, s) - value(before, s) for s in series] == [1.0, 1.0]
     finally:
         background.stop()
         bot.close()
