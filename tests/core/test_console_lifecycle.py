@@ -117,3 +117,43 @@ def test_marked_action_phrases():
     assert marked_action("ok that worked") is Action.RESOLVED
     assert marked_action("can I talk to a human") is Action.ESCALATE
     assert marked_action("times opened is fixed at 0 in outlook 2010 for all our users") is None
+
+
+def test_a_terminal_gets_line_editing_and_history(tmp_path: Path) -> None:
+    """A real terminal (a pty): ↑ recalls the last line, and history survives the session."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(EMAILSTATUS_DB=str(tmp_path / "c.db"), TERM="xterm",
+               EMAILSTATUS_HISTORY=str(tmp_path / "history"))  # fmt: skip
+    primary, secondary = pty.openpty()
+    exe = Path(sys.executable).with_name("emailstatus-bot")
+    bot = subprocess.Popen([exe, "run"], stdin=secondary, stdout=secondary, stderr=secondary,
+                           env=env, close_fds=True)  # fmt: skip
+    os.close(secondary)
+    seen = bytearray()
+
+    def wait_for(prompts: int) -> None:
+        deadline = time.monotonic() + 30
+        while seen.count(b"you> ") < prompts and time.monotonic() < deadline:
+            if select.select([primary], [], [], 0.2)[0]:
+                seen.extend(os.read(primary, 65536))
+
+    try:
+        wait_for(1)
+        os.write(primary, b"/emailstatus 2010\r")
+        wait_for(2)
+        os.write(primary, b"\x1b[A\r")  # arrow up, Enter: the same command again
+        wait_for(3)
+        os.write(primary, b"quit\r")
+        assert bot.wait(timeout=30) == 0
+    finally:
+        bot.kill()
+        os.close(primary)
+    assert seen.count(b"Outlook 2010:") == 2, seen.decode(errors="replace")[-500:]
+    assert (tmp_path / "history").read_text().splitlines()[-2:] == ["/emailstatus 2010", "quit"]
