@@ -289,3 +289,34 @@ def test_event_ids_expire_without_a_separate_job(log: Store, clock: Clock) -> No
     assert log.db.execute("select count(*) from message_claims").fetchone()[0] == 0
     assert log.inbox.first_delivery("Ev-old")  # forgotten after two days, as designed
     assert not log.inbox.first_delivery("Ev1")  # recent ones are kept
+
+
+def test_m003_gives_refused_suggestions_their_own_status(db_path: Path) -> None:
+    old = Migrations("emailstatus")
+    old()(m001_cases)
+    db = Database(db_path)
+    old.apply(db)
+    for case_id, action in ((1, "suggestion_rejected"), (2, "suggestion_accepted"), (3, None)):
+        row = {"id": case_id, "created_at": "2026-01-05T10:00:00+00:00", "source": "channel",
+               "status": "answered", "level": "suggest"}  # fmt: skip
+        db["cases"].insert(row)
+        if action:
+            db["case_clicks"].insert(
+                {"case_id": case_id, "user": "U1", "action": action, "at": "x"}
+            )
+    db.conn.close()
+
+    log = Store(db_path)
+    assert [c.status for c in log.cases.iter()] == ["rejected", "answered", "answered"]
+    assert log.cases.list(status="rejected")[0].id == 1
+    log.close()
+
+
+def test_purge_takes_the_follow_ups_of_purged_cases(log: Store, clock: Clock) -> None:
+    old = log.cases.open(source="channel", level="answer")
+    log.follow_ups.schedule(old.id)
+    clock.advance(days=100)
+    new = log.cases.open(source="channel", level="answer")
+    log.follow_ups.schedule(new.id)
+    assert log.purge(timedelta(days=90)).cases == 1
+    assert [r["case_id"] for r in log.db["follow_ups"].rows] == [new.id]
