@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge import default_knowledge_dir
@@ -37,6 +39,25 @@ def _number(
         return default
 
 
+DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+FOLLOW_UP_DEFAULT = timedelta(hours=24)
+
+
+def _follow_up_after(value: str | None, problems: list[str]) -> timedelta | None:
+    """FOLLOW_UP_AFTER: ``24h`` (default), ``90s``, ``30m``, ``2d``, or ``off``."""
+    text = (value or "").strip().lower()
+    if not text:
+        return FOLLOW_UP_DEFAULT
+    if text in {"off", "0", "false", "no", "never"}:
+        return None
+    found = DURATION.match(text)
+    if not found or int(found.group(1)) == 0:
+        problems.append(f"FOLLOW_UP_AFTER '{value}' is not a duration (24h, 90s, 30m) or off.")
+        return FOLLOW_UP_DEFAULT
+    return timedelta(**{DURATION_UNITS[found.group(2)]: int(found.group(1))})
+
+
 def _words(value: str | None) -> frozenset[str]:
     return frozenset(w for w in (value or "").replace(",", " ").split() if w)
 
@@ -53,6 +74,7 @@ class Settings:
     summary_channel: str = ""
     summary_tz: str = "UTC"
     summary_schedule: str = "MON 09:00"
+    follow_up_after: timedelta | None = FOLLOW_UP_DEFAULT  # None: FOLLOW_UP_AFTER=off
     store_question_text: bool = True
     suggestions_enabled: bool = True
     suggestions_off_channels: frozenset[str] = field(default_factory=frozenset)
@@ -80,6 +102,7 @@ class Settings:
             summary_channel=get("SUMMARY_CHANNEL", "").strip(),
             summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
             summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
+            follow_up_after=_follow_up_after(get("FOLLOW_UP_AFTER"), problems),
             store_question_text=_flag(get("STORE_QUESTION_TEXT"), True),
             suggestions_enabled=_flag(get("SUGGESTIONS"), True),
             suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),

@@ -80,6 +80,7 @@ def _create() -> None:
         api_errors=counter("slack_api_errors", "Slack Web API calls that failed", "error"),
         api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
         dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
+        follow_ups=counter("follow_ups", "Follow-ups sent, and what they led to", "event"),
         latency=Histogram(
             "emailstatus_request_seconds", "HTTP request handling time", ["path"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry,
@@ -97,6 +98,11 @@ def answer_given(version: str | None) -> None:
 
 def feedback(outcome: str) -> None:
     _get("feedback").labels(outcome=outcome).inc()
+
+
+def follow_up(event: str) -> None:
+    """``sent``, or the status a case took after its follow-up (resolved, escalated…)."""
+    _get("follow_ups").labels(event=event).inc()
 
 
 def slack_api_error(error: str) -> None:

@@ -26,12 +26,12 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
-from bot.slack.listeners import actions, commands, home, messages, shortcuts
+from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = WebClient.BASE_URL
-LISTENER_MODULES = (messages, commands, actions, shortcuts, home)
+LISTENER_MODULES = (messages, commands, actions, shortcuts, home, workflow)
 
 
 class _CountsRetries:

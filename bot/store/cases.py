@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.db import Connection, iso
-from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case, stored_question
+from bot.store.models import (
+    FINAL_ACTIONS,
+    SOURCES,
+    STATUSES,
+    Action,
+    Case,
+    stored_question,
+)
 
 
 class CaseStore:
@@ -86,9 +93,9 @@ class CaseStore:
             ).rowcount
             if inserted and action in FINAL_ACTIONS:
                 case = db.table("cases").get(case_id)
-                update: dict[str, Any] = {"status": FINAL_ACTIONS[action], "status_by": user,
+                update: dict[str, Any] = {"status": str(FINAL_ACTIONS[action]), "status_by": user,
                                           "status_at": iso(now)}  # fmt: skip
-                if action == "case_resolved" and case["resolve_seconds"] is None:
+                if action == Action.RESOLVED and case["resolve_seconds"] is None:
                     opened = datetime.fromisoformat(case["created_at"])
                     update["resolve_seconds"] = (now - opened).total_seconds()
                 db.table("cases").update(case_id, update)

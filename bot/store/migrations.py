@@ -64,3 +64,22 @@ def m002_summaries(db: Database) -> None:
     )  # fmt: skip
     db.table("cases").create_index(["user", "created_at"], index_name="idx_cases_user")
     db.table("case_clicks").create_index(["action", "case_id"], index_name="idx_clicks_action")
+
+
+@migrations()
+def m003_follow_ups(db: Database) -> None:
+    """ "Did it fix it?" follow-ups, and the 'rejected' status for refused suggestions."""
+    # One row per answered case that may get a follow-up: the primary key is what makes
+    # "asked once" hold across workers and restarts, like the weekly summary's claims.
+    db.table("follow_ups").create(
+        {"case_id": int, "answered_at": str, "claimed_at": str, "claimed_by": str,
+         "sent_at": str, "message_ts": str, "skipped": str},
+        pk="case_id",
+        not_null={"answered_at"},
+    )  # fmt: skip
+    db.table("follow_ups").create_index(["sent_at", "answered_at"], index_name="idx_follow_ups_due")
+    # A refused suggestion used to leave its case 'answered'; it now has its own status.
+    db.execute(
+        "update cases set status = 'rejected' where status = 'answered' and id in"
+        " (select case_id from case_clicks where action = 'suggestion_rejected')"
+    )

@@ -28,7 +28,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread, topic_of
-from bot.store import Case
+from bot.store import Action, Case
 from bot.versions import follow_up_version
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
@@ -131,11 +131,7 @@ class MessageReplier:
             return
         version = follow_up_version(message.text)
         if version is not None and version != case.version:
-            self.engine.store.cases.choose_version(case.id, version)
-            if version == "other":
-                self.record_uncovered(case, message)
-            article_id = case.article_id or ""
-            answer = self.engine.answer_for(article_id, version, case.question or message.text)
+            answer = self.engine.choose_version(case, version, message.user)
             payload = answer_message(answer, Ref(answer.article_id, version, case.id))
             post_in_thread(client, message.channel, message.thread_ts, payload)
         elif message.source in DIRECT:
@@ -143,14 +139,7 @@ class MessageReplier:
 
     def rejected(self, case: Case) -> bool:
         """Someone said 'No' to the suggestion in this thread: stay out of it."""
-        return self.engine.store.cases.has_click(case.id, "suggestion_rejected")
-
-    def record_uncovered(self, case: Case, message: Incoming) -> None:
-        self.engine.store.gaps.record(
-            source=message.source, reason="Outlook version not covered by the article",
-            question=message.text, version="other", team=message.team,
-            channel=message.channel, user=message.user,
-        )  # fmt: skip
+        return self.engine.store.cases.has_click(case.id, Action.SUGGESTION_REJECTED)
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
