@@ -54,6 +54,7 @@ class Settings:
     suggestions_off_channels: frozenset[str] = field(default_factory=frozenset)
     answer_threshold: float = 60.0
     suggest_threshold: float = 50.0
+    inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
     log_format: str = "text"
     log_level: str = "INFO"
     # Values that could not be read from the environment (reported by `config check`).
@@ -83,6 +84,9 @@ class Settings:
             ),
             suggest_threshold=_number(
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), 50.0, problems
+            ),
+            inbox_replay_max_age=_number(
+                "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
             ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),

@@ -64,3 +64,22 @@ def m002_summaries(db: Database) -> None:
     )  # fmt: skip
     db.table("cases").create_index(["user", "created_at"], index_name="idx_cases_user")
     db.table("case_clicks").create_index(["action", "case_id"], index_name="idx_clicks_action")
+
+
+@migrations()
+def m003_durable_inbox(db: Database) -> None:
+    """The durable inbox: an acked event keeps what it needs to be re-run after a crash.
+
+    ``payload`` is the event (kept only until it is answered), ``done_at`` when it was,
+    ``boot`` which server run received it, ``replayed_at``/``replayed_by`` the one
+    start-up that claimed it for a re-run. ``message_claims.event_id`` says which event
+    took a message, so a re-run of that same event may go on.
+    """
+    events = db.table("slack_events")
+    for column in ("payload", "done_at", "boot", "replayed_at", "replayed_by"):
+        events.add_column(column, str)
+    db.table("message_claims").add_column("event_id", str)
+    # Rows from before this migration are settled: nothing to re-run.
+    db.execute("update slack_events set done_at = seen_at")
+    # Only undone rows are indexed, so start-up finds them without a scan.
+    db.execute("create index idx_events_undone on slack_events (seen_at) where done_at is null")

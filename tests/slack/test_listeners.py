@@ -120,9 +120,10 @@ def only_call(bot: Bot, method: str) -> dict[str, Any]:
 )
 def test_suggestions_can_be_switched_off(settings, slack, knowledge, changes):
     bot = make_bot(settings, slack, knowledge, **SUGGESTING, **changes)
-    bot.event(P.message(SUGGEST, channel="C0QUIET"))
+    quiet = P.message(SUGGEST, channel="C0QUIET")
+    bot.event(quiet)
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.cases.for_thread("C0QUIET", "x") is None
+    assert bot.engine.store.cases.for_thread("C0QUIET", quiet["ts"]) is None
     assert list(bot.engine.store.db["cases"].rows) == []  # no case for a reply never sent
     bot.event(P.message(ON_2010, channel="C0QUIET"))  # answers still go out
     assert len(bot.slack.calls("chat.postMessage")) == 1

@@ -77,8 +77,14 @@ class MessageReplier:
         self.engine = engine
         self.settings = settings
 
-    def handle(self, message: Incoming, client: WebClient) -> None:
-        if not self.engine.store.inbox.claim_message(message.channel, message.ts):
+    def handle(self, message: Incoming, client: WebClient, event_id: str | None = None) -> None:
+        """Reply once per post; ``event_id`` marks the inbox row done afterwards."""
+        self.reply(message, client, event_id)
+        if event_id:
+            self.engine.store.inbox.done(event_id)
+
+    def reply(self, message: Incoming, client: WebClient, event_id: str | None) -> None:
+        if not self.take(message, event_id):
             return  # the other event for this post (message / app_mention) got here first
         case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
         if case is not None:
@@ -93,6 +99,14 @@ class MessageReplier:
         reply_ts = post_in_thread(client, message.channel, message.thread_ts, payload)
         if outcome.case is not None and reply_ts:
             self.engine.store.cases.set_reply_ts(outcome.case.id, reply_ts)
+
+    def take(self, message: Incoming, event_id: str | None) -> bool:
+        """Claim the post; a re-run of the event that claimed it before a crash goes on too."""
+        inbox = self.engine.store.inbox
+        if inbox.claim_message(message.channel, message.ts, event_id):
+            return True
+        owner = inbox.message_claimed_by(message.channel, message.ts)
+        return event_id is not None and owner == event_id
 
     def quiet_suggestion(self, message: Incoming) -> bool:
         """True when suggestions are off here and this message would only get one.
@@ -156,13 +170,13 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
 
     # One listener for every message subtype: those we ignore are still acked (no 404).
     @app.event("message")
-    def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(event, context.bot_user_id, team=context.team_id, mention=False)
+    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(body["event"], context.bot_user_id, team=context.team_id, mention=False)
         if message is not None:
-            replier.handle(message, client)
+            replier.handle(message, client, body.get("event_id"))
 
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(event, context.bot_user_id, team=context.team_id, mention=True)
+    def on_mention(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(body["event"], context.bot_user_id, team=context.team_id, mention=True)
         if message is not None:
-            replier.handle(message, client)
+            replier.handle(message, client, body.get("event_id"))

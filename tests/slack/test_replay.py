@@ -1,0 +1,114 @@
+"""The start-up re-run of acked events that a killed process left unanswered.
+
+Each test leaves the inbox the way a worker killed at one point of a reply leaves it,
+then runs the ``Replayer`` against the fake Slack Web API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from bot.config import Settings
+from bot.engine import Where
+from bot.slack.replay import Replayer, inbox_payload
+from tests.slack.conftest import Bot
+from tests.support import payloads as P
+
+QUESTION = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
+GONE = "elsewhere:4242:1"
+
+
+def acked(bot: Bot, event: dict[str, Any], event_id: str) -> None:
+    """The row the dedupe middleware writes before the ack, owned by a dead worker."""
+    body = P.event_body(event, event_id)
+    assert bot.engine.store.inbox.first_delivery(event_id, inbox_payload(body))
+    bot.engine.store.db.execute("update slack_events set boot = ? where event_id = ?",
+                                [GONE, event_id])  # fmt: skip
+
+
+def began(bot: Bot, event: dict[str, Any], event_id: str, *, case: bool = True) -> None:
+    """Killed after the listener claimed the post (and, with ``case``, opened its case)."""
+    acked(bot, event, event_id)
+    assert bot.engine.store.inbox.claim_message(event["channel"], event["ts"], event_id)
+    if case:
+        where = Where("channel", P.TEAM, event["channel"], event["ts"], event["user"])
+        assert bot.engine.ask(event["text"], where).case is not None
+
+
+def replay(bot: Bot, settings: Settings) -> Counter[str]:
+    return Replayer(bot.engine, settings, bot.app.client).run()
+
+
+def cases(bot: Bot) -> list[dict[str, Any]]:
+    return list(bot.engine.store.db["cases"].rows)
+
+
+def test_an_event_never_started_is_answered_once(bot: Bot, settings: Settings):
+    event = P.message(QUESTION)
+    acked(bot, event, "EvNever")
+    assert replay(bot, settings)["replayed"] == 1
+    [reply] = bot.slack.calls("chat.postMessage")
+    assert reply["thread_ts"] == event["ts"] and "Steps for Outlook 2010" in reply[
+        "text"
+    ] + json.dumps(reply)
+    [case] = cases(bot)
+    assert case["reply_ts"] and case["thread_ts"] == event["ts"]
+    row = bot.engine.store.db["slack_events"].get("EvNever")
+    assert row["done_at"] and row["payload"] is None and row["replayed_at"]
+    assert sum(replay(bot, settings).values()) == 0  # a second start-up finds nothing
+    assert len(bot.slack.calls("chat.postMessage")) == 1
+
+
+def test_a_reply_already_in_the_thread_is_not_sent_again(bot: Bot, settings: Settings):
+    event = P.message(QUESTION)
+    began(bot, event, "EvPosted")
+    posted = bot.app.client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"],
+                                             text="the answer")  # fmt: skip
+    counts = replay(bot, settings)
+    assert counts["already_replied"] == 1 and counts["replayed"] == 0
+    assert len(bot.slack.calls("chat.postMessage")) == 1  # only the one sent before the kill
+    [case] = cases(bot)
+    assert case["reply_ts"] == posted["ts"]  # the case now knows its reply
+
+
+def test_a_case_opened_without_a_reply_is_redone_as_one_case(bot: Bot, settings: Settings):
+    event = P.message(QUESTION)
+    began(bot, event, "EvOrphan")
+    assert replay(bot, settings)["replayed"] == 1
+    assert len(bot.slack.calls("chat.postMessage")) == 1
+    [case] = cases(bot)
+    assert case["reply_ts"]
+
+
+def test_when_slack_cannot_say_the_event_is_not_rerun(bot: Bot, settings: Settings):
+    event = P.message(QUESTION)
+    began(bot, event, "EvUnknown", case=False)
+    bot.slack.fail("conversations.replies", "missing_scope")
+    assert replay(bot, settings)["uncertain"] == 1
+    assert bot.slack.calls("chat.postMessage") == []
+    assert bot.engine.store.db["slack_events"].get("EvUnknown")["payload"] is None
+
+
+def test_the_other_event_for_the_same_post_answers_it(bot: Bot, settings: Settings):
+    event = P.message(f"<@{P.BOT_USER}> {QUESTION}")
+    acked(bot, event, "EvMessage")
+    bot.engine.store.inbox.claim_message(event["channel"], event["ts"], "EvMention")
+    assert replay(bot, settings)["skipped"] == 1
+    assert bot.slack.calls("chat.postMessage") == []
+
+
+def test_a_live_event_is_done_and_keeps_no_payload(bot: Bot):
+    bot.event(P.message(QUESTION), event_id="EvLive")
+    row = bot.engine.store.db["slack_events"].get("EvLive")
+    assert row["done_at"] and row["payload"] is None
+    assert bot.engine.store.inbox.undone() == 0
+
+
+def test_only_events_the_bot_may_answer_are_kept_for_a_rerun():
+    assert inbox_payload(P.event_body(P.message(QUESTION)))
+    assert inbox_payload(P.event_body(P.mention(QUESTION)))
+    for event in (P.bot_message(QUESTION), P.edited(), P.home_opened(), P.joined()):
+        assert inbox_payload(P.event_body(event)) is None
+    assert inbox_payload({"type": "event_callback", "event": None}) is None
