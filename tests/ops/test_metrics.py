@@ -16,18 +16,9 @@ import pytest
 from slack_sdk.http_retry.response import HttpResponse
 
 from bot.slack.app import api_failure
-from tests.slack.conftest import SUGGESTING
 from tests.support import payloads as P
-from tests.support.http_harness import (
-    LiveBot,
-    live,
-    live_settings,
-    live_with,
-    slack,
-    slack_server,
-)
-
-__all__ = ["live", "live_settings", "slack", "slack_server"]  # fixtures, used by name
+from tests.support.drivers import SUGGESTING
+from tests.support.http_harness import LiveBot, live_with
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 ON_MAC = "Opens aren't counted for a buyer reading our emails in Outlook for Mac."

@@ -13,8 +13,8 @@ from typing import Any
 from bot.config import Settings
 from bot.engine import Where
 from bot.slack.replay import Replayer, inbox_payload
-from tests.slack.conftest import Bot
 from tests.support import payloads as P
+from tests.support.drivers import InProcessBot as Bot
 
 QUESTION = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 GONE = "elsewhere:4242:1"
