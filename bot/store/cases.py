@@ -63,16 +63,10 @@ class CaseStore:
             db.table("cases").update(case_id, {"reply_ts": reply_ts})
 
     def drop_unanswered(self, channel: str, thread_ts: str, user: str, since: str) -> int:
-        """Delete the case a killed process opened for this question but never replied to.
-
-        Only a case with no reply and no clicks, by this asker in this thread, opened
-        since the event arrived: the re-run opens it again, so one question keeps one case.
-        """
-        sql = (
-            'delete from cases where channel = ? and thread_ts = ? and "user" = ?'
-            " and created_at >= ? and (reply_ts is null or reply_ts = '')"
-            " and id not in (select case_id from case_clicks)"
-        )
+        """Drop a killed reply's case (no reply, no clicks): its re-run opens it again."""
+        sql = """delete from cases where channel = ? and thread_ts = ? and "user" = ?
+            and created_at >= ? and coalesce(reply_ts, '') = ''
+            and id not in (select case_id from case_clicks)"""
         with self.conn.write() as db:
             return int(db.execute(sql, [channel, thread_ts, user, since]).rowcount)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.console import Console
-from bot.engine import Engine
-from bot.matching import Matcher, Thresholds
+from bot.matching import Thresholds
+from tests.support.engines import make_engine
 
 
 def test_unknown_version_then_follow_up_with_the_version(engine):
@@ -34,8 +34,7 @@ def test_off_topic_gets_what_i_can_help_with_and_a_gap(engine):
 
 def test_suggestion_can_be_declined(knowledge, case_log):
     # Thresholds set so that a clear question lands in the "suggest" band.
-    cautious = Matcher(knowledge, Thresholds(answer=90, suggest=30))
-    console = Console(Engine(knowledge, case_log, cautious))
+    console = Console(make_engine(knowledge, case_log, Thresholds(answer=90, suggest=30)))
     reply = console.reply("emails not being marked as opened in salesforce")
     assert reply.endswith("(yes/no)")
     assert console.reply("no") == "OK, I'll stay out of it."
@@ -43,8 +42,7 @@ def test_suggestion_can_be_declined(knowledge, case_log):
 
 
 def test_suggestion_accepted_shows_the_answer(knowledge, case_log):
-    cautious = Matcher(knowledge, Thresholds(answer=90, suggest=30))
-    console = Console(Engine(knowledge, case_log, cautious))
+    console = Console(make_engine(knowledge, case_log, Thresholds(answer=90, suggest=30)))
     console.reply("emails not being marked as opened in salesforce, outlook 2007")
     assert "Outlook 2007:\n1. On the Tools menu, click Options." in console.reply("yes")
 
