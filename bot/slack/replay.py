@@ -7,11 +7,13 @@ undone events of processes that are gone, younger than ``INBOX_REPLAY_MAX_AGE`` 
 SQLite transaction, so every row is re-run by exactly one worker) and runs them
 through the same ``MessageReplier`` as a live event.
 
-An event whose handling had begun (its message claim is there) may already have been
-answered: the thread is read back with ``conversations.replies`` before re-running it.
-If Slack cannot say (Slack documents that bot tokens may lack access to channel
-threads), the event is not re-run, and is logged and counted as ``uncertain``: a
-second answer in a thread is worse than a missing one a person can see.
+A re-run must not answer twice. An event whose handling never reached the post (no
+``posting_at``) is simply run again, after dropping a case the dead process opened for
+it. An event killed while its reply was going out may already be answered: the thread
+is read back with ``conversations.replies`` first. If Slack cannot say (its docs warn
+that bot tokens may lack access to channel threads), the event is not re-run, and is
+logged and counted as ``uncertain``: a second answer is worse than a missing one that
+a person can see in the log.
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ def inbox_payload(body: dict[str, Any]) -> str | None:
     return json.dumps(kept, separators=(",", ":"))
 
 
-def as_incoming(event: dict[str, Any], bot_user: str | None, team: str | None) -> Incoming | None:
+def as_incoming(
+    event: dict[str, Any], bot_user: str | None, team: str | None, event_id: str | None = None
+) -> Incoming | None:
     mention = event.get("type") == "app_mention"
-    return incoming(event, bot_user, team=team, mention=mention)
+    return incoming(event, bot_user, team=team, mention=mention, event_id=event_id)
 
 
 class Replayer:
@@ -84,7 +88,7 @@ class Replayer:
     def replay(self, pending: Pending) -> str:
         inbox = self.engine.store.inbox
         body = json.loads(pending.payload)
-        message = as_incoming(body["event"], self.bot_user(), body.get("team_id"))
+        message = as_incoming(body["event"], None, body.get("team_id"), pending.event_id)
         if message is None:
             inbox.done(pending.event_id)
             return "skipped"
@@ -92,7 +96,7 @@ class Replayer:
         if taken_by is not None and taken_by != pending.event_id:
             inbox.done(pending.event_id)  # the other event for this post answers it
             return "skipped"
-        if taken_by == pending.event_id:  # it had begun: a reply may be out already
+        if pending.posting_at:  # killed while its reply was going out
             reply_ts = self.reply_in_thread(message)
             if reply_ts is None:
                 inbox.give_up(pending.event_id)
@@ -102,10 +106,11 @@ class Replayer:
             if reply_ts:
                 self.settle(message, reply_ts, pending.event_id)
                 return "already_replied"
+        if taken_by is not None:  # it had begun: a case may be open without its reply
             self.engine.store.cases.drop_unanswered(
                 message.channel, message.thread_ts, message.user, pending.seen_at
             )
-        self.replier.handle(message, self.client, pending.event_id)
+        self.replier.handle(message, self.client)
         return "replayed"
 
     def settle(self, message: Incoming, reply_ts: str, event_id: str) -> None:
@@ -142,9 +147,6 @@ class Replayer:
                 return None
             self._me = (str(answer.get("user_id") or ""), str(answer.get("bot_id") or ""))
         return self._me
-
-    def bot_user(self) -> str | None:
-        return self._me[0] if self._me else None
 
 
 def start_replay(app: App, engine: Engine, settings: Settings) -> threading.Thread:

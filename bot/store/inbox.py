@@ -31,6 +31,7 @@ class Pending:
     event_id: str
     seen_at: str
     payload: str
+    posting_at: str | None = None  # set: a reply may have reached Slack
 
 
 class Inbox:
@@ -61,6 +62,12 @@ class Inbox:
             row = db.execute(sql, [channel, ts]).fetchone()
         return None if row is None else str(row[0] or "")
 
+    def posting(self, event_id: str) -> None:
+        """A reply is about to be sent: from here a re-run must first ask Slack."""
+        sql = "update slack_events set posting_at = ? where event_id = ? and posting_at is null"
+        with self.conn.write() as db:
+            db.execute(sql, [self.conn.now(), event_id])
+
     def done(self, event_id: str) -> None:
         """Answered: nothing is owed any more, so the payload (the question) goes."""
         sql = "update slack_events set done_at = ?, payload = null where event_id = ?"
@@ -84,15 +91,16 @@ class Inbox:
         together split the rows and no row is re-run twice.
         """
         select = (
-            "select event_id, seen_at, payload, boot from slack_events where done_at is null"
+            "select event_id, seen_at, payload, posting_at, boot from slack_events"
+            " where done_at is null"
             " and payload is not null and replayed_at is null and seen_at >= ? order by rowid"
         )
         stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
         cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
         with self.conn.write() as db:
             rows = db.execute(select, [cutoff]).fetchall()
-            gone = {run for run in {row[3] for row in rows} if run != me and not is_alive(run)}
-            claimed = [Pending(*row[:3]) for row in rows if row[3] in gone]
+            gone = {run for run in {row[4] for row in rows} if run != me and not is_alive(run)}
+            claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
         return claimed

@@ -70,13 +70,14 @@ def m002_summaries(db: Database) -> None:
 def m003_durable_inbox(db: Database) -> None:
     """The durable inbox: an acked event keeps what it needs to be re-run after a crash.
 
-    ``payload`` is the event (kept only until it is answered), ``done_at`` when it was,
-    ``boot`` which server run received it, ``replayed_at``/``replayed_by`` the one
-    start-up that claimed it for a re-run. ``message_claims.event_id`` says which event
-    took a message, so a re-run of that same event may go on.
+    ``payload`` is the event (kept only until it is answered), ``posting_at`` when a
+    reply started to go out, ``done_at`` when it was answered, ``boot`` the process
+    that took it, ``replayed_at``/``replayed_by`` the one start-up that re-ran it.
+    ``message_claims.event_id`` says which event took a message, so a re-run of that
+    same event may go on.
     """
     events = db.table("slack_events")
-    for column in ("payload", "done_at", "boot", "replayed_at", "replayed_by"):
+    for column in ("payload", "posting_at", "done_at", "boot", "replayed_at", "replayed_by"):
         events.add_column(column, str)
     db.table("message_claims").add_column("event_id", str)
     # Rows from before this migration are settled: nothing to re-run.

@@ -39,9 +39,11 @@ def test_undone_events_of_a_gone_process_are_claimed_exactly_once(db_path: Path)
         first.inbox.first_delivery(f"Ev{n}", f'{{"n": {n}}}')
         owned_by(first, f"Ev{n}", GONE)
     first.inbox.first_delivery("EvMine", "{}")  # this process is alive: not claimed
+    first.inbox.posting("Ev1")  # its reply had started to go out
     claimed = first.inbox.claim_replay(MAX_AGE)
     assert [p.event_id for p in claimed] == ["Ev0", "Ev1", "Ev2"]
     assert claimed[1].payload == '{"n": 1}'
+    assert [bool(p.posting_at) for p in claimed] == [False, True, False]
     assert second.inbox.claim_replay(MAX_AGE) == []  # the other worker gets none of them
     assert first.inbox.claim_replay(MAX_AGE) == []  # and no row twice
     first.close()

@@ -28,13 +28,18 @@ def acked(bot: Bot, event: dict[str, Any], event_id: str) -> None:
                                 [GONE, event_id])  # fmt: skip
 
 
-def began(bot: Bot, event: dict[str, Any], event_id: str, *, case: bool = True) -> None:
-    """Killed after the listener claimed the post (and, with ``case``, opened its case)."""
+def began(
+    bot: Bot, event: dict[str, Any], event_id: str, *, case: bool = True, posting: bool = False
+) -> None:
+    """Killed after the listener claimed the post (and, with ``case``, opened its case;
+    with ``posting``, started to send the reply)."""
     acked(bot, event, event_id)
     assert bot.engine.store.inbox.claim_message(event["channel"], event["ts"], event_id)
     if case:
         where = Where("channel", P.TEAM, event["channel"], event["ts"], event["user"])
         assert bot.engine.ask(event["text"], where).case is not None
+    if posting:
+        bot.engine.store.inbox.posting(event_id)
 
 
 def replay(bot: Bot, settings: Settings) -> Counter[str]:
@@ -63,7 +68,7 @@ def test_an_event_never_started_is_answered_once(bot: Bot, settings: Settings):
 
 def test_a_reply_already_in_the_thread_is_not_sent_again(bot: Bot, settings: Settings):
     event = P.message(QUESTION)
-    began(bot, event, "EvPosted")
+    began(bot, event, "EvPosted", posting=True)
     posted = bot.app.client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"],
                                              text="the answer")  # fmt: skip
     counts = replay(bot, settings)
@@ -77,14 +82,24 @@ def test_a_case_opened_without_a_reply_is_redone_as_one_case(bot: Bot, settings:
     event = P.message(QUESTION)
     began(bot, event, "EvOrphan")
     assert replay(bot, settings)["replayed"] == 1
+    assert bot.slack.calls("conversations.replies") == []  # never posted: no need to ask
     assert len(bot.slack.calls("chat.postMessage")) == 1
     [case] = cases(bot)
     assert case["reply_ts"]
 
 
+def test_a_reply_that_never_reached_slack_is_sent(bot: Bot, settings: Settings):
+    event = P.message(QUESTION)
+    began(bot, event, "EvLostPost", posting=True)  # killed as the post went out
+    assert replay(bot, settings)["replayed"] == 1
+    [lookup] = bot.slack.calls("conversations.replies")
+    assert (lookup["channel"], lookup["ts"]) == (event["channel"], event["ts"])
+    assert len(bot.slack.calls("chat.postMessage")) == 1 and len(cases(bot)) == 1
+
+
 def test_when_slack_cannot_say_the_event_is_not_rerun(bot: Bot, settings: Settings):
     event = P.message(QUESTION)
-    began(bot, event, "EvUnknown", case=False)
+    began(bot, event, "EvUnknown", case=False, posting=True)
     bot.slack.fail("conversations.replies", "missing_scope")
     assert replay(bot, settings)["uncertain"] == 1
     assert bot.slack.calls("chat.postMessage") == []
