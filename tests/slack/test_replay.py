@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
 from bot.engine import Where
 from bot.slack.replay import Replayer, inbox_payload
+from bot.store import iso, utc_now
 from tests.support import payloads as P
 from tests.support.drivers import InProcessBot as Bot
 
@@ -127,3 +130,33 @@ def test_only_events_the_bot_may_answer_are_kept_for_a_rerun():
     for event in (P.bot_message(QUESTION), P.edited(), P.home_opened(), P.joined()):
         assert inbox_payload(P.event_body(event)) is None
     assert inbox_payload({"type": "event_callback", "event": None}) is None
+
+
+def test_events_older_than_the_setting_are_not_rerun(bot: Bot, settings: Settings):
+    assert Settings.from_env({}).inbox_replay_max_age == 600  # 10 minutes by default
+    assert Settings.from_env({"INBOX_REPLAY_MAX_AGE": "60"}).inbox_replay_max_age == 60
+    acked(bot, P.message(QUESTION), "EvStale")
+    two_minutes_ago = iso(utc_now() - timedelta(minutes=2))
+    bot.engine.store.db.execute("update slack_events set seen_at = ?", [two_minutes_ago])
+    counts = replay(bot, replace(settings, inbox_replay_max_age=60))
+    assert counts["expired"] == 1 and counts["replayed"] == 0
+    assert bot.slack.calls("chat.postMessage") == []
+    assert bot.engine.store.db["slack_events"].get("EvStale")["payload"] is None
+
+
+def test_the_counts_are_logged_and_exported(bot: Bot, settings: Settings, caplog):
+    from bot import metrics
+
+    acked(bot, P.message(QUESTION), "EvCounted")
+    before = metrics.exposition()[0].decode()
+    with caplog.at_level("INFO", logger="bot.slack.replay"):
+        replay(bot, settings)
+    assert "inbox replay: 1 replayed, 0 already_replied" in caplog.text
+    after = metrics.exposition()[0].decode()
+    assert replayed_count(after) == replayed_count(before) + 1
+
+
+def replayed_count(exposition: str) -> float:
+    series = 'emailstatus_inbox_replayed_total{outcome="replayed"}'
+    line = next(x for x in exposition.splitlines() if x.startswith(series))
+    return float(line.split()[-1])
