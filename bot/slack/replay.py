@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -74,6 +75,9 @@ class Replayer:
         for pending in inbox.claim_replay(self.max_age):
             try:
                 counts[self.replay(pending)] += 1
+            except sqlite3.ProgrammingError:  # the store closed under us: shutting down
+                logger.warning("inbox replay stopped: the database was closed")
+                break
             except Exception:  # one bad row must not stop the others
                 logger.exception("re-running event %s failed", pending.event_id)
                 inbox.give_up(pending.event_id)

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.engine import Where
 from bot.slack.replay import Replayer, inbox_payload
 from bot.store import iso, utc_now
+from bot.store.inbox import Pending
 from tests.support import payloads as P
 from tests.support.drivers import InProcessBot as Bot
 
@@ -160,3 +161,37 @@ def replayed_count(exposition: str) -> float:
     series = 'emailstatus_inbox_replayed_total{outcome="replayed"}'
     line = next(x for x in exposition.splitlines() if x.startswith(series))
     return float(line.split()[-1])
+
+
+def test_a_reply_that_failed_stays_owed(bot: Bot):
+    bot.slack.fail("chat.postMessage", "fatal_error")
+    body = json.dumps(P.event_body(P.message(QUESTION), "EvFailed"))
+    bot.send(body, "application/json")
+    assert len(bot.slack.calls("chat.postMessage")) == 1  # tried, and failed
+    row = bot.engine.store.db["slack_events"].get("EvFailed")
+    assert row["done_at"] is None and row["payload"] and row["posting_at"]
+
+
+def test_a_follow_up_naming_a_version_is_rerun_with_its_steps(bot: Bot, settings: Settings):
+    first = P.message("HTML Email Status never changes after the contact reads it in Outlook.")
+    bot.event(first)
+    follow_up = P.message("we're on 2010", thread_ts=first["ts"])
+    acked(bot, follow_up, "EvFollowUp")
+    assert replay(bot, settings)["replayed"] == 1
+    steps = bot.slack.calls("chat.postMessage")[-1]
+    assert steps["thread_ts"] == first["ts"] and "Steps for Outlook 2010" in json.dumps(steps)
+    [case] = cases(bot)
+    assert case["chosen_version"] == "2010"
+
+
+def test_a_shutdown_during_the_replay_stops_it_quietly(bot: Bot, settings: Settings, caplog):
+    class ClosedMidway(Replayer):
+        def replay(self, pending: Pending) -> str:
+            self.engine.store.close()  # as Bot.close does on SIGTERM
+            return super().replay(pending)
+
+    acked(bot, P.message(QUESTION), "EvA")
+    acked(bot, P.message(QUESTION + " again"), "EvB")
+    counts = ClosedMidway(bot.engine, settings, bot.app.client).run()
+    assert sum(counts.values()) == 0 and "inbox replay stopped" in caplog.text
+    assert bot.slack.calls("chat.postMessage") == []

@@ -156,13 +156,15 @@ class MessageReplier:
             return
         version = follow_up_version(message.text)
         if version is not None and version != case.version:
+            article_id = case.article_id or ""
+            answer = self.engine.answer_for(article_id, version, case.question or message.text)
+            self.post(
+                message, client, answer_message(answer, Ref(answer.article_id, version, case.id))
+            )
+            # Recorded after the post: a process killed before it re-runs this whole step.
             self.engine.store.cases.choose_version(case.id, version)
             if version == "other":
                 self.record_uncovered(case, message)
-            article_id = case.article_id or ""
-            answer = self.engine.answer_for(article_id, version, case.question or message.text)
-            payload = answer_message(answer, Ref(answer.article_id, version, case.id))
-            self.post(message, client, payload)
         elif message.source in DIRECT:
             self.post(message, client, already_answered_message())
 
