@@ -39,7 +39,7 @@ from bot.store.inbox import Pending
 logger = logging.getLogger(__name__)
 
 REPLAYABLE = frozenset({"message", "app_mention"})
-OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "expired")
+OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
 
 
 def inbox_payload(body: dict[str, Any]) -> str | None:
@@ -47,17 +47,18 @@ def inbox_payload(body: dict[str, Any]) -> str | None:
     event = body.get("event")
     if body.get("type") != "event_callback" or not isinstance(event, dict):
         return None
-    if event.get("type") not in REPLAYABLE or as_incoming(event, None, None) is None:
+    if event.get("type") not in REPLAYABLE or as_incoming(event, None) is None:
         return None
     kept = {"event_id": body.get("event_id"), "team_id": body.get("team_id"), "event": event}
     return json.dumps(kept, separators=(",", ":"))
 
 
 def as_incoming(
-    event: dict[str, Any], bot_user: str | None, team: str | None, event_id: str | None = None
+    event: dict[str, Any], team: str | None, event_id: str | None = None
 ) -> Incoming | None:
+    """The message as the live listener sees it (the bot's own posts carry a bot_id)."""
     mention = event.get("type") == "app_mention"
-    return incoming(event, bot_user, team=team, mention=mention, event_id=event_id)
+    return incoming(event, None, team=team, mention=mention, event_id=event_id)
 
 
 class Replayer:
@@ -81,7 +82,7 @@ class Replayer:
             except Exception:  # one bad row must not stop the others
                 logger.exception("re-running event %s failed", pending.event_id)
                 inbox.give_up(pending.event_id)
-                counts["uncertain"] += 1
+                counts["failed"] += 1
         for outcome in OUTCOMES:
             metrics.inbox_replayed(outcome, counts[outcome])
         if any(counts.values()):
@@ -92,7 +93,7 @@ class Replayer:
     def replay(self, pending: Pending) -> str:
         inbox = self.engine.store.inbox
         body = json.loads(pending.payload)
-        message = as_incoming(body["event"], None, body.get("team_id"), pending.event_id)
+        message = as_incoming(body["event"], body.get("team_id"), pending.event_id)
         if message is None:
             inbox.done(pending.event_id)
             return "skipped"

@@ -195,3 +195,11 @@ def test_a_shutdown_during_the_replay_stops_it_quietly(bot: Bot, settings: Setti
     counts = ClosedMidway(bot.engine, settings, bot.app.client).run()
     assert sum(counts.values()) == 0 and "inbox replay stopped" in caplog.text
     assert bot.slack.calls("chat.postMessage") == []
+
+
+def test_a_rerun_that_fails_is_counted_and_not_tried_again(bot: Bot, settings: Settings):
+    acked(bot, P.message(QUESTION), "EvBroken")
+    bot.slack.fail("chat.postMessage", "fatal_error")
+    assert replay(bot, settings)["failed"] == 1
+    assert bot.engine.store.db["slack_events"].get("EvBroken")["payload"] is None
+    assert sum(replay(bot, settings).values()) == 0
