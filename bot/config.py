@@ -81,6 +81,7 @@ class Settings:
     # None: use the thresholds the matcher learned by cross-validation on its examples.
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
+    inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
     log_format: str = "text"
     log_level: str = "INFO"
     # Values that could not be read from the environment (reported by `config check`).
@@ -111,6 +112,9 @@ class Settings:
             ),
             suggest_threshold=_number(
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
+            ),
+            inbox_replay_max_age=_number(
+                "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
             ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),

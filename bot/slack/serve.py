@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
 from bot.slack.app import build_app
+from bot.slack.replay import start_replay
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -173,6 +174,7 @@ def build_bot(settings: Settings, listener_threads: int) -> Bot:
     executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
     app = build_app(settings, engine, listener_executor=executor)
     scheduler = start_scheduler(app.client, engine.cases, settings)
+    start_replay(app, engine, settings)  # acked events a killed run left unanswered
     return Bot(settings, engine, app, executor, scheduler.stop if scheduler else lambda: None)
 
 

@@ -69,6 +69,14 @@ class CaseStore:
         with self.conn.write() as db:
             db.table("cases").update(case_id, {"reply_ts": reply_ts})
 
+    def drop_unanswered(self, channel: str, thread_ts: str, user: str, since: str) -> int:
+        """Drop a killed reply's case (no reply, no clicks): its re-run opens it again."""
+        sql = """delete from cases where channel = ? and thread_ts = ? and "user" = ?
+            and created_at >= ? and coalesce(reply_ts, '') = ''
+            and id not in (select case_id from case_clicks)"""
+        with self.conn.write() as db:
+            return int(db.execute(sql, [channel, thread_ts, user, since]).rowcount)
+
     def choose_version(self, case_id: int, version: str) -> None:
         with self.conn.write() as db:
             db.table("cases").update(case_id, {"chosen_version": version})

@@ -181,8 +181,15 @@ def test_normalise_folds_markup_accents_and_email_spellings():
 @given(st.text(max_size=400))
 def test_never_raises_on_any_text(text):
     match = _MATCHER.match(text)
-    assert isinstance(match.level, Level) and 0 <= match.score <= 100
-    assert (match.article_id is None) == (match.level is Level.SILENT)
+    assert 0 <= match.score <= 100
+    # The level agrees with the score and the thresholds, and names an article unless silent.
+    thresholds = _MATCHER.thresholds
+    if match.level is Level.SILENT:
+        assert match.score < thresholds.suggest or not match.article_id
+    else:
+        assert match.article_id and match.score >= thresholds.suggest
+    if match.level is Level.ANSWER:
+        assert match.score >= thresholds.answer
 
 
 def _load() -> Matcher:
