@@ -124,7 +124,7 @@ class ConceptMatcher:
         score, requirement_met = scored[index]
         best_hits = hits[index]
         match = Match(
-            level=self._level(score, requirement_met),
+            level=self.thresholds.level(score, may_answer=requirement_met),
             article_id=self.articles[index].article.id,
             score=score,
             version=version,
@@ -208,13 +208,6 @@ class ConceptMatcher:
         if not requirement_met:
             total *= UNMET_REQUIREMENT_FACTOR
         return max(0.0, total), requirement_met
-
-    def _level(self, score: float, requirement_met: bool) -> Level:
-        if requirement_met and score >= self.thresholds.answer:
-            return Level.ANSWER
-        if score >= self.thresholds.suggest:
-            return Level.SUGGEST
-        return Level.SILENT
 
     @staticmethod
     def _explain(

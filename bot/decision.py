@@ -24,6 +24,14 @@ class Thresholds:
         if not 0 <= self.suggest <= self.answer <= 100:
             raise ValueError("thresholds must satisfy 0 <= suggest <= answer <= 100")
 
+    def level(self, score: float, *, may_answer: bool = True) -> Level:
+        """The level a score reaches; ``may_answer=False`` caps it at suggest."""
+        if may_answer and score >= self.answer:
+            return Level.ANSWER
+        if score >= self.suggest:
+            return Level.SUGGEST
+        return Level.SILENT
+
     @classmethod
     def from_config(cls, answer: float | None, suggest: float | None) -> Thresholds | None:
         """Configured thresholds, or None to use the ones learned by cross-validation."""

@@ -92,7 +92,7 @@ class Matcher:
         probabilities = self._probabilities(text, evidence)
         article_id, probability = self._best_article(probabilities)
         score = round(probability * 100, 1)
-        level = self._level(score)
+        level = self.thresholds.level(score)
         concept_match = evidence.match
         return Match(
             level=level,
@@ -158,13 +158,6 @@ class Matcher:
         row = np.array([[probabilities[c] for c in self._classes]])
         chosen, answerable = best_article(row, self._classes)
         return (chosen[0] if chosen[0] != NONE else None), float(answerable[0])
-
-    def _level(self, score: float) -> Level:
-        if score >= self.thresholds.answer:
-            return Level.ANSWER
-        if score >= self.thresholds.suggest:
-            return Level.SUGGEST
-        return Level.SILENT
 
     @staticmethod
     def _reasons(
