@@ -17,10 +17,24 @@ class ConfigError(Exception):
     """Raised with one line per problem; the CLI prints it and exits 2."""
 
 
-def _flag(value: str | None, default: bool) -> bool:
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+OAUTH_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+def _flag(name: str, value: str | None, default: bool, problems: list[str]) -> bool:
+    """Only the usual spellings: a typo such as ``ture`` must not silently read as false."""
     if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    shown = "true" if default else "false"
+    problems.append(
+        f"{name} '{value.strip()}' is not a boolean (true/false, 1/0, yes/no, on/off); "
+        f"using {shown}."
+    )
+    return default
 
 
 def _number(name: str, value: str | None, default: float, problems: list[str]) -> float:
@@ -31,6 +45,11 @@ def _number(name: str, value: str | None, default: float, problems: list[str]) -
     except ValueError:
         problems.append(f"{name} '{value}' is not a number; using {default:g}.")
         return default
+
+
+def _bare_prefix(token: str) -> bool:
+    """``xoxb-`` or ``xoxb-...`` (the placeholder in docs): the prefix without a token."""
+    return bool(token) and not token.partition("-")[2].strip(".…")
 
 
 def _words(value: str | None) -> frozenset[str]:
@@ -56,6 +75,8 @@ class Settings:
     suggest_threshold: float = 50.0
     log_format: str = "text"
     log_level: str = "INFO"
+    # OAuth variables that are set: bolt would silently switch to OAuth with file stores.
+    oauth_variables: tuple[str, ...] = ()
     # Values that could not be read from the environment (reported by `config check`).
     parse_problems: tuple[str, ...] = ()
 
@@ -75,8 +96,10 @@ class Settings:
             summary_channel=get("SUMMARY_CHANNEL", "").strip(),
             summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
             summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
-            store_question_text=_flag(get("STORE_QUESTION_TEXT"), True),
-            suggestions_enabled=_flag(get("SUGGESTIONS"), True),
+            store_question_text=_flag(
+                "STORE_QUESTION_TEXT", get("STORE_QUESTION_TEXT"), True, problems
+            ),
+            suggestions_enabled=_flag("SUGGESTIONS", get("SUGGESTIONS"), True, problems),
             suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),
             answer_threshold=_number(
                 "MATCH_ANSWER_THRESHOLD", get("MATCH_ANSWER_THRESHOLD"), 60.0, problems
@@ -86,6 +109,7 @@ class Settings:
             ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+            oauth_variables=tuple(n for n in OAUTH_NAMES if get(n, "").strip()),
             parse_problems=tuple(problems),
         )
 
@@ -110,12 +134,16 @@ class Settings:
             problems.append("SLACK_BOT_TOKEN is missing: set the bot token (xoxb-...).")
         elif not self.slack_bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        elif _bare_prefix(self.slack_bot_token):
+            problems.append("SLACK_BOT_TOKEN is only the xoxb- prefix: paste the whole token.")
         if need_app_token and not self.slack_app_token:
             problems.append(
                 "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...)."
             )
         elif self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        elif _bare_prefix(self.slack_app_token):
+            problems.append("SLACK_APP_TOKEN is only the xapp- prefix: paste the whole token.")
         if need_secret and not self.slack_signing_secret:
             problems.append("SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request.")
         return problems

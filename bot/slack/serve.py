@@ -3,6 +3,8 @@
 HTTP routes: ``POST /slack/events`` (events, commands, interactivity, all signed),
 ``GET /healthz`` and ``GET /metrics``. Each gunicorn worker builds its own engine,
 SQLite connection and bolt App after the fork: SQLite connections must not cross a fork.
+Slack requests pass the request gate (bot/slack/gate.py: size cap, signature, parsing)
+before bolt sees them.
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
+from bot.health import DatabaseProbe
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
-from bot.slack.app import build_app
+from bot.slack.app import build_app, build_client
+from bot.slack.auth import AuthMonitor
+from bot.slack.gate import Rejection, RequestGate
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -66,15 +71,18 @@ class ServerSettings:
     keepalive: int = 5
 
 
-def health(engine: Engine) -> tuple[int, dict[str, Any]]:
-    """200 when the database is writable and knowledge is loaded, else 503 and why."""
+def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[str, Any]]:
+    """200 when the case log takes writes, knowledge is loaded and Slack accepts the
+    token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
     problems = []
-    try:
-        engine.cases.check_writable()
-    except Exception as exc:  # any failure to write is a failed health check
-        problems.append(f"database not writable: {exc}")
+    database = DatabaseProbe(engine.cases.path).problem()
+    if database:
+        problems.append(database)
     if not engine.knowledge.articles:
         problems.append("no knowledge articles loaded")
+    slack = auth.problem() if auth is not None else None
+    if slack:
+        problems.append(slack)
     status = {
         "status": "ok" if not problems else "unavailable",
         "articles": len(engine.knowledge.articles),
@@ -83,9 +91,19 @@ def health(engine: Engine) -> tuple[int, dict[str, Any]]:
     return (200 if not problems else 503), status
 
 
-def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
-    """The bot as a WSGI callable: Slack requests, health and metrics."""
-    slack = SlackRequestHandler(bolt_app)
+def create_wsgi_app(
+    bolt_app: App,
+    engine: Engine,
+    *,
+    signing_secret: str | None = None,
+    auth: AuthMonitor | None = None,
+) -> WSGIApp:
+    """The bot as a WSGI callable: Slack requests (through the gate), health and metrics.
+
+    ``signing_secret`` defaults to the bolt app's own (bolt has no public accessor).
+    """
+    secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
+    slack = slack_endpoint(bolt_app, RequestGate(secret))
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -95,38 +113,77 @@ def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
                 if method != "POST":
                     return _json(start_response, 405, {"error": "use POST"})
                 with request_context(**_slack_ids(environ)):
-                    return _logged(slack, environ, start_response)
+                    return slack(environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
-                code, status = health(engine)
+                code, status = health(engine, auth)
                 return _json(start_response, code, status)
             if path == "/metrics" and method == "GET":
                 body, content_type = metrics.exposition()
                 start_response("200 OK", [("Content-Type", content_type)])
                 return [body]
-            return _json(start_response, 404, {"error": "not found", "path": path})
+            return _json(start_response, 404, {"error": "not found"})
         finally:
             metrics.request_finished(path, time.perf_counter() - started)
 
     return application
 
 
-def _logged(app: WSGIApp, environ: dict[str, Any], start_response: StartResponse) -> Any:
-    """One line per Slack request once bolt has answered: its ids, status and ack time.
+def slack_endpoint(bolt_app: App, gate: RequestGate) -> WSGIApp:
+    """``POST /slack/events``: the gate, then bolt; one log line per request.
 
-    Listener lines logged after it (the reply) carry the same ids, and their elapsed_ms
-    counts from the same arrival, so one request reads as one story in the logs.
+    A rejected request is logged with its status and a fixed reason, never its body.
+    Listener lines logged after the answer (the reply) carry the same ids, and their
+    elapsed_ms counts from the same arrival, so one request reads as one story.
     """
-    answered: list[str] = []
 
-    def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
-        answered.append(status)
-        return start_response(status, headers, *exc)
+    def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            admitted = gate.admit(environ)
+        except Rejection as rejection:
+            logger.warning("slack request rejected %s: %s", rejection.status, rejection.reason)
+            return _json(start_response, rejection.status, {"error": rejection.reason})
+        request = BoltRequest(
+            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ)
+        )
+        response = bolt_app.dispatch(request)
+        level = logging.INFO if response.status < 400 else logging.WARNING
+        logger.log(level, "slack request answered %s", response.status)
+        return _bolt_answer(start_response, response)
 
-    body = app(environ, recording)
-    status = answered[0].split(" ", 1)[0] if answered else "?"
-    level = logging.INFO if status.startswith("2") else logging.WARNING
-    logger.log(level, "slack request answered %s", status)
-    return body
+    return handle
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
+    """The request headers as bolt's own WSGI adapter passes them."""
+    headers: dict[str, str | Sequence[str]] = {
+        key[5:].lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key[:5] == "HTTP_"
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key in environ:
+            headers[key.lower().replace("_", "-")] = environ[key]
+    return headers
+
+
+def _bolt_answer(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
+    body = (response.body or "").encode()
+    headers = [
+        (name, value)
+        for name, values in response.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    ]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(_status_line(response.status), headers)
+    return [body]
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
 
 
 def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:
@@ -136,10 +193,9 @@ def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> list[bytes]:
-    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
     body = json.dumps(data).encode()
     start_response(
-        f"{code} {reasons[code]}",
+        _status_line(code),
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
@@ -154,6 +210,7 @@ class Bot:
     app: App
     executor: ThreadPoolExecutor
     stop_background: Callable[[], None]
+    auth: AuthMonitor | None = field(default=None)
 
     def close(self, wait_seconds: float = 10.0) -> None:
         """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
@@ -166,14 +223,25 @@ class Bot:
         self.engine.cases.close()
 
 
-def build_bot(settings: Settings, listener_threads: int) -> Bot:
+def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = False) -> Bot:
+    """The engine, bolt app and scheduler of one process.
+
+    ``check_auth`` (serve workers): auth.test now, cached for /healthz, and handed to
+    bolt so that the first request does not wait for it.
+    """
     from bot.slack.weekly import start_scheduler
 
     engine = Engine.from_settings(settings)
     executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
-    app = build_app(settings, engine, listener_executor=executor)
+    client = build_client(settings)
+    auth = AuthMonitor(client) if check_auth else None
+    verified = auth is not None and auth.check_now().problem is None
+    app = build_app(
+        settings, engine, client=client, listener_executor=executor, verify_token=verified
+    )
     scheduler = start_scheduler(app.client, engine.cases, settings)
-    return Bot(settings, engine, app, executor, scheduler.stop if scheduler else lambda: None)
+    stop = scheduler.stop if scheduler else lambda: None
+    return Bot(settings, engine, app, executor, stop, auth)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:
@@ -181,9 +249,11 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
     bots: list[Bot] = []
 
     def load() -> WSGIApp:
-        bot = build_bot(settings, server.threads)
+        bot = build_bot(settings, server.threads, check_auth=True)
         bots.append(bot)
-        return create_wsgi_app(bot.app, bot.engine)
+        return create_wsgi_app(
+            bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth
+        )
 
     def close_bots() -> None:
         for bot in bots:
