@@ -36,6 +36,22 @@ def _refuse_on_problems(settings: Settings, mode: str) -> None:
         sys.exit(2)
 
 
+def _refuse_unless_slack_accepts(settings: Settings) -> None:
+    """auth.test before starting: a token Slack rejects is one line and exit 2.
+
+    Slack unreachable at start is refused too (systemd and Docker restart the service):
+    a bot that cannot reach Slack answers nothing, and would only look healthy.
+    """
+    from bot.slack.app import build_client
+    from bot.slack.auth import check_token
+
+    status = check_token(build_client(settings))
+    if status.problem:
+        hint = "SLACK_BOT_TOKEN" if status.rejected else "SLACK_API_URL and the network"
+        click.echo(f"configuration error: {status.problem}; check {hint}.", err=True)
+        sys.exit(2)
+
+
 @click.command()
 def run() -> None:
     """Start the bot: Socket Mode with Slack tokens, else the local console.
@@ -63,6 +79,7 @@ def run() -> None:
         return
     from bot.slack.serve import run_socket_mode
 
+    _refuse_unless_slack_accepts(settings)
     configure_logging(settings)
     run_socket_mode(settings)
 
@@ -85,6 +102,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
 
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")
+    _refuse_unless_slack_accepts(settings)
     server = ServerSettings(host=host, port=port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
     configure_logging(settings)
