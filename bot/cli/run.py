@@ -88,7 +88,7 @@ def run() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port to bind.")
 @click.option("--workers", type=int, help="Gunicorn worker processes (default 2).")
-@click.option("--threads", type=int, help="Threads per worker (default 8).")
+@click.option("--threads", type=int, help="Request threads per worker (default 64).")
 def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
 

@@ -69,6 +69,12 @@ class RequestGate:
         return Admitted(text, body)
 
     def read_body(self, environ: Mapping[str, Any]) -> bytes:
+        try:
+            return self._read_body(environ)
+        except OSError:  # the server's read deadline: the client stopped sending
+            raise Rejection(408, "body not received in time") from None
+
+    def _read_body(self, environ: Mapping[str, Any]) -> bytes:
         declared = environ.get("CONTENT_LENGTH") or ""
         stream = environ.get("wsgi.input")
         if declared:

@@ -50,12 +50,13 @@ class ServerSettings:
       and keep the 3-second ack even while listeners wait on Slack.
     - 2 workers: one per core on the 2-core machines we target; more processes buy
       nothing for I/O-bound work and each holds its own SQLite connection.
-    - 8 threads per worker for requests. A request holds its thread until the listener
-      acks, and bolt (process_before_response=False) polls for that ack every 10 ms, so
-      one thread acks at most ~100 requests/s: 2 x 8 threads is ~1,600 acks/s, far above
-      Slack's 30,000 events per workspace per hour (~8/s).
-    - bolt's listener executor gets the same 8 threads per worker, so a burst of events
-      is replied to as fast as it is acked. More listener threads than that measured no
+    - 64 threads per worker for requests, and the ``StallProofThreadWorker``
+      (bot/slack/worker.py): a client that stops mid-request holds a thread until its
+      read deadline (5 s), so there are more threads than a burst of such clients (50
+      stalled connections leave /healthz answering at once). Idle threads cost only
+      memory; the work itself is bounded by the listener threads below.
+    - bolt's listener executor gets 8 threads per worker, so a burst of events is
+      replied to as fast as it is acked. More listener threads than that measured no
       faster on 2 cores (the GIL), only a worse p99.
     - ``timeout`` 30 s: a worker silent for that long is stuck (Slack itself gives up on
       an ack after 3 s). ``graceful_timeout`` 20 s bounds how long SIGTERM waits for
@@ -65,7 +66,8 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 3000
     workers: int = 2
-    threads: int = 8
+    threads: int = 64
+    listener_threads: int = 8
     timeout: int = 30
     graceful_timeout: int = 20
     keepalive: int = 5
@@ -249,7 +251,7 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
     bots: list[Bot] = []
 
     def load() -> WSGIApp:
-        bot = build_bot(settings, server.threads, check_auth=True)
+        bot = build_bot(settings, server.listener_threads, check_auth=True)
         bots.append(bot)
         return create_wsgi_app(
             bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth
@@ -281,7 +283,7 @@ def run_gunicorn(
         "bind": f"{server.host}:{server.port}",
         "workers": server.workers,
         "threads": server.threads,
-        "worker_class": "gthread",
+        "worker_class": "bot.slack.worker.StallProofThreadWorker",
         "timeout": server.timeout,
         "graceful_timeout": server.graceful_timeout,
         "keepalive": server.keepalive,
