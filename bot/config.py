@@ -47,6 +47,16 @@ def _number(name: str, value: str | None, default: float, problems: list[str]) -
         return default
 
 
+def _port(value: str | None, problems: list[str]) -> int:
+    """``serve``'s port (``--port`` wins); the image's HEALTHCHECK reads the same variable."""
+    if value is None or not value.strip():
+        return 3000
+    if value.strip().isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    problems.append(f"PORT '{value.strip()}' is not a port number (1-65535); using 3000.")
+    return 3000
+
+
 def _bare_prefix(token: str) -> bool:
     """``xoxb-`` or ``xoxb-...`` (the placeholder in docs): the prefix without a token."""
     return bool(token) and not token.partition("-")[2].strip(".…")
@@ -75,6 +85,7 @@ class Settings:
     suggest_threshold: float = 50.0
     log_format: str = "text"
     log_level: str = "INFO"
+    port: int = 3000
     # OAuth variables that are set: bolt would silently switch to OAuth with file stores.
     oauth_variables: tuple[str, ...] = ()
     # Values that could not be read from the environment (reported by `config check`).
@@ -109,6 +120,7 @@ class Settings:
             ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+            port=_port(get("PORT"), problems),
             oauth_variables=tuple(n for n in OAUTH_NAMES if get(n, "").strip()),
             parse_problems=tuple(problems),
         )

@@ -25,7 +25,7 @@ ENV_NAMES = {
     "store_question_text": "STORE_QUESTION_TEXT", "suggestions_enabled": "SUGGESTIONS",
     "suggestions_off_channels": "SUGGESTIONS_OFF_CHANNELS",
     "answer_threshold": "MATCH_ANSWER_THRESHOLD", "suggest_threshold": "MATCH_SUGGEST_THRESHOLD",
-    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL", "port": "PORT",
 }  # fmt: skip
 MODES = ("auto", "console", "socket", "http")
 SQLITE_HEADER = b"SQLite format 3\x00"

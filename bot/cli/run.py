@@ -86,10 +86,10 @@ def run() -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=3000, show_default=True, type=int, help="Port to bind.")
+@click.option("--port", type=int, help="Port to bind (default: PORT, else 3000).")
 @click.option("--workers", type=int, help="Gunicorn worker processes (default 2).")
 @click.option("--threads", type=int, help="Request threads per worker (default 64).")
-def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+def serve(host: str, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
 
     Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Stops gracefully on SIGTERM.
@@ -103,7 +103,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")
     _refuse_unless_slack_accepts(settings)
-    server = ServerSettings(host=host, port=port)
+    server = ServerSettings(host=host, port=port or settings.port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
     configure_logging(settings)
     run_http(settings, server)
