@@ -68,7 +68,7 @@ def test_a_token_slack_rejects_is_one_line_and_exit_2(command: str, tmp_path: Pa
         clean.update(
             SLACK_BOT_TOKEN="xoxb-1-2-revokedtoken", SLACK_APP_TOKEN="xapp-1-A1-apptoken",
             SLACK_SIGNING_SECRET="s3cret-value", SLACK_API_URL=slack.url,
-            EMAILSTATUS_DB=str(tmp_path / "bot.db"), PORT="0",
+            EMAILSTATUS_DB=str(tmp_path / "bot.db"),
         )  # fmt: skip
         if command == "serve":
             clean.pop("SLACK_APP_TOKEN")
