@@ -105,7 +105,7 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     _refuse_unless_slack_accepts(settings)
     server = ServerSettings(host=host, port=port or settings.port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
-    configure_logging(settings)
+    configure_logging(settings, background=True)
     run_http(settings, server)
 
 

@@ -191,9 +191,7 @@ def sturdy_context(context: BoltContext, next: Callable[[], Any]) -> Any:
     """Registered first: every listener gets a ``StickyAck`` and a ``RetryingRespond``."""
     context["ack"] = StickyAck()
     if context.response_url:
-        context["respond"] = RetryingRespond(
-            response_url=context.response_url, retry_handlers=retry_handlers()
-        )
+        context["respond"] = RetryingRespond(response_url=context.response_url)
     return next()
 
 
