@@ -159,8 +159,7 @@ def build_app(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
-    app.middleware(sturdy_context)
-    app.middleware(note_request_ids)
+    app.middleware(prepare_request)
     app.middleware(dedupe_events(engine))
     for module in LISTENER_MODULES:
         module.register(app, engine, settings)
@@ -187,15 +186,20 @@ class StickyAck(Ack):
             self.__dict__["_response"] = value
 
 
-def sturdy_context(context: BoltContext, next: Callable[[], Any]) -> Any:
-    """Registered first: every listener gets a ``StickyAck`` and a ``RetryingRespond``."""
+def prepare_request(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    """Registered first (one middleware, not several: each costs a kwargs build per request).
+
+    Every listener gets a ``StickyAck`` and a ``RetryingRespond``, and the request's ids
+    go on its log lines.
+    """
     context["ack"] = StickyAck()
     if context.response_url:
         context["respond"] = RetryingRespond(response_url=context.response_url)
+    note_request_ids(body)
     return next()
 
 
-def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+def note_request_ids(body: dict[str, Any]) -> None:
     """Put the event_id or trigger_id on every log line of this request.
 
     The user's text is handed to the log filter too: with STORE_QUESTION_TEXT=false it
@@ -204,7 +208,6 @@ def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
     annotate(event_id=body.get("event_id"), trigger_id=body.get("trigger_id"))
     for text in user_texts(body):
         keep_out_of_logs(text)
-    return next()
 
 
 def user_texts(body: dict[str, Any]) -> list[str]:
