@@ -5,7 +5,7 @@
 The database grows in steps (10,000 → 100,000 → 1,000,000 cases), each step spread
 evenly over the same two years, so a week holds about 1% of the cases (~9,600 at
 1M). Bulk rows go in with executemany inside one transaction; the insert rate is
-measured separately through ``CaseLog.open_case``, one committed transaction per
+measured separately through ``store.cases.open``, one committed transaction per
 case, as the bot writes them. Target: a weekly summary in at most 200 ms at 1M cases.
 """
 
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.cases import CaseLog
+from bot.store import Store
 from bot.summary import IsoWeek, summarise
 
 STEPS = (10_000, 100_000, 1_000_000)
@@ -48,13 +48,13 @@ GAP_QUESTIONS = (
 )
 
 
-def insert_rate(log: CaseLog) -> tuple[float, float, float]:
-    """(cases/second, p50 ms, p99 ms) through open_case: one commit per case."""
+def insert_rate(log: Store) -> tuple[float, float, float]:
+    """(cases/second, p50 ms, p99 ms) through store.cases.open: one commit per case."""
     latencies = []
     started = time.perf_counter()
     for n in range(INSERT_SAMPLE):
         t0 = time.perf_counter()
-        log.open_case(source="channel", level="answer", question=f"question {n}",
+        log.cases.open(source="channel", level="answer", question=f"question {n}",
                       article_id="000385822", score=75.0, detected_version="2010",
                       channel="C0BENCH", thread_ts=f"{n}.0001", user="U0BENCH")  # fmt: skip
         latencies.append((time.perf_counter() - t0) * 1000)
@@ -95,9 +95,9 @@ def gap_rows(count: int, rng: random.Random) -> list[tuple[object, ...]]:
     ]  # fmt: skip
 
 
-def add_cases(log: CaseLog, count: int, rng: random.Random) -> None:
+def add_cases(log: Store, count: int, rng: random.Random) -> None:
     cases, gaps = case_rows(count, rng), gap_rows(count // 10, rng)
-    with log._write() as db:  # one transaction: the bench's bulk load, not the bot's path
+    with log.conn.write() as db:  # one transaction: the bench's bulk load, not the bot's path
         db.conn.executemany(
             "insert into cases (created_at, team, channel, thread_ts, user, source, question,"
             " article_id, score, level, detected_version, chosen_version, status, status_by,"
@@ -109,7 +109,7 @@ def add_cases(log: CaseLog, count: int, rng: random.Random) -> None:
         )
 
 
-def time_summary(log: CaseLog) -> tuple[float, float, int]:
+def time_summary(log: Store) -> tuple[float, float, int]:
     """(median ms, slowest ms, cases in the week) over REPEATS runs."""
     runs, cases = [], 0
     for _ in range(REPEATS):
@@ -120,7 +120,7 @@ def time_summary(log: CaseLog) -> tuple[float, float, int]:
     return statistics.median(runs), max(runs), cases
 
 
-def size_mb(path: Path, log: CaseLog) -> float:
+def size_mb(path: Path, log: Store) -> float:
     log.db.execute("pragma wal_checkpoint(truncate)")
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
 
@@ -134,13 +134,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-cases-") as tmp:
         path = args.keep or Path(tmp) / "bench.db"
         path.unlink(missing_ok=True)
-        rate, p50, p99 = insert_rate(CaseLog(Path(tmp) / "inserts.db"))
-        print(f"case inserts: {rate:,.0f}/s through CaseLog.open_case (one commit each);"
+        rate, p50, p99 = insert_rate(Store(Path(tmp) / "inserts.db"))
+        print(f"case inserts: {rate:,.0f}/s through store.cases.open (one commit each);"
               f" latency p50 {p50:.2f} ms, p99 {p99:.2f} ms")  # fmt: skip
         print(f"summary of {WEEK.label} ({TZ}), median of {REPEATS}; target ≤{TARGET_MS:.0f} ms\n")
         print(f"{'cases in db':>12} {'in week':>8} {'load s':>7} {'summary ms':>11}"
               f" {'max ms':>7} {'db MB':>7}  verdict")  # fmt: skip
-        log, total, failed = CaseLog(path), 0, False
+        log, total, failed = Store(path), 0, False
         for step in (s for s in STEPS if s <= args.max_cases):
             t0 = time.perf_counter()
             add_cases(log, step - total, rng)

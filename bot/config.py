@@ -37,13 +37,16 @@ def _flag(name: str, value: str | None, default: bool, problems: list[str]) -> b
     return default
 
 
-def _number(name: str, value: str | None, default: float, problems: list[str]) -> float:
+def _number(
+    name: str, value: str | None, default: float | None, problems: list[str]
+) -> float | None:
     if value is None or not value.strip():
         return default
     try:
         return float(value)
     except ValueError:
-        problems.append(f"{name} '{value}' is not a number; using {default:g}.")
+        shown = "the learned value" if default is None else f"{default:g}"
+        problems.append(f"{name} '{value}' is not a number; using {shown}.")
         return default
 
 
@@ -81,8 +84,9 @@ class Settings:
     store_question_text: bool = True
     suggestions_enabled: bool = True
     suggestions_off_channels: frozenset[str] = field(default_factory=frozenset)
-    answer_threshold: float = 60.0
-    suggest_threshold: float = 50.0
+    # None: use the thresholds the matcher learned by cross-validation on its examples.
+    answer_threshold: float | None = None
+    suggest_threshold: float | None = None
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
@@ -113,10 +117,10 @@ class Settings:
             suggestions_enabled=_flag("SUGGESTIONS", get("SUGGESTIONS"), True, problems),
             suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),
             answer_threshold=_number(
-                "MATCH_ANSWER_THRESHOLD", get("MATCH_ANSWER_THRESHOLD"), 60.0, problems
+                "MATCH_ANSWER_THRESHOLD", get("MATCH_ANSWER_THRESHOLD"), None, problems
             ),
             suggest_threshold=_number(
-                "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), 50.0, problems
+                "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),

@@ -154,9 +154,13 @@ def other_problems(settings: Settings) -> list[str]:
     if not isinstance(logging.getLevelName(settings.log_level), int):
         found.append(f"LOG_LEVEL '{settings.log_level}' is not a level (DEBUG, INFO, …).")
     try:
-        Thresholds(settings.answer_threshold, settings.suggest_threshold)
-    except ValueError:
-        found.append(
-            "MATCH_SUGGEST_THRESHOLD must be at most MATCH_ANSWER_THRESHOLD, both within 0-100."
-        )
+        Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
+    except ValueError as exc:
+        found.append(_threshold_problem(exc))
     return found
+
+
+def _threshold_problem(exc: ValueError) -> str:
+    if "set both" in str(exc):
+        return "Set both MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, or neither (learned)."
+    return "MATCH_SUGGEST_THRESHOLD must be at most MATCH_ANSWER_THRESHOLD, both within 0-100."

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.answers import Answer
-from bot.cases import Case
 from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
 from bot.render.text import answer_text
+from bot.store import Case
 from bot.versions import follow_up_version
 
 YES = {"y", "yes", "oui", "si", "sí", "ja", "yep", "yeah"}
@@ -86,7 +86,7 @@ class Console:
         version = follow_up_version(text)
         if pending.wants == "version" and version is not None:
             self.pending = None
-            self.engine.cases.choose_version(case.id, version)
+            self.engine.store.cases.choose_version(case.id, version)
             return answer_text(
                 self.engine.answer_for(answer.article_id, version, case.question or "")
             )
@@ -95,13 +95,13 @@ class Console:
     def _confirm(self, yes: bool, case: Case, outcome: Outcome) -> str:
         self.pending = None
         if not yes:
-            self.engine.cases.record_click(case.id, "console", "suggestion_rejected")
-            self.engine.cases.record_gap(
+            self.engine.record_click(case.id, "console", "suggestion_rejected")
+            self.engine.store.gaps.record(
                 source="console", reason="suggestion rejected", question=case.question or "",
                 score=case.score, version=case.detected_version, channel="console",
             )  # fmt: skip
             return "OK, I'll stay out of it."
-        self.engine.cases.record_click(case.id, "console", "suggestion_accepted")
+        self.engine.record_click(case.id, "console", "suggestion_accepted")
         assert outcome.answer is not None
         return self._show(outcome.answer, outcome)
 
@@ -119,14 +119,14 @@ class Console:
         return f"I don't know `{command.text}`.{hint}\n" + "\n".join(usage_lines())
 
     def summary(self, week: str) -> str:
-        from bot.cases import utc_now
         from bot.config import ConfigError, Settings
         from bot.render.summary import summary_text
+        from bot.store import utc_now
         from bot.summary import summary_for
 
         try:
             tz = Settings.from_env().timezone()
-            return summary_text(summary_for(self.engine.cases, week, tz, utc_now()))
+            return summary_text(summary_for(self.engine.store, week, tz, utc_now()))
         except (ValueError, ConfigError) as exc:
             return str(exc)
 

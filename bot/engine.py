@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from bot import metrics
 from bot.answers import Answer, compose
-from bot.cases import Case, CaseLog
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
+from bot.store import FINAL_ACTIONS, Case, Store
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +47,23 @@ class Outcome:
 
 
 class Engine:
-    def __init__(self, knowledge: KnowledgeBase, cases: CaseLog, matcher: Matcher) -> None:
+    def __init__(self, knowledge: KnowledgeBase, store: Store, matcher: Matcher) -> None:
         self.knowledge = knowledge
-        self.cases = cases
+        self.store = store
         self.matcher = matcher
 
+    @property
+    def cases(self) -> Store:
+        """Old name of ``store``, kept only for ``bot/slack/serve.py`` (close, check_writable,
+        the scheduler) until that file moves to ``engine.store``. Don't use it in new code."""
+        return self.store
+
     @classmethod
-    def from_settings(cls, settings: Settings, cases: CaseLog | None = None) -> Engine:
+    def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dir)
-        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
-        log = cases or CaseLog(settings.db_path, store_question_text=settings.store_question_text)
-        return cls(knowledge, log, Matcher(knowledge, thresholds))
+        thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
+        store = store or Store(settings.db_path, store_question_text=settings.store_question_text)
+        return cls(knowledge, store, Matcher(knowledge, thresholds))
 
     def ask(self, text: str, where: Where, *, version: str | None = None) -> Outcome:
         match = self.matcher.match(text)
@@ -72,7 +78,7 @@ class Engine:
         assert article is not None
         chosen = version or match.version
         answer = compose(article, chosen, text)
-        case = self.cases.open_case(
+        case = self.store.cases.open(
             source=where.source, level=match.level.value, question=text,
             article_id=article.id, score=match.score, detected_version=match.version,
             team=where.team, channel=where.channel, thread_ts=where.thread_ts, user=where.user,
@@ -85,10 +91,20 @@ class Engine:
         if match.level is Level.ANSWER:
             metrics.answer_given(chosen)
         if version:
-            self.cases.choose_version(case.id, version)
+            self.store.cases.choose_version(case.id, version)
         if chosen == "other" and match.level is Level.ANSWER:
             self._gap(where, text, "Outlook version not covered by the article", match)
         return Outcome(match, answer, case)
+
+    def record_click(self, case_id: int, user: str, action: str) -> bool:
+        """Record a button click once per (case, user, action); False on repeats.
+
+        The store moves the case status; the feedback metric is counted here, once.
+        """
+        first = self.store.cases.record_click(case_id, user, action)
+        if first and action in FINAL_ACTIONS:
+            metrics.feedback(FINAL_ACTIONS[action])
+        return first
 
     def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
         """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
@@ -96,7 +112,7 @@ class Engine:
         return compose(article, version, question)
 
     def _gap(self, where: Where, text: str, reason: str, match: Match) -> None:
-        self.cases.record_gap(
+        self.store.gaps.record(
             source=where.source, reason=reason, question=text, score=match.score,
             version=match.version, team=where.team, channel=where.channel, user=where.user,
         )  # fmt: skip

@@ -1,227 +1,175 @@
-"""Decide whether a knowledge article answers a message, and explain why.
+"""Decide whether a knowledge article answers a message, and explain why (matcher v2).
 
-The matcher looks for *concepts* that each article declares in its YAML (groups of
-words and phrases in any language), not for sentences. A message is answered when
-every ``require`` group of an article is present and the summed concept weights reach
-the answer threshold. Neighbouring topics (other products, setup questions) carry
-negative weights, which keeps the bot quiet on near-misses.
+The decision is learned: a classifier over the articles plus "none", trained at start-up
+from the labelled examples next to each article (``bot.training``). The concept rules
+(``bot.concepts``) feed it evidence, and explain it. Thresholds come from
+cross-validation on the examples unless the configuration sets them.
 
-Everything that depends on the knowledge base is precomputed in ``Matcher.__init__``;
-a query costs one pass over its words plus rapidfuzz look-ups for words we do not know.
+Everything that depends on the knowledge is prepared in ``Matcher.__init__``; a query
+costs one concept pass and one sparse dot product.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from enum import StrEnum
-from functools import lru_cache
+from dataclasses import dataclass
+from pathlib import Path
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+import numpy as np
+import scipy.sparse as sp
 
-from bot.knowledge import Article, KnowledgeBase
+from bot.concepts import ConceptMatcher, Evidence
+from bot.decision import Level, Match, Thresholds
+from bot.examples import ExampleSet, examples_file, load_examples
+from bot.knowledge import KnowledgeBase
 from bot.text import normalise
-from bot.versions import detect_version
+from bot.training import NONE, Inputs, Trained, TrainingSet, default_cache_dir, train
 
-MIN_TYPO_LENGTH = 5  # shorter words are too easy to confuse ("read" / "real")
-MAX_PHRASE_WORDS = 6
-UNMET_REQUIREMENT_FACTOR = 0.7
+__all__ = ["Explanation", "Level", "Match", "Matcher", "Thresholds"]
 
-
-def _is_inflection(word: str, known: str) -> bool:
-    """'templated' is not a typo of 'template', nor 'reste' of 'rester'."""
-    return word.startswith(known) or known.startswith(word)
-
-
-class Level(StrEnum):
-    ANSWER = "answer"
-    SUGGEST = "suggest"
-    SILENT = "silent"
+_DEFAULT_CACHE = object()
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Score cut-offs (0-100). At or above ``answer`` the bot answers; at or above
-    ``suggest`` it asks first; below, it stays silent."""
-
-    answer: float = 60.0
-    suggest: float = 50.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.suggest <= self.answer <= 100:
-            raise ValueError("thresholds must satisfy 0 <= suggest <= answer <= 100")
-
-
-@dataclass(frozen=True)
-class Match:
-    level: Level
-    article_id: str | None
-    score: float
-    version: str | None
-    reasons: tuple[str, ...] = ()
-    concepts: tuple[str, ...] = ()
-    corrections: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def matched(self) -> bool:
-        return self.level is Level.ANSWER
-
-    def as_contract(self) -> dict[str, object]:
-        """The fixed ``match --jsonl`` output shape."""
-        return {
-            "match": self.matched,
-            "article": self.article_id if self.level is not Level.SILENT else None,
-            "score": round(self.score, 1),
-            "version": self.version,
-            "level": self.level.value,
-        }
-
-
-@dataclass
-class _ArticleIndex:
-    article: Article
-    concept_weights: dict[str, float]
-    require: tuple[tuple[str, ...], ...]
-    examples: list[str]
-
-
-@dataclass
-class _Hits:
-    """Concepts found in one message for one article, with the phrase that showed each."""
-
-    phrases: dict[str, str] = field(default_factory=dict)
-
-    def add(self, concept: str, phrase: str) -> None:
-        # Keep the longest phrase as the explanation for the concept.
-        if len(phrase) > len(self.phrases.get(concept, "")):
-            self.phrases[concept] = phrase
+class Explanation:
+    match: Match
+    probabilities: list[tuple[str, float]]  # class -> probability, most likely first
+    pushes: list[tuple[str, float]]  # feature -> contribution to the chosen class
+    nearest: list[tuple[str, str, float]]  # (class, training text, similarity 0-100)
+    concept_match: Match  # what the v1 concept rules alone decided
 
 
 class Matcher:
-    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None) -> None:
-        self.thresholds = thresholds or Thresholds()
-        self.articles: list[_ArticleIndex] = []
-        # phrase (tuple of words) -> [(article index, concept name)]
-        self.phrases: dict[tuple[str, ...], list[tuple[int, str]]] = defaultdict(list)
-        for article in knowledge.articles:
-            self._index(article)
-        self.vocabulary = {word for phrase in self.phrases for word in phrase}
-        self.vocabulary_by_initial: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(self.vocabulary):
-            if len(word) >= MIN_TYPO_LENGTH - 1:
-                self.vocabulary_by_initial[word[0]].append(word)
-        self.longest_phrase = max((len(p) for p in self.phrases), default=1)
-        self._correct = lru_cache(maxsize=50_000)(self._closest_known_word)
-
-    def _index(self, article: Article) -> None:
-        position = len(self.articles)
-        rules = article.matching
-        self.articles.append(
-            _ArticleIndex(
-                article=article,
-                concept_weights={c.name: c.weight for c in rules.concepts},
-                require=rules.require,
-                examples=[normalise(e) for e in rules.examples],
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        *,
+        examples: ExampleSet | None = None,
+        cache_dir: Path | object | None = _DEFAULT_CACHE,
+    ) -> None:
+        self.knowledge = knowledge
+        self.concepts = ConceptMatcher(knowledge)
+        self.examples = examples if examples is not None else article_examples(knowledge)
+        self.training = TrainingSet.from_examples(self.examples.examples)
+        cache = default_cache_dir() if cache_dir is _DEFAULT_CACHE else cache_dir
+        self.trained: Trained | None = None
+        if len(set(self.training.labels)) >= 2:
+            self.trained = train(
+                self.training,
+                self.inputs,
+                self.concepts.feature_names,
+                _concept_signature(knowledge),
+                cache if isinstance(cache, Path) else None,
             )
-        )
-        for concept in rules.concepts:
-            for term in concept.terms:
-                phrase = tuple(normalise(term).split())[:MAX_PHRASE_WORDS]
-                if phrase and (position, concept.name) not in self.phrases[phrase]:
-                    self.phrases[phrase].append((position, concept.name))
+        learned = self.trained.cross_validation.thresholds if self.trained else None
+        self.thresholds = thresholds or learned or Thresholds()
+        self._classes = self.trained.model.classes if self.trained else []
+        self._example_vectors: sp.csr_matrix | None = None
 
-    # -- public -------------------------------------------------------------------------
+    @property
+    def learned(self) -> bool:
+        """False when the knowledge has no examples to learn from (concept rules decide)."""
+        return self.trained is not None
 
     def match(self, text: str) -> Match:
-        version = detect_version(text)
-        words, corrections = self._words(text)
-        if not words:
-            return Match(Level.SILENT, None, 0.0, version, ("no words to match",))
-        hits = self._find_concepts(words)
-        if not hits:
-            return Match(Level.SILENT, None, 0.0, version, ("no topic words",), (), corrections)
-        scored = [(self._score(i, h, words), i, h) for i, h in hits.items()]
-        (score, requirement_met), index, best_hits = max(scored, key=lambda s: s[0][0])
-        level = self._level(score, requirement_met)
-        reasons = self._explain(best_hits, corrections, requirement_met)
-        article_id = self.articles[index].article.id
+        evidence = self.concepts.analyse(text)
+        if self.trained is None or not normalise(text):
+            return evidence.match
+        probabilities = self._probabilities(text, evidence)
+        article_id, probability = self._best_article(probabilities)
+        score = round(probability * 100, 1)
+        level = self._level(score)
+        concept_match = evidence.match
         return Match(
             level=level,
-            article_id=article_id,
+            article_id=article_id if level is not Level.SILENT else None,
             score=score,
-            version=version,
-            reasons=reasons,
-            concepts=tuple(sorted(best_hits.phrases)),
-            corrections=corrections,
+            version=concept_match.version,
+            reasons=self._reasons(probabilities, evidence, article_id),
+            concepts=tuple(sorted(evidence.phrases.get(article_id or "", {}))),
+            corrections=concept_match.corrections,
         )
 
+    def explain(self, text: str, nearest: int = 3) -> Explanation:
+        match = self.match(text)
+        evidence = self.concepts.analyse(text)
+        if self.trained is None:
+            return Explanation(match, [], [], [], evidence.match)
+        probabilities = self._probabilities(text, evidence)
+        ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+        chosen = match.article_id or ranked[0][0]
+        row = self.trained.model.features(self.inputs([text], [evidence]))
+        pushes = self.trained.model.contributions(row, chosen, top=8)
+        return Explanation(match, ranked, pushes, self.nearest(text, nearest), evidence.match)
+
+    def nearest(self, text: str, limit: int = 3) -> list[tuple[str, str, float]]:
+        """The training examples most like the text (cosine of the model's character
+        n-grams, 0-100), with their class."""
+        if self.trained is None:
+            return []
+        chars = self.trained.model.chars
+        if self._example_vectors is None:  # built on the first explanation only
+            self._example_vectors = chars.transform([normalise(t) for t in self.training.texts])
+        similarity = (self._example_vectors @ chars.transform([normalise(text)]).T).toarray()[:, 0]
+        best = np.argsort(-similarity, kind="stable")[:limit]
+        return [
+            (self.training.labels[i], self.training.texts[i], round(float(similarity[i]) * 100, 1))
+            for i in best
+        ]
+
     def closest_example(self, article_id: str, text: str) -> tuple[str, float] | None:
-        """The article's example question nearest to the text (for explanations)."""
-        entry = next((a for a in self.articles if a.article.id == article_id), None)
-        if entry is None or not entry.examples:
-            return None
-        found = process.extractOne(normalise(text), entry.examples, scorer=fuzz.token_set_ratio)
-        return (found[0], float(found[1])) if found else None
+        """The article's positive example nearest to the text (for explanations)."""
+        return self.concepts.closest_example(article_id, text)
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _words(self, text: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
-        words = normalise(text).split()
-        corrections = []
-        for position, word in enumerate(words):
-            if word in self.vocabulary or len(word) < MIN_TYPO_LENGTH or word.isdigit():
-                continue
-            known = self._correct(word)
-            if known is not None:
-                corrections.append((word, known))
-                words[position] = known
-        return words, tuple(corrections)
-
-    def _closest_known_word(self, word: str) -> str | None:
-        """A known word one typo away (two for long words), with the same first letter."""
-        candidates = self.vocabulary_by_initial.get(word[0])
-        if not candidates:
-            return None
-        allowed = 1 if len(word) < 10 else 2
-        nearest = process.extract(
-            word, candidates, scorer=OSA.distance, score_cutoff=allowed, limit=5
+    def inputs(self, texts: list[str], evidence: list[Evidence] | None = None) -> Inputs:
+        """What the model reads: clean text, typo-corrected words and concept evidence."""
+        found = evidence or [self.concepts.analyse(t) for t in texts]
+        return Inputs(
+            clean=[normalise(t) for t in texts],
+            corrected=[" ".join(e.words) for e in found],
+            concepts=np.array([e.features for e in found], dtype=np.float32),
         )
-        return next((known for known, _, _ in nearest if not _is_inflection(word, known)), None)
 
-    def _find_concepts(self, words: list[str]) -> dict[int, _Hits]:
-        hits: dict[int, _Hits] = defaultdict(_Hits)
-        for start in range(len(words)):
-            for length in range(1, min(self.longest_phrase, len(words) - start) + 1):
-                phrase = tuple(words[start : start + length])
-                for article_index, concept in self.phrases.get(phrase, ()):
-                    hits[article_index].add(concept, " ".join(phrase))
-        return hits
+    def _probabilities(self, text: str, evidence: Evidence) -> dict[str, float]:
+        assert self.trained is not None
+        row = self.trained.model.probabilities(self.inputs([text], [evidence]))[0]
+        return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
-    def _score(self, index: int, hits: _Hits, words: list[str]) -> tuple[float, bool]:
-        entry = self.articles[index]
-        weights = [entry.concept_weights[name] for name in hits.phrases]
-        # Evidence for the topic saturates at 100; evidence against it always counts in full.
-        evidence = min(100.0, sum(w for w in weights if w > 0))
-        total = evidence + sum(w for w in weights if w < 0)
-        requirement_met = all(any(c in hits.phrases for c in group) for group in entry.require)
-        if not requirement_met:
-            total *= UNMET_REQUIREMENT_FACTOR
-        return max(0.0, total), requirement_met
+    @staticmethod
+    def _best_article(probabilities: dict[str, float]) -> tuple[str | None, float]:
+        articles = [(p, cls) for cls, p in probabilities.items() if cls != NONE]
+        if not articles:
+            return None, 0.0
+        probability, article_id = max(articles)
+        return article_id, probability
 
-    def _level(self, score: float, requirement_met: bool) -> Level:
-        if requirement_met and score >= self.thresholds.answer:
+    def _level(self, score: float) -> Level:
+        if score >= self.thresholds.answer:
             return Level.ANSWER
         if score >= self.thresholds.suggest:
             return Level.SUGGEST
         return Level.SILENT
 
     @staticmethod
-    def _explain(
-        hits: _Hits, corrections: tuple[tuple[str, str], ...], requirement_met: bool
+    def _reasons(
+        probabilities: dict[str, float], evidence: Evidence, article_id: str | None
     ) -> tuple[str, ...]:
-        reasons = [f"{concept}: '{phrase}'" for concept, phrase in sorted(hits.phrases.items())]
-        reasons += [f"read '{typo}' as '{word}'" for typo, word in corrections]
-        if not requirement_met:
-            reasons.append("missing a required concept")
+        shown = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+        reasons = ["classifier: " + ", ".join(f"{c} {p:.2f}" for c, p in shown)]
+        phrases = evidence.phrases.get(article_id or "", {})
+        reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
+        reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]
         return tuple(reasons)
+
+
+def article_examples(knowledge: KnowledgeBase) -> ExampleSet:
+    """The examples files that sit next to the loaded articles."""
+    files = [examples_file(a.path, a.id) for a in knowledge.articles if a.path]
+    return load_examples(f for f in files if f.exists())
+
+
+def _concept_signature(knowledge: KnowledgeBase) -> str:
+    """What the concept features depend on, for the model's cache key."""
+    return repr([(a.id, a.matching.concepts, a.matching.require) for a in knowledge.articles])

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.cases import CaseLog, utc_now
 from bot.config import Settings
+from bot.store import Store, utc_now
 from bot.summary import IsoWeek
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def due_week(
 class WeeklyScheduler:
     def __init__(
         self,
-        cases: CaseLog,
+        store: Store,
         schedule: Schedule,
         tz: tzinfo,
         post: PostFn,
@@ -121,7 +121,7 @@ class WeeklyScheduler:
         catch_up: timedelta = CATCH_UP,
         name: str | None = None,
     ) -> None:
-        self.cases = cases
+        self.store = store
         self.schedule = schedule
         self.tz = tz
         self.post = post
@@ -139,17 +139,17 @@ class WeeklyScheduler:
         if self._retry_at is not None and now < self._retry_at:
             return None
         week = due_week(self.schedule, self.tz, now, self.catch_up)
-        if week is None or not self.cases.claim_summary(week.label, self.name):
+        if week is None or not self.store.claims.claim(week.label, self.name):
             return None
         try:
             posted = self.post(week)
         except Exception:
             logger.exception("weekly summary %s: post failed; will retry", week.label)
-            self.cases.release_summary_claim(week.label)
+            self.store.claims.release(week.label)
             self._retry_at = now + RETRY_AFTER
             return None
         self._retry_at = None
-        self.cases.mark_summary_posted(
+        self.store.claims.mark_posted(
             week.label, posted.channel if posted else "", posted.ts if posted else None
         )
         logger.info("weekly summary %s posted", week.label)
@@ -179,7 +179,7 @@ class WeeklyScheduler:
 
 
 def start_weekly_summary(
-    cases: CaseLog,
+    store: Store,
     settings: Settings,
     post: PostFn,
     *,
@@ -189,6 +189,6 @@ def start_weekly_summary(
     """Start the background scheduler; call ``.stop()`` on shutdown."""
     schedule = parse_schedule(settings.summary_schedule)
     scheduler = WeeklyScheduler(
-        cases, schedule, settings.timezone(), post, clock=clock, interval=interval
+        store, schedule, settings.timezone(), post, clock=clock, interval=interval
     )
     return scheduler.start()

@@ -19,7 +19,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.cases import CaseLog, iso
+from bot.store import Store, iso
+from bot.summary_queries import WeekRow, count_clicks_between, gaps_between, week_rows
 
 OUTCOMES = ("resolved", "unresolved", "escalated", "open")
 STATUS_OUTCOME = {"answered": "open", "resolved": "resolved", "unresolved": "unresolved",
@@ -183,41 +184,42 @@ class WeekSummary:
 # -- computing -------------------------------------------------------------------------------
 
 
-def summarise(cases: CaseLog, week: IsoWeek, tz: tzinfo) -> WeekSummary:
-    start, end = week.bounds(tz)
-    rows = cases.week_rows(iso(start), iso(end))
-    gaps = cases.gaps_between(iso(start), iso(end))
-    rejected = cases.count_clicks_between(REJECTED_ACTIONS, iso(start), iso(end))
+def summarise(store: Store, week: IsoWeek, tz: tzinfo) -> WeekSummary:
+    start, end = (iso(moment) for moment in week.bounds(tz))
+    rows = week_rows(store, start, end)
+    gaps = gaps_between(store, start, end)
+    rejected = count_clicks_between(store, REJECTED_ACTIONS, start, end)
     return WeekSummary(
         week=week.label,
         tz=str(tz),
         start=week.monday,
         end=week.monday + timedelta(days=6),
         headline=headline(rows, len(gaps), rejected),
-        previous=_previous_headline(cases, week, tz),
-        by_version=_ranked(_version_label(r[4]) for r in rows),
-        by_source=_ranked(r[2] for r in rows),
-        by_channel=_ranked(_channel_label(r[2], r[3]) for r in rows),
+        previous=_previous_headline(store, week, tz),
+        by_version=_ranked(_version_label(r.version) for r in rows),
+        by_source=_ranked(r.source for r in rows),
+        by_channel=_ranked(_channel_label(r.source, r.channel) for r in rows),
         days=_days(rows, week, tz),
-        gap_groups=tuple(group_gaps((g["question"], g["reason"]) for g in gaps)),
+        gap_groups=tuple(group_gaps((g.question, g.reason) for g in gaps)),
     )
 
 
-def summary_for(cases: CaseLog, spec: str | None, tz: tzinfo, now: datetime) -> WeekSummary:
-    return summarise(cases, parse_week(spec, tz, now), tz)
+def summary_for(store: Store, spec: str | None, tz: tzinfo, now: datetime) -> WeekSummary:
+    return summarise(store, parse_week(spec, tz, now), tz)
 
 
-def _previous_headline(cases: CaseLog, week: IsoWeek, tz: tzinfo) -> Headline:
+def _previous_headline(store: Store, week: IsoWeek, tz: tzinfo) -> Headline:
     start, end = (iso(moment) for moment in week.previous().bounds(tz))
-    rows = cases.week_rows(start, end)
-    gaps = len(cases.gaps_between(start, end))
-    return headline(rows, gaps, cases.count_clicks_between(REJECTED_ACTIONS, start, end))
+    rows = week_rows(store, start, end)
+    gaps = len(gaps_between(store, start, end))
+    return headline(rows, gaps, count_clicks_between(store, REJECTED_ACTIONS, start, end))
 
 
-def headline(rows: list[tuple[Any, ...]], gaps: int, rejected: int) -> Headline:
-    """Figures from ``CaseLog.week_rows`` rows: (created_at, status, ..., resolve_seconds)."""
-    outcomes = Counter(STATUS_OUTCOME.get(r[1], "open") for r in rows)
-    seconds = [r[5] for r in rows if r[1] == "resolved" and r[5] is not None]
+def headline(rows: list[WeekRow], gaps: int, rejected: int) -> Headline:
+    """Figures from a week's ``WeekRow``s."""
+    outcomes = Counter(STATUS_OUTCOME.get(r.status, "open") for r in rows)
+    seconds = [r.resolve_seconds for r in rows
+               if r.status == "resolved" and r.resolve_seconds is not None]  # fmt: skip
     return Headline(
         cases=len(rows),
         resolved=outcomes["resolved"],
@@ -231,13 +233,13 @@ def headline(rows: list[tuple[Any, ...]], gaps: int, rejected: int) -> Headline:
     )
 
 
-def _days(rows: list[tuple[Any, ...]], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...]:
+def _days(rows: list[WeekRow], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...]:
     # Local midnights as UTC strings; a case's day is found by bisecting its created_at,
     # which is cheaper than parsing ten thousand timestamps and right across DST changes.
     edges = [iso(local_midnight(day, tz)) for day in week.days()[1:]]
     tallies = [Counter[str]() for _ in range(7)]
     for row in rows:
-        tallies[bisect_right(edges, row[0])][STATUS_OUTCOME.get(row[1], "open")] += 1
+        tallies[bisect_right(edges, row.created_at)][STATUS_OUTCOME.get(row.status, "open")] += 1
     return tuple(
         DayCount(day, **{o: tally[o] for o in OUTCOMES})
         for day, tally in zip(week.days(), tallies, strict=True)

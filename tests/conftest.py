@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
 EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
+
+# One model cache for the run, inherited by the bot processes tests start: each loads the
+# fitted model (keyed by a hash of what it learned) instead of training it again.
+os.environ.setdefault(
+    "MODEL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "emailstatus-bot-test-models")
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +37,12 @@ def matcher(knowledge: KnowledgeBase) -> Matcher:
 
 
 @pytest.fixture
-def case_log(tmp_path: Path) -> CaseLog:
-    log = CaseLog(tmp_path / "cases.db")
+def case_log(tmp_path: Path) -> Store:
+    log = Store(tmp_path / "cases.db")
     yield log
     log.close()
 
 
 @pytest.fixture
-def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: CaseLog) -> Engine:
+def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: Store) -> Engine:
     return Engine(knowledge, case_log, matcher)

@@ -13,21 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import click
+from tabulate import tabulate
 
-from bot.cases import STATUSES, Case, CaseLog, utc_now
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
+from bot.store import STATUSES, Case, Store, utc_now
 from bot.summary import WeekSummary, summary_for
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 CASE_COLUMNS = [f.name for f in fields(Case)]
+LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "version", "question")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def open_log(settings: Settings | None = None) -> CaseLog:
+def open_store(settings: Settings | None = None) -> Store:
     settings = settings or Settings.from_env()
-    return CaseLog(settings.db_path, store_question_text=settings.store_question_text)
+    return Store(settings.db_path, store_question_text=settings.store_question_text)
 
 
 def parse_age(text: str) -> timedelta:
@@ -80,21 +84,19 @@ def list_command(status: str | None, since: str | None, limit: int) -> None:
     Example:
       emailstatus-bot cases list --status escalated --since 7d
     """
-    log = open_log()
+    store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    found = log.list_cases(status=status, since=start, limit=limit)
+    found = store.cases.list(status=status, since=start, limit=limit)
     if not found:
         click.echo("No cases.")
         return
-    click.echo(
-        f"{'id':>6}  {'opened (UTC)':<16}  {'source':<8}  {'status':<10}  {'version':<7}  question"
-    )
-    for case in found:
-        question = " ".join((case.question or "-").split())
-        click.echo(
-            f"{case.id:>6}  {case.created_at[:16].replace('T', ' '):<16}  {case.source:<8}  "
-            f"{case.status:<10}  {case.version or '-':<7}  {question[:70]}"
-        )
+    rows = [
+        (case.id, case.created_at[:16].replace("T", " "), case.source, case.status,
+         case.version or "-", " ".join((case.question or "-").split())[:70])
+        for case in found
+    ]  # fmt: skip
+    # disable_numparse: a version like 2010 is a label, not a number to right-align.
+    click.echo(tabulate(rows, headers=LIST_HEADERS, disable_numparse=True))
 
 
 @cases.command(name="export")
@@ -109,17 +111,25 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     Example:
       emailstatus-bot cases export --format csv > cases.csv
     """
-    log = open_log()
+    store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    rows = (asdict(case) for case in log.iter_cases(status=status, since=start))
+    rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\n")
+        # CRLF rows (RFC 4180): the writer then also quotes a field holding a lone CR.
+        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_safe(value) for key, value in row.items()} for row in rows)
     else:
         for chunk in _json_array(rows):
             sys.stdout.write(chunk)
     sys.stdout.flush()
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -144,11 +154,11 @@ def backup_command(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
     if path.exists():
         path.unlink()
-    log = open_log()
-    log.backup(path)
-    copy = CaseLog(path)
+    store = open_store()
+    store.backup(path)
+    copy = Store(path)
     try:
-        count = copy.count_cases()
+        count = copy.cases.count()
     finally:
         copy.close()
     click.echo(f"Backed up {count} cases to {path} ({path.stat().st_size // 1024} KiB).")
@@ -157,19 +167,36 @@ def backup_command(path: Path, force: bool) -> None:
 @cases.command(name="purge")
 @click.option("--older-than", "older_than", required=True,
               help="Delete cases and knowledge gaps older than this: 90d, 12w, 48h.")  # fmt: skip
-def purge_command(older_than: str) -> None:
+@click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def purge_command(older_than: str, dry_run: bool, yes: bool) -> None:
     """Delete old cases and knowledge gaps, and say how many.
+
+    On a terminal it asks first, unless given --yes; from cron it just runs.
 
     \b
     Example:
-      emailstatus-bot cases purge --older-than 90d
+      emailstatus-bot cases purge --older-than 90d --dry-run
     """
     age = parse_age(older_than)
-    result = open_log().purge(age)
+    store = open_store()
+    plan = store.purge(age, dry_run=True)
+    what = f"{plan.cases} case(s) and {plan.gaps} knowledge gap(s) opened before {plan.cutoff}"
+    if dry_run:
+        click.echo(f"Would delete {what} (older than {older_than}); nothing deleted.")
+        return
+    if not yes and interactive():
+        click.confirm(f"Delete {what}?", abort=True)
+    result = store.purge_before(plan.cutoff)
     click.echo(
         f"Deleted {result.cases} case(s) and {result.gaps} knowledge gap(s) opened before "
         f"{result.cutoff} (older than {older_than})."
     )
+
+
+def interactive() -> bool:
+    """Is a person at the keyboard (not cron, a pipe or a test runner)?"""
+    return sys.stdin.isatty()
 
 
 # -- replay ------------------------------------------------------------------------------
@@ -185,16 +212,16 @@ class Replayed:
     after: str
 
 
-def replay_changes(log: CaseLog, matcher: Matcher) -> tuple[list[Replayed], int, int]:
+def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int, int]:
     """(changes, questions replayed, skipped without stored text)."""
     changes: list[Replayed] = []
     replayed = skipped = 0
     logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
-              for c in log.iter_cases()]  # fmt: skip
+              for c in store.cases.iter()]  # fmt: skip
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
     logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
-               for g in log.iter_gaps() if g["reason"] == "no article matched"]  # fmt: skip
+               for g in store.gaps.iter() if g["reason"] == "no article matched"]  # fmt: skip
     for kind, ident, created, question, level, version in logged:
         if not question:
             skipped += 1
@@ -229,7 +256,7 @@ def replay() -> None:
 
     settings = Settings.from_env()
     _, matcher = load_matcher(settings)
-    changes, replayed, skipped = replay_changes(open_log(settings), matcher)
+    changes, replayed, skipped = replay_changes(open_store(settings), matcher)
     for change in changes:
         question = " ".join(change.question.split())[:90]
         click.echo(
@@ -266,9 +293,9 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
     """
     settings = Settings.from_env()
     tz = _timezone(settings)
-    log = open_log(settings)
+    store = open_store(settings)
     try:
-        result = summary_for(log, week, tz, utc_now())
+        result = summary_for(store, week, tz, utc_now())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     if as_json:
@@ -281,17 +308,17 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
         write_chart(result, chart)
         click.echo(f"Chart written to {chart}.", err=True)
     if post:
-        _post(settings, log, result, force)
+        _post(settings, store, result, force)
 
 
-def _post(settings: Settings, log: CaseLog, result: WeekSummary, force: bool) -> None:
+def _post(settings: Settings, store: Store, result: WeekSummary, force: bool) -> None:
     problems = settings.token_problems()
     if not settings.summary_channel:
         problems.append("SUMMARY_CHANNEL is missing: set the channel ID to post to (C...).")
     if problems:
         raise click.ClickException("\n".join(problems))
     # Same claim as the in-process scheduler, so cron and `serve` never both post a week.
-    if not force and not log.claim_summary(result.week, "cli"):
+    if not force and not store.claims.claim(result.week, "cli"):
         click.echo(f"Week {result.week} was already posted; --force posts it again.", err=True)
         return
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -303,11 +330,11 @@ def _post(settings: Settings, log: CaseLog, result: WeekSummary, force: bool) ->
         posted = post_summary(build_client(settings), settings.summary_channel, result)
     except SlackClientError as exc:
         if not force:
-            log.release_summary_claim(result.week)
+            store.claims.release(result.week)
         reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
         raise click.ClickException(f"Slack refused the post: {reason}") from exc
     if not force:
-        log.mark_summary_posted(result.week, posted.channel, posted.ts)
+        store.claims.mark_posted(result.week, posted.channel, posted.ts)
     click.echo(f"Posted week {result.week} to {posted.channel} (ts {posted.ts}).", err=True)
 
 

@@ -17,15 +17,24 @@ from bot.render.text import answer_text
 from bot.versions import COVERED, detect_version
 
 
-def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
-    """Knowledge and matcher for CLI commands; problems go to stderr, never a traceback."""
+def load_articles(settings: Settings) -> KnowledgeBase:
+    """The knowledge for CLI commands; problems go to stderr, never a traceback."""
     knowledge = load_knowledge(settings.knowledge_dir)
     for problem in knowledge.problems:
         click.echo(f"knowledge: {problem}", err=True)
     if not knowledge.articles:
         raise click.ClickException(f"no valid knowledge articles in {settings.knowledge_dir}")
-    thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
-    return knowledge, Matcher(knowledge, thresholds)
+    return knowledge
+
+
+def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
+    """Knowledge and the trained matcher; examples-file problems go to stderr too."""
+    knowledge = load_articles(settings)
+    thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
+    matcher = Matcher(knowledge, thresholds)
+    for problem in matcher.examples.problems:
+        click.echo(f"examples: {problem}", err=True)
+    return knowledge, matcher
 
 
 @click.command()
@@ -47,8 +56,7 @@ def ask(question: str, version: str | None, explain: bool) -> None:
             f"'{version}' is not an Outlook version I know", param_hint="--version"
         )
     if explain:
-        click.echo(f"level={match.level} score={match.score:.1f} version={match.version}")
-        click.echo("why: " + "; ".join(match.reasons))
+        _print_explanation(matcher, question)
     if match.level is Level.SILENT or match.article_id is None:
         click.echo("No article matches this question. Try rephrasing, or ask a human.")
         sys.exit(1)
@@ -57,6 +65,29 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     if match.level is Level.SUGGEST:
         click.echo(f"(Not sure this is about: {article.topic}. Here is the article anyway.)\n")
     click.echo(answer_text(compose(article, chosen, question)))
+
+
+def _print_explanation(matcher: Matcher, question: str) -> None:
+    """Why the matcher decided what it did: classes, features, concepts, neighbours."""
+    why = matcher.explain(question)
+    match, limits = why.match, matcher.thresholds
+    click.echo(
+        f"level={match.level} score={match.score:.1f} article={match.article_id} "
+        f"version={match.version} (answer at {limits.answer:g}, suggest at {limits.suggest:g})"
+    )
+    click.echo("classifier probability per class:")
+    for cls, probability in why.probabilities:
+        click.echo(f"  {cls:<36} {probability:.3f}")
+    click.echo("what pushed it (+ towards the chosen class, - away):")
+    for feature, weight in why.pushes:
+        click.echo(f"  {weight:+.2f}  {feature}")
+    rules = why.concept_match
+    found = ", ".join(r for r in rules.reasons) or "none"
+    click.echo(f"concept rules alone: {rules.level} (score {rules.score:.0f}): {found}")
+    click.echo("nearest training examples:")
+    for cls, text, similarity in why.nearest:
+        click.echo(f"  [{cls}] {similarity:.0f}  {' '.join(text.split())[:100]}")
+    click.echo("")
 
 
 @click.command()
@@ -94,7 +125,8 @@ def _match_line(matcher: Matcher, line: str) -> dict[str, object]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--gate", is_flag=True, help="Exit 1 when below the quality thresholds.")
 @click.option("--misses/--no-misses", default=True, help="List the lines it got wrong.")
-def eval_command(file: Path, gate: bool, misses: bool) -> None:
+@click.option("--article", help="The article the file's on_topic lines mean (default: the first).")
+def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> None:
     """Measure the matcher on a labelled JSONL file.
 
     Prints precision, recall, F1, the false-positive rate on off-topic lines, version
@@ -104,15 +136,16 @@ def eval_command(file: Path, gate: bool, misses: bool) -> None:
     Example:
       emailstatus-bot eval ../shared/eval/questions-dev.jsonl
     """
-    _, matcher = load_matcher(Settings.from_env())
+    knowledge, matcher = load_matcher(Settings.from_env())
     try:
         rows = read_labelled(file.read_text(encoding="utf-8").splitlines())
     except ValueError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    report = evaluate(matcher, rows)
+    report = evaluate(matcher, rows, article or knowledge.articles[0].id)
     if misses:
         _print_misses(report)
     _print_tables(report)
+    _print_cross_validation(matcher)
     _print_headline(report)
     failures = report.gate_failures()
     if gate and failures:
@@ -148,6 +181,25 @@ def _print_tables(report: Report) -> None:
         click.echo("")
 
 
+def _print_cross_validation(matcher: Matcher) -> None:
+    """The k-fold figures on the training examples, printed next to the file's figures."""
+    if matcher.trained is None:
+        click.echo("cross-validation: none (no examples: the concept rules decide)\n")
+        return
+    cv = matcher.trained.cross_validation
+    click.echo(
+        f"training examples: {matcher.trained.training_size}, {cv.folds}-fold cross-validation"
+        f" (out-of-fold; thresholds learned here: answer {cv.thresholds.answer:g},"
+        f" suggest {cv.thresholds.suggest:g})"
+    )
+    for name, figures in (("answer", cv.answer), ("answer or suggest", cv.suggest)):
+        click.echo(
+            f"  {name:<18} precision {figures.precision:.3f}  recall {figures.recall:.3f}"
+            f"  F1 {figures.f1:.3f}  false-positive rate {figures.false_positive_rate:.3f}"
+        )
+    click.echo("")
+
+
 def _print_headline(report: Report) -> None:
     click.echo(f"lines: {report.lines} (on-topic {report.on_topic}, off-topic {report.off_topic})")
     click.echo(
@@ -161,6 +213,8 @@ def _print_headline(report: Report) -> None:
         f"version accuracy: all lines {report.version_accuracy:.3f},"
         f" on-topic {report.on_topic_version_accuracy:.3f}"
     )
+    if report.other_article:
+        click.echo(f"answered with another article: {report.other_article} line(s)")
 
 
 @click.group()

@@ -75,7 +75,7 @@ def run() -> None:
         engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
         run_console(engine, _prompting_lines(interactive), click.echo, interactive)
-        engine.cases.close()
+        engine.store.close()
         return
     from bot.slack.serve import run_socket_mode
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cases import Case
+from bot.store import Case
 from bot.summary import HEADLINE_FIELDS, Headline, WeekSummary
 
 MAX_BLOCKS = 50

@@ -230,7 +230,7 @@ def dedupe_events(engine: Engine) -> Callable[..., Any]:
 
     def dedupe(body: dict[str, Any], next: Callable[[], Any]) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not engine.cases.first_delivery(str(event_id)):
+        if event_id and not engine.store.inbox.first_delivery(str(event_id)):
             metrics.dedupe_hit()
             logger.info("dropping repeated delivery of event %s", event_id)
             return BoltResponse(status=200, body="")

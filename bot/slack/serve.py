@@ -82,7 +82,7 @@ def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[s
     """200 when the case log takes writes, knowledge is loaded and Slack accepts the
     token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
     problems = []
-    database = DatabaseProbe(engine.cases.path).problem()
+    database = DatabaseProbe(engine.store.path).problem()
     if database:
         problems.append(database)
     if not engine.knowledge.articles:
@@ -227,7 +227,7 @@ class Bot:
         waiter.join(wait_seconds)
         if waiter.is_alive():
             logger.warning("listeners still running after %ss; closing anyway", wait_seconds)
-        self.engine.cases.close()
+        self.engine.store.close()
 
 
 def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = False) -> Bot:
@@ -246,7 +246,7 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     app = build_app(
         settings, engine, client=client, listener_executor=executor, verify_token=verified
     )
-    scheduler = start_scheduler(app.client, engine.cases, settings)
+    scheduler = start_scheduler(app.client, engine.store, settings)
     stop = scheduler.stop if scheduler else lambda: None
     return Bot(settings, engine, app, executor, stop, auth)
 

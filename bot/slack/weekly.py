@@ -16,11 +16,11 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.cases import CaseLog, utc_now
 from bot.chart import chart_png
 from bot.config import Settings
 from bot.render.summary import summary_blocks, summary_fallback_text, title
 from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
+from bot.store import Store, utc_now
 from bot.summary import IsoWeek, WeekSummary, summarise
 
 logger = logging.getLogger(__name__)
@@ -58,19 +58,19 @@ def _upload_chart(client: WebClient, channel_id: str, ts: str, summary: WeekSumm
         logger.exception("weekly summary %s: chart upload failed", summary.week)
 
 
-def weekly_poster(client: WebClient, cases: CaseLog, settings: Settings) -> PostFn:
+def weekly_poster(client: WebClient, store: Store, settings: Settings) -> PostFn:
     """The ``post`` callable the scheduler calls with the week it claimed."""
     tz = settings.timezone()
 
     def post(week: IsoWeek) -> Posted:
-        return post_summary(client, settings.summary_channel, summarise(cases, week, tz))
+        return post_summary(client, settings.summary_channel, summarise(store, week, tz))
 
     return post
 
 
 def start_scheduler(
     client: WebClient,
-    cases: CaseLog,
+    store: Store,
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utc_now,
@@ -79,5 +79,5 @@ def start_scheduler(
     if not settings.summary_channel:
         logger.info("SUMMARY_CHANNEL is not set: the weekly summary will not be posted")
         return None
-    poster = weekly_poster(client, cases, settings)
-    return start_weekly_summary(cases, settings, poster, clock=clock)
+    poster = weekly_poster(client, store, settings)
+    return start_weekly_summary(store, settings, poster, clock=clock)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import CaseLog
+from bot.store import Store
 from tests.cases.support import Clock
 
 
@@ -23,7 +23,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def log(db_path: Path, clock: Clock) -> Iterator[CaseLog]:
-    case_log = CaseLog(db_path, clock=clock)
+def log(db_path: Path, clock: Clock) -> Iterator[Store]:
+    case_log = Store(db_path, clock=clock)
     yield case_log
     case_log.close()

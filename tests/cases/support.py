@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.cases import CaseLog
+from bot.store import Store
 
 
 class Clock:
@@ -40,17 +40,17 @@ class Row:
     question: str = "Times Opened stays at 0 in Outlook 2010"
 
 
-def build(log: CaseLog, clock: Clock, rows: list[Row]) -> list[int]:
+def build(log: Store, clock: Clock, rows: list[Row]) -> list[int]:
     ids = []
     for row in rows:
         clock.set(row.at)
-        case = log.open_case(
+        case = log.cases.open(
             source=row.source, level="answer", question=row.question, article_id="000385822",
             score=80.0, detected_version=row.version, channel=row.channel, user=row.user,
         )  # fmt: skip
         if row.action:
             clock.set(row.at + row.after)
-            log.record_click(case.id, row.user, row.action)
+            log.cases.record_click(case.id, row.user, row.action)
         ids.append(case.id)
     return ids
 

@@ -13,13 +13,17 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.cases import FORGET_EVERY, CaseLog, m001_cases
 from bot.config import Settings
 from bot.engine import Engine, Where
+from bot.store import Store
+from bot.store.inbox import FORGET_EVERY
+from bot.store.migrations import m001_cases
+from bot.summary_queries import WEEK_ROWS
 from tests.cases.support import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("writer_process.py")
+FIXTURES = Path(__file__).with_name("fixtures")
 QUESTION = "Why does Times Opened stay at 0 for our Outlook 2010 recipients?"
 UNANSWERABLE = "How do I reset my Salesforce password please?"
 
@@ -50,10 +54,10 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
     db["gaps"].insert({"created_at": "2026-01-05T10:00:00+00:00", "source": "dm", "reason": "r"})
     db.conn.close()
 
-    log = CaseLog(db_path)
+    log = Store(db_path)
     applied = [m.name for m in Migrations("emailstatus").applied(log.db)]
     assert applied == ["m001_cases", "m002_summaries"]
-    case = log.get(7)
+    case = log.cases.get(7)
     assert case is not None and case.question == "kept?" and case.status == "resolved"
     assert log.db["case_clicks"].count == 1 and log.db["gaps"].count == 1
     assert "summary_claims" in log.db.table_names()
@@ -62,25 +66,38 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
 
 
 def test_reopening_applies_nothing_twice(db_path: Path) -> None:
-    CaseLog(db_path).close()
-    log = CaseLog(db_path)
+    Store(db_path).close()
+    log = Store(db_path)
     assert log.db["_sqlite_migrations"].count == 2
     log.close()
 
 
-def test_wal_mode_and_busy_timeout(log: CaseLog) -> None:
+def test_wal_mode_and_busy_timeout(log: Store) -> None:
     assert log.db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert log.db.execute("pragma busy_timeout").fetchone()[0] == 10_000
 
 
-def test_the_weekly_summary_reads_only_the_covering_index(log: CaseLog) -> None:
-    plan = log.db.execute(
-        "explain query plan select created_at, status, source, channel,"
-        " coalesce(chosen_version, detected_version), resolve_seconds from cases"
-        " indexed by idx_cases_week where created_at >= ? and created_at < ?",
-        ["a", "b"],
-    ).fetchall()
+def test_the_weekly_summary_reads_only_the_covering_index(log: Store) -> None:
+    plan = log.db.execute(f"explain query plan {WEEK_ROWS}", ["a", "b"]).fetchall()
     assert any("COVERING INDEX idx_cases_week" in str(row[-1]) for row in plan), plan
+
+
+def test_a_database_written_by_the_old_case_log_opens_and_keeps_working(db_path: Path) -> None:
+    # A dump of a file written by bot/cases.py (m001 + m002) before the store split.
+    with sqlite3.connect(db_path) as conn:
+        conn.executescript((FIXTURES / "case-log-m002.sql").read_text())
+    store = Store(db_path)
+    assert [m.name for m in Migrations("emailstatus").applied(store.db)] == [
+        "m001_cases", "m002_summaries"]  # fmt: skip
+    case = store.cases.for_thread("C0SUPPORT", "1763467200.000100")
+    assert case is not None and case.status == "resolved" and case.resolve_seconds == 0
+    assert case.reply_ts == "1763467201.000200" and case.version == "2016"
+    assert not store.inbox.first_delivery("Ev0OLD")
+    assert not store.inbox.claim_message("C0SUPPORT", "1763467200.000100")
+    assert not store.claims.claim("2026-W46", "new")  # posted before the upgrade
+    assert [g["question"] for g in store.gaps.iter()] == ["reset my password"]
+    assert store.cases.open(source="dm", level="answer").id == case.id + 1
+    store.close()
 
 
 # -- durability and concurrency ------------------------------------------------------------
@@ -97,10 +114,10 @@ def test_a_killed_writer_loses_no_acknowledged_case(db_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
 
     assert integrity(db_path) == "ok"
-    log = CaseLog(db_path)
+    log = Store(db_path)
     stored = {row["id"] for row in log.db.query("select id from cases")}
     assert set(reported) <= stored
-    assert all(log.get(i).status == "resolved" for i in reported[:-1])  # type: ignore[union-attr]
+    assert all(log.cases.get(i).status == "resolved" for i in reported[:-1])  # type: ignore[union-attr]
     log.close()
 
 
@@ -120,8 +137,8 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     ids = [int(i) for out, _ in outputs for i in out.split()]
     assert len(set(ids)) == 500
     assert integrity(db) == "ok"
-    log = CaseLog(db)
-    assert log.count_cases() == 500
+    log = Store(db)
+    assert log.cases.count() == 500
     assert log.db["_sqlite_migrations"].count == 2
     log.close()
 
@@ -141,9 +158,9 @@ def test_store_question_text_false_stores_no_question_text(tmp_path: Path) -> No
     engine.ask(UNANSWERABLE, Where(source="mention", channel="C1", user="U1"))
     assert answered.case is not None and answered.case.question is None
     assert answered.case.detected_version == "2010" and answered.case.score
-    gaps = list(engine.cases.iter_gaps())
+    gaps = list(engine.store.gaps.iter())
     assert len(gaps) == 1 and gaps[0]["question"] is None and gaps[0]["reason"]
-    engine.cases.close()
+    engine.store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("private.db*"))
     assert b"Times Opened" not in raw and b"reset my Salesforce" not in raw
 
@@ -152,7 +169,20 @@ def test_question_text_is_stored_by_default(tmp_path: Path) -> None:
     engine = Engine.from_settings(settings_for(tmp_path / "default.db"))
     outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
     assert outcome.case is not None and outcome.case.question == QUESTION
-    engine.cases.close()
+    engine.store.close()
+
+
+def test_a_huge_question_is_stored_capped_with_a_marker(log: Store) -> None:
+    huge = "Opens stay at zero in Outlook 2016. " * 300_000  # about 10 MB
+    case = log.cases.open(source="dm", level="answer", question=huge)
+    log.gaps.record(source="dm", reason="no article matched", question=huge)
+    [gap] = log.gaps.iter()
+    for stored in (case.question, gap["question"]):
+        assert stored is not None and len(stored) < 4_100
+        assert stored.startswith(huge[:4_000])
+        assert stored.endswith(f"[…{len(huge) - 4_000:,} more characters not stored]")
+    exact = "x" * 4_000  # at the limit: stored whole, no marker
+    assert log.cases.open(source="dm", level="answer", question=exact).question == exact
 
 
 def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
@@ -161,10 +191,10 @@ def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
     engine = Engine.from_settings(settings_for(tmp_path / "s.db", **secrets))
     outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
     assert outcome.case is not None
-    engine.cases.record_click(outcome.case.id, "U1", "case_escalate")
+    engine.record_click(outcome.case.id, "U1", "case_escalate")
     engine.ask(UNANSWERABLE, Where(source="dm", channel="D1", user="U1"))
-    engine.cases.first_delivery("Ev1")
-    engine.cases.close()
+    engine.store.inbox.first_delivery("Ev1")
+    engine.store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
     for value in secrets.values():
         assert value.encode() not in raw
@@ -173,91 +203,89 @@ def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
 # -- purge, listing, backup ------------------------------------------------------------------
 
 
-def test_purge_deletes_old_cases_gaps_and_clicks_and_counts_them(
-    log: CaseLog, clock: Clock
-) -> None:
+def test_purge_deletes_old_cases_gaps_and_clicks_and_counts_them(log: Store, clock: Clock) -> None:
     clock.set(datetime(2026, 1, 1, tzinfo=UTC))
-    old = log.open_case(source="dm", level="answer", question="old")
-    log.record_click(old.id, "U1", "case_resolved")
-    log.record_gap(source="dm", reason="no article matched", question="old gap")
+    old = log.cases.open(source="dm", level="answer", question="old")
+    log.cases.record_click(old.id, "U1", "case_resolved")
+    log.gaps.record(source="dm", reason="no article matched", question="old gap")
     clock.set(datetime(2026, 11, 1, tzinfo=UTC))
-    recent = log.open_case(source="dm", level="answer", question="recent")
-    log.record_gap(source="dm", reason="no article matched", question="recent gap")
+    recent = log.cases.open(source="dm", level="answer", question="recent")
+    log.gaps.record(source="dm", reason="no article matched", question="recent gap")
     clock.set(datetime(2026, 11, 18, tzinfo=UTC))
 
     result = log.purge(timedelta(days=90))
 
     assert (result.cases, result.gaps) == (1, 1)
-    assert log.get(old.id) is None and log.get(recent.id) is not None
+    assert log.cases.get(old.id) is None and log.cases.get(recent.id) is not None
     assert log.db["case_clicks"].count == 0
-    assert [g["question"] for g in log.iter_gaps()] == ["recent gap"]
+    assert [g["question"] for g in log.gaps.iter()] == ["recent gap"]
     assert log.purge(timedelta(days=90)).cases == 0
 
 
-def test_list_cases_filters_by_status_since_and_user(log: CaseLog, clock: Clock) -> None:
-    first = log.open_case(source="channel", level="answer", user="U1")
+def test_list_cases_filters_by_status_since_and_user(log: Store, clock: Clock) -> None:
+    first = log.cases.open(source="channel", level="answer", user="U1")
     clock.advance(days=1)
-    second = log.open_case(source="dm", level="suggest", user="U2")
-    log.record_click(second.id, "U2", "case_escalate")
+    second = log.cases.open(source="dm", level="suggest", user="U2")
+    log.cases.record_click(second.id, "U2", "case_escalate")
     clock.advance(days=1)
-    third = log.open_case(source="slash", level="answer", user="U1")
+    third = log.cases.open(source="slash", level="answer", user="U1")
 
-    assert [c.id for c in log.list_cases()] == [third.id, second.id, first.id]
-    assert [c.id for c in log.list_cases(status="escalated")] == [second.id]
-    assert [c.id for c in log.list_cases(since=clock.now - timedelta(hours=1))] == [third.id]
-    assert [c.id for c in log.recent_cases("U1", limit=1)] == [third.id]
-    assert [c.id for c in log.iter_cases()] == [first.id, second.id, third.id]
+    assert [c.id for c in log.cases.list()] == [third.id, second.id, first.id]
+    assert [c.id for c in log.cases.list(status="escalated")] == [second.id]
+    assert [c.id for c in log.cases.list(since=clock.now - timedelta(hours=1))] == [third.id]
+    assert [c.id for c in log.cases.recent("U1", limit=1)] == [third.id]
+    assert [c.id for c in log.cases.iter()] == [first.id, second.id, third.id]
     with pytest.raises(ValueError, match="unknown status"):
-        log.list_cases(status="closed")
+        log.cases.list(status="closed")
 
 
-def test_backup_copies_everything_while_the_log_stays_open(log: CaseLog, tmp_path: Path) -> None:
+def test_backup_copies_everything_while_the_log_stays_open(log: Store, tmp_path: Path) -> None:
     for n in range(20):
-        log.open_case(source="channel", level="answer", question=f"q{n}")
+        log.cases.open(source="channel", level="answer", question=f"q{n}")
     target = log.backup(tmp_path / "backups" / "copy.db")
     assert integrity(target) == "ok"
-    copy = CaseLog(target)
-    assert copy.count_cases() == 20 and copy.get(20).question == "q19"  # type: ignore[union-attr]
+    copy = Store(target)
+    assert copy.cases.count() == 20 and copy.cases.get(20).question == "q19"  # type: ignore[union-attr]
     copy.close()
-    log.open_case(source="channel", level="answer")  # the original is still writable
-    assert log.count_cases() == 21
+    log.cases.open(source="channel", level="answer")  # the original is still writable
+    assert log.cases.count() == 21
 
 
 # -- summary claims --------------------------------------------------------------------------
 
 
 def test_a_week_is_claimed_once_across_connections(db_path: Path, clock: Clock) -> None:
-    one, two = CaseLog(db_path, clock=clock), CaseLog(db_path, clock=clock)
-    assert one.claim_summary("2026-W47", "one") is True
-    assert two.claim_summary("2026-W47", "two") is False
-    assert two.claim_summary("2026-W48", "two") is True
-    one.mark_summary_posted("2026-W47", "C1", "1.2")
+    one, two = Store(db_path, clock=clock), Store(db_path, clock=clock)
+    assert one.claims.claim("2026-W47", "one") is True
+    assert two.claims.claim("2026-W47", "two") is False
+    assert two.claims.claim("2026-W48", "two") is True
+    one.claims.mark_posted("2026-W47", "C1", "1.2")
     clock.advance(days=3)  # a posted week is never taken over, however old its claim
-    assert two.claim_summary("2026-W47", "two") is False
-    assert two.summary_claim("2026-W47")["message_ts"] == "1.2"  # type: ignore[index]
+    assert two.claims.claim("2026-W47", "two") is False
+    assert two.claims.get("2026-W47")["message_ts"] == "1.2"  # type: ignore[index]
     one.close()
     two.close()
 
 
-def test_a_released_or_stale_claim_can_be_claimed_again(log: CaseLog, clock: Clock) -> None:
-    assert log.claim_summary("2026-W47", "a")
-    log.release_summary_claim("2026-W47")
-    assert log.claim_summary("2026-W47", "b")
+def test_a_released_or_stale_claim_can_be_claimed_again(log: Store, clock: Clock) -> None:
+    assert log.claims.claim("2026-W47", "a")
+    log.claims.release("2026-W47")
+    assert log.claims.claim("2026-W47", "b")
     clock.advance(minutes=10)
-    assert not log.claim_summary("2026-W47", "c")  # b may still be posting
+    assert not log.claims.claim("2026-W47", "c")  # b may still be posting
     clock.advance(minutes=6)
-    assert log.claim_summary("2026-W47", "c")  # b died mid-post: c takes over
+    assert log.claims.claim("2026-W47", "c")  # b died mid-post: c takes over
 
 
 # -- event ids expire ---------------------------------------------------------------------------
 
 
-def test_event_ids_expire_without_a_separate_job(log: CaseLog, clock: Clock) -> None:
-    assert log.first_delivery("Ev-old") and not log.first_delivery("Ev-old")
-    log.claim_message("C1", "1.0001")
+def test_event_ids_expire_without_a_separate_job(log: Store, clock: Clock) -> None:
+    assert log.inbox.first_delivery("Ev-old") and not log.inbox.first_delivery("Ev-old")
+    log.inbox.claim_message("C1", "1.0001")
     clock.advance(days=3)
     for n in range(FORGET_EVERY):  # the sweep runs every FORGET_EVERY claims
-        log.first_delivery(f"Ev{n}")
+        log.inbox.first_delivery(f"Ev{n}")
     assert log.db.execute("select count(*) from message_claims").fetchone()[0] == 0
-    assert log.first_delivery("Ev-old")  # forgotten after two days, as designed
-    assert not log.first_delivery("Ev1")  # recent ones are kept
+    assert log.inbox.first_delivery("Ev-old")  # forgotten after two days, as designed
+    assert not log.inbox.first_delivery("Ev1")  # recent ones are kept

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.cases import CaseLog
 from bot.chart import DPI, HEIGHT_IN, WIDTH_IN, chart_png, write_chart
+from bot.store import Store
 from bot.summary import IsoWeek, summarise
 from tests.cases.support import Clock, Row, build
 
@@ -25,7 +25,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_chart_is_a_png_of_the_expected_size(log: CaseLog, clock: Clock, tmp_path: Path) -> None:
+def test_chart_is_a_png_of_the_expected_size(log: Store, clock: Clock, tmp_path: Path) -> None:
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     build(log, clock, [Row(at, action="case_resolved"), Row(at + timedelta(days=1), version="2007"),
                        Row(at, action="case_escalate", version=None)])  # fmt: skip
@@ -36,7 +36,7 @@ def test_chart_is_a_png_of_the_expected_size(log: CaseLog, clock: Clock, tmp_pat
     assert data.endswith(b"IEND\xaeB`\x82")
 
 
-def test_an_empty_week_still_draws(log: CaseLog) -> None:
+def test_an_empty_week_still_draws(log: Store) -> None:
     data = chart_png(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
     assert png_size(data) == (1000, 400)
 

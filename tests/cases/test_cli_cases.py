@@ -13,9 +13,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cases import CaseLog
 from bot.cli import main
 from bot.cli.cases import COMMANDS
+from bot.store import Store
 from tests.cases.support import Clock, Row, build
 from tests.support.fake_slack import FakeSlackApi
 
@@ -38,9 +38,9 @@ def cli(db_path: Path) -> Iterator[Invoke]:
 
 
 @pytest.fixture
-def week(log: CaseLog, clock: Clock) -> list[int]:
+def week(log: Store, clock: Clock) -> list[int]:
     ids = build(log, clock, [Row(TUESDAY, action="case_resolved"), Row(TUESDAY, version="2007")])
-    log.record_gap(source="dm", reason="no article matched", question="mail merge?")
+    log.gaps.record(source="dm", reason="no article matched", question="mail merge?")
     return ids
 
 
@@ -102,15 +102,31 @@ def test_summary_writes_the_chart(cli: Invoke, week: list[int], tmp_path: Path) 
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cases_list(cli: Invoke, week: list[int], log: CaseLog) -> None:
+def test_cases_list(cli: Invoke, week: list[int], log: Store) -> None:
     question = "Times Opened stays at 0 in Outlook 2010"
     assert cli("cases", "list").output.splitlines() == [
-        "    id  opened (UTC)      source    status      version  question",
-        f"     2  2026-11-17 10:00  channel   answered    2007     {question}",
-        f"     1  2026-11-17 10:00  channel   resolved    2010     {question}",
+        "id    opened (UTC)      source    status    version    question",
+        "----  ----------------  --------  --------  ---------  " + "-" * len(question),
+        f"2     2026-11-17 10:00  channel   answered  2007       {question}",
+        f"1     2026-11-17 10:00  channel   resolved  2010       {question}",
     ]
-    assert len(cli("cases", "list", "--status", "resolved").output.splitlines()) == 2
+    assert len(cli("cases", "list", "--status", "resolved").output.splitlines()) == 3
     assert cli("cases", "list", "--since", "2026-11-18").output == "No cases.\n"
+
+
+def test_a_csv_export_never_hands_a_spreadsheet_a_formula(
+    cli: Invoke, log: Store, clock: Clock
+) -> None:
+    hostile = ['=HYPERLINK("http://x.example","fix")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    for text in hostile:
+        log.cases.open(source="dm", level="answer", question=text, team="=T", user="@U1")
+    log.cases.open(source="dm", level="answer", question="a plain = question")
+    rows = list(csv.DictReader(io.StringIO(cli("cases", "export").output)))
+    assert [r["question"] for r in rows] == [*("'" + t for t in hostile), "a plain = question"]
+    assert {r["team"] for r in rows[:-1]} == {"'=T"} and rows[0]["user"] == "'@U1"
+    assert rows[0]["score"] == ""  # numbers and empty cells are left alone
+    data = json.loads(cli("cases", "export", "--format", "json").output)
+    assert data[0]["question"] == hostile[0]  # JSON is data, not a spreadsheet: kept as is
 
 
 def test_cases_export_csv_and_json(cli: Invoke, week: list[int]) -> None:
@@ -136,30 +152,62 @@ def test_cases_backup(cli: Invoke, week: list[int], tmp_path: Path) -> None:
     assert cli("cases", "backup", str(target), "--force").exit_code == 0
 
 
-def test_cases_purge_says_how_many(cli: Invoke, log: CaseLog, clock: Clock) -> None:
+def old_and_recent(log: Store, clock: Clock) -> None:
     clock.set(datetime.now(UTC) - timedelta(days=200))
-    log.open_case(source="dm", level="answer")
-    log.record_gap(source="dm", reason="no article matched")
+    log.cases.open(source="dm", level="answer")
+    log.gaps.record(source="dm", reason="no article matched")
     clock.set(datetime.now(UTC) - timedelta(days=3))
-    log.open_case(source="dm", level="answer")
+    log.cases.open(source="dm", level="answer")
+
+
+def test_cases_purge_says_how_many(cli: Invoke, log: Store, clock: Clock) -> None:
+    old_and_recent(log, clock)
     result = cli("cases", "purge", "--older-than", "90d")
     assert result.exit_code == 0
     assert result.output.startswith("Deleted 1 case(s) and 1 knowledge gap(s) opened before ")
     assert result.output.endswith(" (older than 90d).\n")
-    assert log.count_cases() == 1
+    assert log.cases.count() == 1
 
 
-def test_replay_lists_questions_answered_differently(cli: Invoke, log: CaseLog) -> None:
+def test_cases_purge_dry_run_deletes_nothing(cli: Invoke, log: Store, clock: Clock) -> None:
+    old_and_recent(log, clock)
+    result = cli("cases", "purge", "--older-than", "0d", "--dry-run")
+    assert result.exit_code == 0
+    assert result.output.startswith("Would delete 2 case(s) and 1 knowledge gap(s) opened before ")
+    assert result.output.endswith(" (older than 0d); nothing deleted.\n")
+    assert log.cases.count() == 2 and len(list(log.gaps.iter())) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "answer", "left", "code"),
+    [((), "n\n", 2, 1), ((), "y\n", 1, 0), (("--yes",), "", 1, 0)],
+    ids=["refused", "confirmed", "yes-flag"],
+)
+def test_cases_purge_asks_first_on_a_terminal(
+    cli: Invoke, log: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...], answer: str, left: int, code: int,
+) -> None:  # fmt: skip
+    old_and_recent(log, clock)
+    monkeypatch.setattr("bot.cli.cases.interactive", lambda: True)
+    result = CliRunner().invoke(main, ["cases", "purge", "--older-than", "90d", *args],
+                                input=answer, env={"EMAILSTATUS_DB": log.path})  # fmt: skip
+    assert result.exit_code == code, result.output
+    asked = "Delete 1 case(s) and 1 knowledge gap(s) opened before " in result.output
+    assert asked == (not args)
+    assert log.cases.count() == left
+
+
+def test_replay_lists_questions_answered_differently(cli: Invoke, log: Store) -> None:
     # As the matcher answers today: unchanged, so not listed.
     same = "Why does Times Opened stay at 0 for Outlook 2010 recipients?"
-    log.open_case(source="channel", level="answer", detected_version="2010", question=same)
+    log.cases.open(source="channel", level="answer", detected_version="2010", question=same)
     # Logged under an older knowledge base that answered it for the wrong version.
-    log.open_case(source="channel", level="answer", detected_version="2007",
+    log.cases.open(source="channel", level="answer", detected_version="2007",
                   question="HTML Email Status times opened stuck at 0 in Outlook 2016")  # fmt: skip
     # A gap the matcher missed then; the current one answers it.
     missed = "Salesforce email tracking shows not opened in Outlook 2010"
-    log.record_gap(source="dm", reason="no article matched", question=missed)
-    log.record_gap(source="dm", reason="no article matched", question="")  # text not stored
+    log.gaps.record(source="dm", reason="no article matched", question=missed)
+    log.gaps.record(source="dm", reason="no article matched", question="")  # text not stored
     result = cli("replay")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -217,7 +265,7 @@ def test_summary_post_claims_the_week(cli: Invoke, week: list[int], api: FakeSla
 
 
 def test_summary_post_failure_releases_the_claim(
-    cli, week: list[int], api: FakeSlackApi, log: CaseLog
+    cli, week: list[int], api: FakeSlackApi, log: Store
 ) -> None:
     api.fail("chat.postMessage", "not_in_channel")
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.url,
@@ -225,4 +273,4 @@ def test_summary_post_failure_releases_the_claim(
     result = cli("summary", "--week", "2026-W47", "--post", **env)
     assert result.exit_code == 1
     assert "Slack refused the post: not_in_channel" in result.output
-    assert log.summary_claim("2026-W47") is None
+    assert log.claims.get("2026-W47") is None

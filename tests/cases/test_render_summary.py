@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cases import Case, CaseLog
 from bot.render.summary import (
     EMPTY_WEEK,
     change_text,
@@ -20,6 +19,7 @@ from bot.render.summary import (
     summary_message,
     summary_text,
 )
+from bot.store import Case, Store
 from bot.summary import GapGroup, Headline, IsoWeek, WeekSummary, summarise
 from tests.cases.support import Clock, Row, build, check_blocks
 
@@ -28,7 +28,7 @@ W47 = IsoWeek(2026, 47)
 
 
 @pytest.fixture
-def week(log: CaseLog, clock: Clock) -> WeekSummary:
+def week(log: Store, clock: Clock) -> WeekSummary:
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     build(log, clock, [
         Row(at, action="case_resolved", after=timedelta(minutes=90)),
@@ -36,7 +36,7 @@ def week(log: CaseLog, clock: Clock) -> WeekSummary:
         Row(at, channel="C0OTHER", version="2013+"),
     ])  # fmt: skip
     clock.set(at)
-    log.record_gap(source="mention", reason="no article matched", question="<!channel> & <b>x</b>")
+    log.gaps.record(source="mention", reason="no article matched", question="<!channel> & <b>x</b>")
     return summarise(log, W47, UTC_TZ)
 
 
@@ -108,8 +108,8 @@ def test_terminal_text(week: WeekSummary) -> None:
     assert "     1×  <!channel> & <b>x</b>" in text  # a terminal needs no escaping
 
 
-def test_home_figures_and_the_viewers_recent_cases(week: WeekSummary, log: CaseLog) -> None:
-    blocks = home_figures_blocks(week, log.recent_cases("U1"))
+def test_home_figures_and_the_viewers_recent_cases(week: WeekSummary, log: Store) -> None:
+    blocks = home_figures_blocks(week, log.cases.recent("U1"))
     check_blocks(blocks, limit=60)
     texts = [b["text"]["text"] for b in blocks if b.get("type") == "header"]
     assert texts == ["This week (2026-W47)", "Your recent cases"]

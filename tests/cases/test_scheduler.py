@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.config import Settings
 from bot.scheduler import (
     Posted,
@@ -20,6 +19,7 @@ from bot.scheduler import (
     schedule_problems,
     start_weekly_summary,
 )
+from bot.store import Store
 from bot.summary import IsoWeek
 from tests.cases.support import Clock
 
@@ -88,7 +88,7 @@ class Recorder:
 
 
 def scheduler(path: Path, clock: Clock, post: Recorder, name: str) -> WeeklyScheduler:
-    log = CaseLog(path, clock=clock)
+    log = Store(path, clock=clock)
     return WeeklyScheduler(log, Schedule(0, 9, 0), PARIS, post, clock=clock, name=name)
 
 
@@ -102,7 +102,7 @@ def test_two_schedulers_on_one_database_post_exactly_once(db_path: Path) -> None
         for worker in workers:
             worker.tick()
     assert post.weeks == ["2026-W47"]
-    claim = workers[1].cases.summary_claim("2026-W47")
+    claim = workers[1].store.claims.get("2026-W47")
     assert claim is not None and claim["posted_at"] and claim["message_ts"] == "1.000"
 
     restarted = scheduler(db_path, clock, post, "after-restart")
@@ -118,7 +118,7 @@ def test_a_failed_post_is_retried_later_and_posted_once(db_path: Path) -> None:
     post = Recorder(fail=1)
     first = scheduler(db_path, clock, post, "first")
     assert first.tick() is None and post.weeks == []
-    assert first.cases.summary_claim("2026-W47") is None  # released for others
+    assert first.store.claims.get("2026-W47") is None  # released for others
     clock.advance(minutes=1)
     assert first.tick() is None  # backing off
     clock.advance(minutes=5)
@@ -131,7 +131,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(db_path: Path) -> None:
     clock = Clock(MONDAY_9_PARIS)
     post = Recorder()
     alive = scheduler(db_path, clock, post, "alive")
-    assert alive.cases.claim_summary("2026-W47", "dead")  # claimed, then the process died
+    assert alive.store.claims.claim("2026-W47", "dead")  # claimed, then the process died
     clock.advance(minutes=10)
     assert alive.tick() is None
     clock.advance(minutes=6)
@@ -149,7 +149,7 @@ def test_the_background_thread_posts_and_stops(db_path: Path) -> None:
         return Posted("C0SUMMARY")
 
     settings = Settings.from_env({"SUMMARY_TZ": "Europe/Paris", "SUMMARY_SCHEDULE": "MON 09:00"})
-    log = CaseLog(db_path)
+    log = Store(db_path)
     started = start_weekly_summary(log, settings, post, clock=lambda: MONDAY_9_PARIS)
     assert posted.wait(5), "the first check runs as soon as the thread starts"
     started.stop()

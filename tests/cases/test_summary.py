@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cases import CaseLog
+from bot.store import Store
 from bot.summary import GapGroup, IsoWeek, group_gaps, parse_week, summarise
 from tests.cases.support import Clock, Row, build
 
@@ -105,14 +105,14 @@ MIXED = [
     ids=["mixed", "all-resolved", "none-resolved"],
 )  # fmt: skip
 def test_headline_figures_are_exact(
-    log: CaseLog, clock: Clock, rows: list[Row], expected: dict[str, object]
+    log: Store, clock: Clock, rows: list[Row], expected: dict[str, object]
 ) -> None:
     build(log, clock, rows)
     headline = summarise(log, W47, UTC_TZ).headline
     assert {name: getattr(headline, name) for name in expected} == expected
 
 
-def test_breakdowns_and_days(log: CaseLog, clock: Clock) -> None:
+def test_breakdowns_and_days(log: Store, clock: Clock) -> None:
     build(log, clock, MIXED)
     summary = summarise(log, W47, UTC_TZ)
     assert summary.by_version == (("2013+", 2), ("2007", 1), ("2010", 1), ("other", 1),
@@ -124,13 +124,13 @@ def test_breakdowns_and_days(log: CaseLog, clock: Clock) -> None:
                        20: (0, 0, 0, 0), 21: (0, 0, 0, 0), 22: (1, 0, 0, 0)}  # fmt: skip
 
 
-def test_a_later_version_pick_counts_over_the_detected_one(log: CaseLog, clock: Clock) -> None:
+def test_a_later_version_pick_counts_over_the_detected_one(log: Store, clock: Clock) -> None:
     (case_id,) = build(log, clock, [Row(at(17), version=None)])
-    log.choose_version(case_id, "2007")
+    log.cases.choose_version(case_id, "2007")
     assert summarise(log, W47, UTC_TZ).by_version == (("2007", 1),)
 
 
-def test_an_empty_week_says_so_and_divides_by_nothing(log: CaseLog) -> None:
+def test_an_empty_week_says_so_and_divides_by_nothing(log: Store) -> None:
     summary = summarise(log, W47, UTC_TZ)
     assert summary.is_empty
     h = summary.headline
@@ -141,11 +141,11 @@ def test_an_empty_week_says_so_and_divides_by_nothing(log: CaseLog) -> None:
     assert summary.by_version == () and summary.gap_groups == ()
 
 
-def test_change_against_the_previous_week(log: CaseLog, clock: Clock) -> None:
+def test_change_against_the_previous_week(log: Store, clock: Clock) -> None:
     previous = [Row(at(10), action="case_resolved", after=timedelta(hours=1)), Row(at(11))]
     current = [Row(at(17), action="case_resolved", after=timedelta(minutes=20)) for _ in range(3)]
     build(log, clock, previous + current + [Row(at(18), action="case_escalate")])
-    log.record_gap(source="dm", reason="no article matched", question="x")  # clock: 18 Nov
+    log.gaps.record(source="dm", reason="no article matched", question="x")  # clock: 18 Nov
     summary = summarise(log, W47, UTC_TZ)
     assert summary.previous.cases == 2 and summary.previous.resolution_rate == 0.5
     assert summary.change() == {
@@ -177,7 +177,7 @@ def test_change_against_the_previous_week(log: CaseLog, clock: Clock) -> None:
     ],
 )
 def test_week_boundaries_in_the_summary_time_zone(
-    log: CaseLog, clock: Clock, opened: datetime, tz: ZoneInfo, week: str, weekday: int
+    log: Store, clock: Clock, opened: datetime, tz: ZoneInfo, week: str, weekday: int
 ) -> None:
     build(log, clock, [Row(opened)])
     target = parse_week(week, tz, opened)
@@ -224,15 +224,15 @@ def test_similar_unanswered_questions_are_grouped_and_counted(
     assert group_gaps(gaps) == expected
 
 
-def test_gaps_and_rejected_suggestions_count_in_their_week(log: CaseLog, clock: Clock) -> None:
+def test_gaps_and_rejected_suggestions_count_in_their_week(log: Store, clock: Clock) -> None:
     clock.set(at(17))
-    case = log.open_case(source="channel", level="suggest", question="mail merge help")
-    log.record_click(case.id, "U1", "suggestion_rejected")
-    log.record_click(case.id, "U2", "suggestion_rejected")  # one case, one rejection
-    log.record_gap(source="channel", reason="suggestion rejected", question="mail merge help")
-    log.record_gap(source="dm", reason="no article matched", question="Mail merge, help!")
+    case = log.cases.open(source="channel", level="suggest", question="mail merge help")
+    log.cases.record_click(case.id, "U1", "suggestion_rejected")
+    log.cases.record_click(case.id, "U2", "suggestion_rejected")  # one case, one rejection
+    log.gaps.record(source="channel", reason="suggestion rejected", question="mail merge help")
+    log.gaps.record(source="dm", reason="no article matched", question="Mail merge, help!")
     clock.set(at(24))
-    log.record_gap(source="dm", reason="no article matched", question="next week")
+    log.gaps.record(source="dm", reason="no article matched", question="next week")
 
     summary = summarise(log, W47, UTC_TZ)
     assert (summary.headline.gaps, summary.headline.rejected_suggestions) == (2, 1)
@@ -240,7 +240,7 @@ def test_gaps_and_rejected_suggestions_count_in_their_week(log: CaseLog, clock: 
     assert summary.headline.open == 1
 
 
-def test_as_dict_is_plain_json(log: CaseLog, clock: Clock) -> None:
+def test_as_dict_is_plain_json(log: Store, clock: Clock) -> None:
     import json
 
     build(log, clock, MIXED)

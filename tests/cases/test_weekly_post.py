@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk import WebClient
 
-from bot.cases import CaseLog
 from bot.config import Settings
 from bot.scheduler import Schedule, WeeklyScheduler
 from bot.slack.weekly import post_summary, start_scheduler, weekly_poster
+from bot.store import Store
 from bot.summary import IsoWeek, summarise
 from tests.cases.support import Clock, Row, build
 from tests.support.fake_slack import FakeSlackApi
@@ -32,13 +32,13 @@ def client_for(api: FakeSlackApi) -> WebClient:
     return WebClient(token="xoxb-test", base_url=api.url)
 
 
-def filled_week(log: CaseLog, clock: Clock) -> None:
+def filled_week(log: Store, clock: Clock) -> None:
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     build(log, clock, [Row(at, action="case_resolved"), Row(at, version="2007")])
 
 
 def test_post_summary_posts_blocks_then_the_chart_in_its_thread(
-    api: FakeSlackApi, log: CaseLog, clock: Clock
+    api: FakeSlackApi, log: Store, clock: Clock
 ) -> None:
     filled_week(log, clock)
     summary = summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC"))
@@ -63,7 +63,7 @@ def test_post_summary_posts_blocks_then_the_chart_in_its_thread(
 
 
 def test_a_failed_chart_upload_does_not_fail_the_post(
-    api: FakeSlackApi, log: CaseLog, clock: Clock
+    api: FakeSlackApi, log: Store, clock: Clock
 ) -> None:
     filled_week(log, clock)
     api.fail("files.completeUploadExternal", "not_in_channel")
@@ -71,20 +71,20 @@ def test_a_failed_chart_upload_does_not_fail_the_post(
     assert post_summary(client_for(api), "C0SUMMARY", summary).ts is not None
 
 
-def test_an_empty_week_posts_no_chart(api: FakeSlackApi, log: CaseLog) -> None:
+def test_an_empty_week_posts_no_chart(api: FakeSlackApi, log: Store) -> None:
     post_summary(client_for(api), "C0SUMMARY", summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
     assert api.methods() == ["chat.postMessage"]
 
 
 def test_two_workers_post_the_week_once_over_http(
-    api: FakeSlackApi, db_path: Path, log: CaseLog, clock: Clock
+    api: FakeSlackApi, db_path: Path, log: Store, clock: Clock
 ) -> None:
     filled_week(log, clock)
     settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY", "SUMMARY_TZ": "Europe/Paris"})
     clock.set(datetime(2026, 11, 23, 8, 0, 30, tzinfo=UTC))  # Monday 09:00:30 in Paris
     workers = []
     for name in ("worker-1", "worker-2"):
-        worker_log = CaseLog(db_path, clock=clock)
+        worker_log = Store(db_path, clock=clock)
         poster = weekly_poster(client_for(api), worker_log, settings)
         workers.append(
             WeeklyScheduler(worker_log, Schedule(0, 9, 0), ZoneInfo("Europe/Paris"), poster,
@@ -96,11 +96,11 @@ def test_two_workers_post_the_week_once_over_http(
         clock.advance(minutes=1)
     assert len(api.calls("chat.postMessage")) == 1
     assert len(api.calls("files.completeUploadExternal")) == 1
-    claim = workers[0].cases.summary_claim("2026-W47")
+    claim = workers[0].store.claims.get("2026-W47")
     assert claim is not None and claim["channel"] == "C0SUMMARY" and claim["message_ts"]
 
 
-def test_no_summary_channel_no_scheduler(api: FakeSlackApi, log: CaseLog) -> None:
+def test_no_summary_channel_no_scheduler(api: FakeSlackApi, log: Store) -> None:
     assert start_scheduler(client_for(api), log, Settings.from_env({})) is None
     settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY"})
     wednesday = datetime(2026, 11, 18, tzinfo=UTC)  # nothing due: the thread only waits

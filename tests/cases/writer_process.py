@@ -11,19 +11,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.cases import CaseLog
+from bot.store import Store
 
 
 def main() -> None:
     path, count = sys.argv[1], int(sys.argv[2])
     start = Path(sys.argv[3]) if len(sys.argv) > 3 else None
-    log = CaseLog(path)
+    log = Store(path)
     print("ready", flush=True)
     while start is not None and not start.exists():
         pass  # a spin of a few milliseconds: both writers leave it at the same moment
     for n in range(count):
-        case = log.open_case(source="channel", level="answer", question=f"q{n}", user="U1")
-        log.record_click(case.id, "U1", "case_resolved")
+        case = log.cases.open(source="channel", level="answer", question=f"q{n}", user="U1")
+        log.cases.record_click(case.id, "U1", "case_resolved")
         print(case.id, flush=True)
 
 

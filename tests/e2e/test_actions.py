@@ -27,7 +27,7 @@ def test_picker_click_updates_the_message_in_place(live: LiveBot):
     assert (update["channel"], update["ts"]) == (event["channel"], REPLY_TS)
     assert "Steps for Outlook 2007" in all_text(update)
     assert "case_resolved" in action_ids(update)
-    assert live.engine.cases.get(case_id).chosen_version == "2007"
+    assert live.engine.store.cases.get(case_id).chosen_version == "2007"
     assert live.slack.calls("chat.postMessage") == []
 
 
@@ -43,7 +43,7 @@ def test_feedback_shows_who_and_when_and_is_idempotent(live: LiveBot, action_id,
     assert_valid(update)
     line = update["blocks"][-1]["elements"][0]["text"]
     assert line.count("<@U0LEAD>") == 1 and "<!date^" in line
-    assert live.engine.cases.get(case_id).status == status
+    assert live.engine.store.cases.get(case_id).status == status
 
 
 def test_customer_ready_steps_are_private_paste_ready_text(live: LiveBot):
@@ -67,7 +67,7 @@ def test_ask_a_human_posts_permalink_and_case_id(live: LiveBot):
         f"https://acme.slack.com/archives/{event['channel']}/p{event['ts'].replace('.', '')}"
     )
     assert permalink in all_text(post) and f"Case #{case_id}" in all_text(post)
-    assert live.engine.cases.get(case_id).status == "escalated"
+    assert live.engine.store.cases.get(case_id).status == "escalated"
     [update] = live.slack.calls("chat.update")
     assert "asked a human" in all_text(update)
 
@@ -80,6 +80,6 @@ def test_ask_a_human_with_no_escalation_channel_tells_the_user(live_settings, sl
         [private] = slack.calls("chat.postEphemeral")
         assert "ESCALATION_CHANNEL" in all_text(private)
         assert slack.calls("chat.postMessage") == []
-        assert bot.engine.cases.get(case_id).status == "answered"
+        assert bot.engine.store.cases.get(case_id).status == "answered"
     finally:
         bot.close()

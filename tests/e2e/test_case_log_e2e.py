@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.cases import Case
 from bot.cli import main
+from bot.store import Case
 from bot.summary import IsoWeek
 from tests.cases.support import check_blocks
 from tests.support import payloads as P
@@ -58,9 +58,12 @@ def week_of_work(live: LiveBot) -> dict[str, Any]:
 def test_answers_and_clicks_land_in_sqlite_with_status_and_timestamps(
     live: LiveBot, week_of_work: dict[str, Any]
 ) -> None:
-    cases = live.engine.cases
+    store = live.engine.store
     started, finished = week_of_work["started"], week_of_work["finished"]
-    fixed, escalated = cases.get(week_of_work["fixed"]), cases.get(week_of_work["escalated"])
+    fixed, escalated = (
+        store.cases.get(week_of_work["fixed"]),
+        store.cases.get(week_of_work["escalated"]),
+    )
     assert fixed is not None and escalated is not None
 
     assert (fixed.source, fixed.level, fixed.detected_version) == ("channel", "answer", "2010")
@@ -74,14 +77,14 @@ def test_answers_and_clicks_land_in_sqlite_with_status_and_timestamps(
     assert escalated.detected_version == "2007" and escalated.resolve_seconds is None
     assert started <= moment(escalated.created_at) <= moment(escalated.status_at) <= finished
 
-    [gap] = list(cases.iter_gaps())
+    [gap] = list(store.gaps.iter())
     assert gap["source"] == "mention" and OFF_TOPIC in gap["question"]
 
 
 def test_summary_json_shows_exactly_those_figures(
     live: LiveBot, week_of_work: dict[str, Any]
 ) -> None:
-    fixed = live.engine.cases.get(week_of_work["fixed"])
+    fixed = live.engine.store.cases.get(week_of_work["fixed"])
     assert fixed is not None
     week = IsoWeek.containing(moment(fixed.created_at).date()).label
     env = {"EMAILSTATUS_DB": live.settings.db_path, "SUMMARY_TZ": "UTC"}

@@ -13,7 +13,7 @@ from tests.support.http_harness import LiveBot, live_with
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
-ON_MAC = "Opens aren't counted for a buyer reading our emails in Outlook for Mac."
+ON_MAC = "Times Opened stays at 0 for recipients on Outlook for Mac, why?"
 SUGGEST = "emails to one customer are never marked as opened in salesforce"
 OFF_TOPIC = "How do I look up why an email to a lead bounced?"
 

@@ -46,8 +46,11 @@ PROBLEMS = [
      "SUMMARY_SCHEDULE day 'someday' must be one of"),
     ("threshold not a number", [], {**GOOD_HTTP, "MATCH_ANSWER_THRESHOLD": "high"},
      "MATCH_ANSWER_THRESHOLD 'high' is not a number"),
-    ("thresholds out of order", [], {**GOOD_HTTP, "MATCH_SUGGEST_THRESHOLD": "90"},
+    ("thresholds out of order", [],
+     {**GOOD_HTTP, "MATCH_ANSWER_THRESHOLD": "50", "MATCH_SUGGEST_THRESHOLD": "90"},
      "MATCH_SUGGEST_THRESHOLD must be at most MATCH_ANSWER_THRESHOLD"),
+    ("only one threshold", [], {**GOOD_HTTP, "MATCH_SUGGEST_THRESHOLD": "40"},
+     "Set both MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, or neither"),
     ("bad log format", [], {**GOOD_HTTP, "LOG_FORMAT": "xml"}, "LOG_FORMAT 'xml' must be json"),
     ("boolean typo", [], {**GOOD_HTTP, "STORE_QUESTION_TEXT": "ture"},
      "STORE_QUESTION_TEXT 'ture' is not a boolean (true/false, 1/0, yes/no, on/off)"),
@@ -132,10 +135,10 @@ def test_database_path_that_is_not_a_database(check, tmp_path, make, expected):
 
 
 def test_an_existing_database_passes_and_is_left_alone(check, tmp_path):
-    from bot.cases import CaseLog
+    from bot.store import Store
 
     db = tmp_path / "bot.db"
-    CaseLog(str(db)).close()
+    Store(str(db)).close()
     before = db.read_bytes()
     result = check(**GOOD_HTTP, EMAILSTATUS_DB=str(db))
     assert result.exit_code == 0, result.output

@@ -18,7 +18,6 @@ from shutil import which
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.engine import Engine, Where
 from bot.health import DatabaseProbe
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -26,6 +25,7 @@ from bot.matching import Matcher
 from bot.slack.app import build_client
 from bot.slack.auth import AuthMonitor
 from bot.slack.serve import health
+from bot.store import Store
 from tests.support.fake_slack import FakeSlackApi
 
 QUESTION = "times opened stays at 0 for a prospect on outlook 2016"
@@ -37,7 +37,7 @@ def make_engine(tmp_path: Path, knowledge: KnowledgeBase) -> Iterator[Callable[.
 
     def make(kb: KnowledgeBase = knowledge, folder: Path = tmp_path / "data") -> Engine:
         folder.mkdir(parents=True, exist_ok=True)
-        engine = Engine(kb, CaseLog(str(folder / "bot.db")), Matcher(kb))
+        engine = Engine(kb, Store(str(folder / "bot.db")), Matcher(kb))
         engine.ask("warm-up: the WAL and shm files exist", Where(source="console"))
         made.append(engine)
         return engine
@@ -45,7 +45,7 @@ def make_engine(tmp_path: Path, knowledge: KnowledgeBase) -> Iterator[Callable[.
     yield make
     for engine in made:
         with suppress(Exception):
-            engine.cases.close()
+            engine.store.close()
 
 
 def assert_no_paths(status: dict, *folders: Path) -> None:
@@ -72,13 +72,13 @@ def immutable(*paths: Path) -> Iterator[None]:
 
 
 def test_ok(make_engine):
-    assert health(make_engine()) == (200, {"status": "ok", "articles": 1, "problems": []})
+    assert health(make_engine()) == (200, {"status": "ok", "articles": 3, "problems": []})
 
 
 def test_read_only_database_files(make_engine, tmp_path):
     # Before: 200, while every write failed with "attempt to write a readonly database".
     engine = make_engine()
-    db = Path(engine.cases.path)
+    db = Path(engine.store.path)
     # Not the -shm file: SQLite maps it into memory, and a write to a mapping of an
     # immutable file is a SIGBUS, not an error (for this test process as for the bot).
     with immutable(db, db.with_name("bot.db-wal")):
@@ -92,11 +92,11 @@ def test_read_only_database_files(make_engine, tmp_path):
 def test_read_only_folder_with_writable_files(make_engine):
     # Before: 503 (it probed by creating a file in the folder) while the bot answered.
     engine = make_engine()
-    with immutable(Path(engine.cases.path).parent):
+    with immutable(Path(engine.store.path).parent):
         code, status = health(engine)
         outcome = engine.ask(QUESTION, Where(source="console"))  # the bot really writes
     assert (code, status["problems"]) == (200, [])
-    assert outcome.case is not None and engine.cases.get(outcome.case.id) is not None
+    assert outcome.case is not None and engine.store.cases.get(outcome.case.id) is not None
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_floor_is_configurable(tmp_path):
 
 def test_database_locked_by_another_writer(make_engine):
     engine = make_engine()
-    other = sqlite3.connect(engine.cases.path, isolation_level=None)
+    other = sqlite3.connect(engine.store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     try:
         code, status = health(engine)

@@ -14,7 +14,7 @@ from tests.support.blockkit import action_ids, all_text, assert_valid
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
-ON_MAC = "Opens aren't counted for a buyer reading our emails in Outlook for Mac."
+ON_MAC = "Times Opened stays at 0 for recipients on Outlook for Mac, why?"
 SUGGEST = "emails to one customer are never marked as opened in salesforce"
 OFF_TOPIC = "How do I look up why an email to a lead bounced?"
 FEEDBACK = ["case_resolved", "case_unresolved", "case_customer_text", "case_escalate"]
@@ -27,12 +27,12 @@ def only(calls: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def clicks(bot: Bot, case_id: int) -> list[tuple[str, str]]:
-    rows = bot.engine.cases.db["case_clicks"].rows_where("case_id = ?", [case_id])
+    rows = bot.engine.store.db["case_clicks"].rows_where("case_id = ?", [case_id])
     return [(r["user"], r["action"]) for r in rows]
 
 
 def gaps(bot: Bot) -> list[str]:
-    return [r["reason"] for r in bot.engine.cases.db["gaps"].rows]
+    return [r["reason"] for r in bot.engine.store.db["gaps"].rows]
 
 
 # -- messages ------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ def test_channel_answer_goes_in_the_thread_with_steps_and_buttons(bot: Bot):
     assert reply["channel"] == event["channel"] and reply["thread_ts"] == event["ts"]
     assert "Steps for Outlook 2010" in all_text(reply)
     assert action_ids(reply) == FEEDBACK
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     assert case is not None and case.reply_ts and case.source == "channel"
 
 
@@ -60,13 +60,13 @@ def test_unknown_version_picker_then_click_updates_in_place(bot: Bot):
     bot.event(event)
     picker = only(bot.slack.calls("chat.postMessage"))
     assert action_ids(picker)[:4] == ["pick_version"] * 4
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     bot.click(picker, "pick_version", value="2013+", ts="1770000000.000001")
     update = only(bot.slack.calls("chat.update"))
     assert update["ts"] == "1770000000.000001" and update["channel"] == event["channel"]
     assert "Steps for Outlook 2013 and later" in all_text(update)
     assert action_ids(update) == FEEDBACK
-    assert bot.engine.cases.get(case.id).chosen_version == "2013+"
+    assert bot.engine.store.cases.get(case.id).chosen_version == "2013+"
 
 
 def test_other_version_says_what_is_covered_and_records_a_gap(bot: Bot):
@@ -96,7 +96,7 @@ def test_suggestion_no_deletes_it_and_records_the_rejection(suggesting: Bot):
     event = P.message(SUGGEST)
     bot.event(event)
     suggestion = only(bot.slack.calls("chat.postMessage"))
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     bot.click(suggestion, "suggest_no", ts="1770000000.000009", user="U0OTHER")
     deleted = only_call(bot, "chat.delete")
     assert (deleted["channel"], deleted["ts"]) == (event["channel"], "1770000000.000009")
@@ -122,8 +122,8 @@ def test_suggestions_can_be_switched_off(settings, slack, knowledge, changes):
     bot = make_bot(settings, slack, knowledge, **SUGGESTING, **changes)
     bot.event(P.message(SUGGEST, channel="C0QUIET"))
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.cases.case_for_thread("C0QUIET", "x") is None
-    assert list(bot.engine.cases.db["cases"].rows) == []  # no case for a reply never sent
+    assert bot.engine.store.cases.for_thread("C0QUIET", "x") is None
+    assert list(bot.engine.store.db["cases"].rows) == []  # no case for a reply never sent
     bot.event(P.message(ON_2010, channel="C0QUIET"))  # answers still go out
     assert len(bot.slack.calls("chat.postMessage")) == 1
 
@@ -157,7 +157,7 @@ def test_one_answer_per_thread_but_a_named_version_gets_its_steps(bot: Bot):
     replies = bot.slack.calls("chat.postMessage")
     assert len(replies) == 2 and replies[1]["thread_ts"] == event["ts"]
     assert "Steps for Outlook 2010" in all_text(replies[1])
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     assert case.chosen_version == "2010"
     bot.event(P.message("yes, 2010 as I said", thread_ts=event["ts"]))  # no repeat
     assert len(bot.slack.calls("chat.postMessage")) == 2
@@ -177,7 +177,7 @@ def test_message_and_app_mention_for_one_post_give_one_reply(bot: Bot):
     bot.event(as_mention)
     bot.event(event)
     reply = only(bot.slack.calls("chat.postMessage"))
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     assert case.source == "mention" and reply["thread_ts"] == event["ts"]
 
 
@@ -185,7 +185,7 @@ def test_retried_event_gives_no_second_reply_even_after_a_restart(settings, slac
     first = make_bot(settings, slack, knowledge)
     event = P.message(ON_2010)
     first.event(event, event_id="Ev0RETRY")
-    first.engine.cases.close()
+    first.engine.store.close()
     restarted = make_bot(settings, slack, knowledge)  # same SQLite file, new process state
     restarted.event(event, event_id="Ev0RETRY", **{"x-slack-retry-num": "1"})
     assert len(slack.calls("chat.postMessage")) == 1
@@ -194,7 +194,7 @@ def test_retried_event_gives_no_second_reply_even_after_a_restart(settings, slac
 def test_retried_event_is_dropped_by_event_id_before_any_listener(settings, slack, knowledge):
     first = make_bot(settings, slack, knowledge)
     first.event(P.home_opened(), event_id="Ev0HOME")
-    first.engine.cases.close()
+    first.engine.store.close()
     restarted = make_bot(settings, slack, knowledge)
     restarted.event(P.home_opened(), event_id="Ev0HOME", **{"x-slack-retry-num": "1"})
     restarted.event(P.home_opened(), event_id="Ev0HOME2")  # a new event still works
@@ -238,7 +238,7 @@ def answered(bot: Bot) -> tuple[dict[str, Any], dict[str, Any], int]:
     event = P.message(ON_2010)
     bot.event(event)
     reply = bot.slack.calls("chat.postMessage")[0]
-    case = bot.engine.cases.case_for_thread(event["channel"], event["ts"])
+    case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     bot.slack.clear()
     return event, reply, case.id
 
@@ -254,7 +254,7 @@ def test_feedback_marks_the_message_and_the_case_once(bot: Bot, action_id, statu
     update = only(bot.slack.calls("chat.update"))
     status_line = update["blocks"][-1]["elements"][0]["text"]
     assert f"<@U0LEAD> {words}" in status_line and "<!date^" in status_line
-    assert bot.engine.cases.get(case_id).status == status
+    assert bot.engine.store.cases.get(case_id).status == status
     bot.click(reply, action_id, user="U0LEAD", ts="1770000000.000005")  # double click
     assert len(bot.slack.calls("chat.update")) == 1
     assert clicks(bot, case_id).count(("U0LEAD", action_id)) == 1
@@ -280,7 +280,7 @@ def test_ask_a_human_posts_permalink_and_case_id_once(bot: Bot):
     assert post["channel"] == "C0ESCALATE"
     text = all_text(post)
     assert f"Case #{case_id}" in text and "https://acme.slack.com/archives/" in text
-    assert bot.engine.cases.get(case_id).status == "escalated"
+    assert bot.engine.store.cases.get(case_id).status == "escalated"
     assert "asked a human" in all_text(only(bot.slack.calls("chat.update")))
     assert "C0ESCALATE" in all_text(only(bot.slack.calls("chat.postEphemeral")))
     bot.click(reply, "case_escalate", user="U0LEAD", ts="1770000000.000042")
@@ -293,7 +293,7 @@ def test_ask_a_human_without_an_escalation_channel_says_so(settings, slack, know
     bot.click(reply, "case_escalate", user="U0LEAD")
     assert "ESCALATION_CHANNEL" in all_text(only(bot.slack.calls("chat.postEphemeral")))
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.cases.get(case_id).status == "answered"
+    assert bot.engine.store.cases.get(case_id).status == "answered"
 
 
 # -- /emailstatus ----------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def test_slash_question_is_matched_like_a_channel_question(bot: Bot):
     assert "Steps for Outlook 2010" in all_text(reply)
     assert action_ids(reply) == [*FEEDBACK, "share_in_channel"]
     case_id = Ref.decode(reply["blocks"][-1]["elements"][0]["value"]).case_id
-    assert bot.engine.cases.get(case_id).source == "slash"
+    assert bot.engine.store.cases.get(case_id).source == "slash"
 
 
 def test_slash_question_that_matches_nothing_says_so_with_help(bot: Bot):
@@ -376,7 +376,7 @@ def test_find_fix_answers_in_the_messages_thread(bot: Bot):
     reply = only(bot.slack.calls("chat.postMessage"))
     assert reply["thread_ts"] == "1759999999.000200"
     assert "Steps for Outlook 2010" in all_text(reply)
-    case = bot.engine.cases.case_for_thread("C0SUPPORT", "1759999999.000200")
+    case = bot.engine.store.cases.for_thread("C0SUPPORT", "1759999999.000200")
     assert case.source == "shortcut"
 
 

@@ -22,13 +22,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from bot.cases import CaseLog
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from bot.slack.serve import create_wsgi_app
+from bot.store import Store
 from tests.support import payloads as P
 from tests.support.driver import SlackDriver
 from tests.support.fake_slack import FakeSlackApi
@@ -78,9 +78,9 @@ class LiveBot(SlackDriver):
     def __init__(self, settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase):
         self.settings = settings
         self.slack = slack
-        thresholds = Thresholds(settings.answer_threshold, settings.suggest_threshold)
+        thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
         matcher = Matcher(knowledge, thresholds)
-        self.engine = Engine(knowledge, CaseLog(settings.db_path), matcher)
+        self.engine = Engine(knowledge, Store(settings.db_path), matcher)
         self.executor = DrainableExecutor()
         self.app = build_app(settings, self.engine, listener_executor=self.executor)
         self._server = make_server(
@@ -98,7 +98,7 @@ class LiveBot(SlackDriver):
         event = P.message(text)
         self.event(event)
         [reply] = self.slack.calls("chat.postMessage")
-        case = self.engine.cases.case_for_thread(event["channel"], event["ts"])
+        case = self.engine.store.cases.for_thread(event["channel"], event["ts"])
         assert case is not None
         self.slack.clear()
         return event, reply, case
@@ -108,7 +108,7 @@ class LiveBot(SlackDriver):
         self._server.server_close()
         self.executor.drain()
         self.executor.shutdown()
-        self.engine.cases.close()
+        self.engine.store.close()
 
     # -- raw requests ----------------------------------------------------------------
 

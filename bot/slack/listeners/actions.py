@@ -15,7 +15,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cases import Case
 from bot.commands import usage_lines
 from bot.config import Settings
 from bot.engine import Engine
@@ -52,6 +51,7 @@ from bot.slack.listeners.common import (
     thread_root,
     update_in_place,
 )
+from bot.store import Case
 from bot.versions import version_label
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ActionHandlers:
     # -- helpers -----------------------------------------------------------------------
 
     def case_of(self, ref: Ref) -> Case | None:
-        return self.engine.cases.get(ref.case_id) if ref.case_id is not None else None
+        return self.engine.store.cases.get(ref.case_id) if ref.case_id is not None else None
 
     def answer_payload(self, ref: Ref, body: dict[str, Any], case: Case | None) -> Payload:
         """Re-render an answer from what the button carries and the case log."""
@@ -87,7 +87,7 @@ class ActionHandlers:
         ref = Ref(picked.article_id, str(action["value"]), picked.case_id)
         case = self.case_of(ref)
         if case is not None and ref.version is not None:
-            self.engine.cases.choose_version(case.id, ref.version)
+            self.engine.store.cases.choose_version(case.id, ref.version)
             if ref.version == "other":
                 self.record_gap(case, clicker(body), "Outlook version not covered by the article")
         update_in_place(body, client, respond, self.answer_payload(ref, body, case))
@@ -97,14 +97,14 @@ class ActionHandlers:
         ref = Ref.decode(action["value"])
         if ref.case_id is None:
             return
-        if not self.engine.cases.record_click(ref.case_id, clicker(body), action["action_id"]):
+        if not self.engine.record_click(ref.case_id, clicker(body), action["action_id"]):
             return  # this person already clicked this: nothing changes
         update_in_place(body, client, respond, self.answer_payload(ref, body, self.case_of(ref)))
 
     def customer_text(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ref = Ref.decode(clicked(body)["value"])
         case = self.case_of(ref)
-        if case is not None and not self.engine.cases.record_click(
+        if case is not None and not self.engine.record_click(
             case.id, clicker(body), CASE_CUSTOMER_TEXT
         ):
             return
@@ -122,7 +122,7 @@ class ActionHandlers:
             tell_clicker(body, client, respond, no_escalation_channel_message(case.id))
             return
         user = clicker(body)
-        if not self.engine.cases.record_click(case.id, user, CASE_ESCALATE):
+        if not self.engine.record_click(case.id, user, CASE_ESCALATE):
             return
         channel = case.channel or container(body).get("channel_id")
         post = escalation_message(
@@ -162,7 +162,7 @@ class ActionHandlers:
         case = self.case_of(ref)
         if case is None:
             return
-        if not self.engine.cases.record_click(case.id, clicker(body), "suggestion_accepted"):
+        if not self.engine.record_click(case.id, clicker(body), "suggestion_accepted"):
             return
         answer_ref = Ref(ref.article_id, case.version, case.id)
         update_in_place(body, client, respond, self.answer_payload(answer_ref, body, case))
@@ -173,7 +173,7 @@ class ActionHandlers:
         if case is None:
             return
         user = clicker(body)
-        if not self.engine.cases.record_click(case.id, user, "suggestion_rejected"):
+        if not self.engine.record_click(case.id, user, "suggestion_rejected"):
             return
         self.record_gap(case, user, "suggestion rejected")
         where = container(body)
@@ -184,7 +184,7 @@ class ActionHandlers:
             respond(delete_original=True)
 
     def record_gap(self, case: Case, user: str, reason: str) -> None:
-        self.engine.cases.record_gap(
+        self.engine.store.gaps.record(
             source=case.source, reason=reason, question=case.question or "", score=case.score,
             version=case.version, team=case.team, channel=case.channel, user=user,
         )  # fmt: skip

@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.cases import utc_now
 from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.config import ConfigError, Settings
 from bot.engine import Engine, Where
@@ -28,6 +27,7 @@ from bot.render.blocks import (
 )
 from bot.render.summary import summary_message
 from bot.slack.listeners.common import first_article, topic_of
+from bot.store import utc_now
 from bot.summary import summary_for
 
 PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
@@ -71,7 +71,7 @@ def question_reply(engine: Engine, command: Command, body: dict[str, Any]) -> Pa
 def summary_reply(engine: Engine, settings: Settings, argument: str, user_id: str) -> Payload:
     """``/emailstatus summary [last|current|YYYY-Www]``: the weekly summary, for the asker only."""
     try:
-        summary = summary_for(engine.cases, argument, settings.timezone(), utc_now())
+        summary = summary_for(engine.store, argument, settings.timezone(), utc_now())
     except (ValueError, ConfigError) as exc:
         return notice_message(str(exc))
     return summary_message(summary)

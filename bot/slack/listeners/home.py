@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.cases import utc_now
 from bot.config import Settings
 from bot.engine import Engine
 from bot.render.blocks import home_view
 from bot.render.summary import home_figures_blocks
+from bot.store import utc_now
 from bot.summary import summary_for
 
 
@@ -22,8 +22,8 @@ def case_log_blocks(engine: Engine, settings: Settings, user_id: str) -> list[di
     is cut at Slack's 100-block limit, so keep this under about 60 blocks.
     """
     tz = settings.timezone()
-    summary = summary_for(engine.cases, "current", tz, utc_now())
-    return home_figures_blocks(summary, engine.cases.recent_cases(user_id))
+    summary = summary_for(engine.store, "current", tz, utc_now())
+    return home_figures_blocks(summary, engine.store.cases.recent(user_id))
 
 
 def publish_home(engine: Engine, settings: Settings, client: WebClient, user_id: str) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.cases import Case
 from bot.config import Settings
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
@@ -28,6 +27,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread, topic_of
+from bot.store import Case
 from bot.versions import follow_up_version
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
@@ -78,9 +78,9 @@ class MessageReplier:
         self.settings = settings
 
     def handle(self, message: Incoming, client: WebClient) -> None:
-        if not self.engine.cases.claim_message(message.channel, message.ts):
+        if not self.engine.store.inbox.claim_message(message.channel, message.ts):
             return  # the other event for this post (message / app_mention) got here first
-        case = self.engine.cases.case_for_thread(message.channel, message.thread_ts)
+        case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
         if case is not None:
             self.follow_up(message, case, client)
             return
@@ -92,7 +92,7 @@ class MessageReplier:
             return
         reply_ts = post_in_thread(client, message.channel, message.thread_ts, payload)
         if outcome.case is not None and reply_ts:
-            self.engine.cases.set_reply_ts(outcome.case.id, reply_ts)
+            self.engine.store.cases.set_reply_ts(outcome.case.id, reply_ts)
 
     def quiet_suggestion(self, message: Incoming) -> bool:
         """True when suggestions are off here and this message would only get one.
@@ -129,7 +129,7 @@ class MessageReplier:
             return
         version = follow_up_version(message.text)
         if version is not None and version != case.version:
-            self.engine.cases.choose_version(case.id, version)
+            self.engine.store.cases.choose_version(case.id, version)
             if version == "other":
                 self.record_uncovered(case, message)
             article_id = case.article_id or ""
@@ -141,10 +141,10 @@ class MessageReplier:
 
     def rejected(self, case: Case) -> bool:
         """Someone said 'No' to the suggestion in this thread: stay out of it."""
-        return self.engine.cases.has_click(case.id, "suggestion_rejected")
+        return self.engine.store.cases.has_click(case.id, "suggestion_rejected")
 
     def record_uncovered(self, case: Case, message: Incoming) -> None:
-        self.engine.cases.record_gap(
+        self.engine.store.gaps.record(
             source=message.source, reason="Outlook version not covered by the article",
             question=message.text, version="other", team=message.team,
             channel=message.channel, user=message.user,

@@ -63,7 +63,7 @@ def find_fix(engine: Engine, shortcut: dict[str, Any], client: WebClient, respon
         respond(response_type="ephemeral", **private)
         return
     if case is not None and reply_ts:
-        engine.cases.set_reply_ts(case.id, reply_ts)
+        engine.store.cases.set_reply_ts(case.id, reply_ts)
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:

@@ -1,0 +1,141 @@
+"""Cases: every question the bot answered or suggested, and the clicks that followed."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Connection, iso
+from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case, stored_question
+
+
+class CaseStore:
+    def __init__(self, conn: Connection, *, keep_text: bool = True) -> None:
+        self.conn = conn
+        self.keep_text = keep_text  # STORE_QUESTION_TEXT
+
+    def open(
+        self,
+        *,
+        source: str,
+        level: str,
+        question: str = "",
+        article_id: str | None = None,
+        score: float | None = None,
+        detected_version: str | None = None,
+        team: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+    ) -> Case:
+        """A new case, status 'answered'."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
+        row = {
+            "created_at": self.conn.now(), "source": source, "status": "answered",
+            "level": level, "question": stored_question(question, self.keep_text),
+            "article_id": article_id, "score": score, "detected_version": detected_version,
+            "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
+        }  # fmt: skip
+        with self.conn.write() as db:
+            case_id = db.table("cases").insert(row).last_pk
+        assert case_id is not None
+        found = self.get(int(case_id))
+        assert found is not None
+        return found
+
+    def get(self, case_id: int) -> Case | None:
+        return self._first("id = ?", [case_id])
+
+    def for_thread(self, channel: str, thread_ts: str) -> Case | None:
+        """The latest case answered in this thread."""
+        return self._first("channel = ? and thread_ts = ?", [channel, thread_ts])
+
+    def _first(self, where: str, params: list[Any]) -> Case | None:
+        with self.conn.read() as db:
+            rows = list(db.table("cases").rows_where(where, params, order_by="id desc", limit=1))
+        return Case(**rows[0]) if rows else None
+
+    def set_reply_ts(self, case_id: int, reply_ts: str) -> None:
+        with self.conn.write() as db:
+            db.table("cases").update(case_id, {"reply_ts": reply_ts})
+
+    def choose_version(self, case_id: int, version: str) -> None:
+        with self.conn.write() as db:
+            db.table("cases").update(case_id, {"chosen_version": version})
+
+    def has_click(self, case_id: int, action: str) -> bool:
+        """Has anyone clicked this action on this case (e.g. said 'No' to a suggestion)?"""
+        with self.conn.read() as db:
+            where = "case_id = ? and action = ?"
+            return bool(db.table("case_clicks").count_where(where, [case_id, action]))
+
+    def record_click(self, case_id: int, user: str, action: str) -> bool:
+        """Record a click once per (case, user, action); False on repeats.
+
+        A settling action (``FINAL_ACTIONS``) also moves the case status and, the first
+        time a case is resolved, its time to resolve.
+        """
+        now = self.conn.clock()
+        with self.conn.write() as db:
+            inserted = db.execute(
+                "insert or ignore into case_clicks (case_id, user, action, at) values (?,?,?,?)",
+                [case_id, user, action, iso(now)],
+            ).rowcount
+            if inserted and action in FINAL_ACTIONS:
+                case = db.table("cases").get(case_id)
+                update: dict[str, Any] = {"status": FINAL_ACTIONS[action], "status_by": user,
+                                          "status_at": iso(now)}  # fmt: skip
+                if action == "case_resolved" and case["resolve_seconds"] is None:
+                    opened = datetime.fromisoformat(case["created_at"])
+                    update["resolve_seconds"] = (now - opened).total_seconds()
+                db.table("cases").update(case_id, update)
+        return bool(inserted)
+
+    def iter(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[Case]:
+        """Cases in id order (or newest first), read in one snapshot."""
+        where, params = _case_filter(status, since, until, user)
+        order = "created_at desc, id desc" if newest_first else "id"
+        with self.conn.read() as db:
+            rows = list(db.table("cases").rows_where(where, params, order_by=order, limit=limit))
+        yield from (Case(**row) for row in rows)
+
+    def list(self, **filters: Any) -> builtins.list[Case]:
+        """``iter``'s filters, newest first unless told otherwise."""
+        return [*self.iter(**{"newest_first": True, **filters})]
+
+    def recent(self, user: str, limit: int = 5) -> builtins.list[Case]:
+        """The asker's own latest cases, for App Home."""
+        return self.list(user=user, limit=limit)
+
+    def count(self) -> int:
+        with self.conn.read() as db:
+            return int(db.execute("select count(*) from cases").fetchone()[0])
+
+    def delete_before(self, db: Any, cutoff: str) -> int:
+        """Inside the caller's write transaction: cases (and their clicks) before cutoff."""
+        old = "select id from cases where created_at < ?"
+        db.execute(f"delete from case_clicks where case_id in ({old})", [cutoff])
+        return int(db.execute("delete from cases where created_at < ?", [cutoff]).rowcount)
+
+
+def _case_filter(
+    status: str | None, since: datetime | None, until: datetime | None, user: str | None
+) -> tuple[str | None, list[Any]]:
+    if status and status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+    wanted = [("status = ?", status or None), ("created_at >= ?", since and iso(since)),
+              ("created_at < ?", until and iso(until)), ('"user" = ?', user)]  # fmt: skip
+    chosen = [(clause, value) for clause, value in wanted if value is not None]
+    return (" and ".join(c for c, _ in chosen) or None), [v for _, v in chosen]

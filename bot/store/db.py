@@ -1,0 +1,115 @@
+"""The one owner of the SQLite connection: lock, write transactions, migrations, backup.
+
+One file (WAL mode, busy timeout) is shared by every process of the bot. Every write
+commits before the method that asked for it returns, so a row a caller was told about
+survives a killed process. The stores in this package read and write only through
+this object, so there is one lock and one place that knows about transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.store.migrations import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Connection:
+    """One sqlite3 connection shared by bolt's listener threads, guarded by one lock."""
+
+    def __init__(self, path: str | Path = ":memory:", *, clock: Clock = utc_now) -> None:
+        self.path = str(path)
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+            isolation_level=None,
+        )  # fmt: skip
+        self.db = Database(conn)
+        # The lock keeps a write transaction whole while other threads share the connection.
+        self.lock = threading.RLock()
+        with self.lock:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def _migrate(self) -> None:
+        """Apply pending migrations once, even when several workers start together.
+
+        ``Migrations.apply`` reads what is pending before it writes; holding the write
+        lock (BEGIN IMMEDIATE) around it means a second process waits, then finds
+        nothing left to do. Each migration nests inside as a savepoint.
+        """
+        if not migrations.pending(self.db):
+            return
+        with self.write() as db:
+            migrations.apply(db)
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """One transaction that takes the write lock up front (no upgrade deadlocks)."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Database]:
+        """The connection for a read; callers materialise rows before leaving the block."""
+        with self.lock:
+            yield self.db
+
+    def check_writable(self) -> None:
+        """Raise unless this process can write: a file in the folder and a write lock."""
+        if self.path != ":memory:":
+            probe = Path(self.path).parent / f".write-check-{os.getpid()}-{threading.get_ident()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        with self.write():
+            pass
+
+    def backup(self, target: str | Path) -> Path:
+        """Copy the whole database with SQLite's online backup API (safe while writing)."""
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        destination = sqlite3.connect(path)
+        try:
+            with self.lock:
+                self.db.conn.backup(destination)
+        finally:
+            destination.close()
+        return path
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.conn.close()

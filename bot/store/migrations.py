@@ -1,0 +1,66 @@
+"""The schema, versioned with ``sqlite_utils.Migrations`` so older files upgrade in place.
+
+Never rename or edit an applied migration: its name is what an existing database
+remembers. Add a new ``m00N_...`` function at the end instead.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("emailstatus")
+
+
+@migrations()
+def m001_cases(db: Database) -> None:
+    db.table("cases").create(
+        {
+            "id": int, "created_at": str, "team": str, "channel": str, "thread_ts": str,
+            "reply_ts": str, "user": str, "source": str, "question": str, "article_id": str,
+            "score": float, "level": str, "detected_version": str, "chosen_version": str,
+            "status": str, "status_by": str, "status_at": str, "resolve_seconds": float,
+        },
+        pk="id",
+        not_null={"created_at", "source", "status", "level"},
+    )  # fmt: skip
+    db.table("cases").create_index(["created_at"])
+    db.table("cases").create_index(["channel", "thread_ts"])
+    db.table("case_clicks").create(
+        {"case_id": int, "user": str, "action": str, "at": str},
+        pk=("case_id", "user", "action"),
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db.table("gaps").create(
+        {"id": int, "created_at": str, "source": str, "team": str, "channel": str,
+         "user": str, "question": str, "reason": str, "score": float, "version": str},
+        pk="id",
+    )  # fmt: skip
+    db.table("gaps").create_index(["created_at"])
+    db.table("slack_events").create({"event_id": str, "seen_at": str}, pk="event_id")
+    db.table("slack_events").create_index(["seen_at"])
+    db.table("message_claims").create(
+        {"channel": str, "ts": str, "seen_at": str}, pk=("channel", "ts")
+    )
+
+
+@migrations()
+def m002_summaries(db: Database) -> None:
+    """Weekly-summary claims, and indexes for summaries, App Home and purges."""
+    # One row per posted week: the primary key is what makes "post exactly once" hold
+    # across gunicorn workers and restarts.
+    db.table("summary_claims").create(
+        {"week": str, "claimed_at": str, "claimed_by": str, "posted_at": str, "channel": str,
+         "message_ts": str},
+        pk="week",
+        not_null={"claimed_at"},
+    )  # fmt: skip
+    # A covering index: a week's summary reads only this index, never the table, so it
+    # costs the same with 10,000 or 1,000,000 cases in the file.
+    db.table("cases").create_index(
+        ["created_at", "status", "source", "channel", "chosen_version", "detected_version",
+         "resolve_seconds", "level"],
+        index_name="idx_cases_week",
+    )  # fmt: skip
+    db.table("cases").create_index(["user", "created_at"], index_name="idx_cases_user")
+    db.table("case_clicks").create_index(["action", "case_id"], index_name="idx_clicks_action")

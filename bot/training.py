@@ -1,0 +1,346 @@
+"""Labelled examples → a fitted classifier, its thresholds and its k-fold figures.
+
+The classes are the articles plus ``none``. Features are TF-IDF character n-grams inside
+word boundaries (robust to typos, accents and cognates across languages), word n-grams,
+and the concept rules' evidence (``bot.concepts``) as extra columns. The model is a
+scikit-learn LogisticRegression.
+
+The answer and suggest thresholds are chosen by cross-validation on the training
+examples alone (never on an evaluation set): the answer threshold is the one with the
+best out-of-fold F1 whose false-positive rate stays within ``ANSWER_MAX_FPR``.
+
+Training is deterministic. A fitted model is cached (in memory and on disk) under a hash
+of everything it learned from, so a restart or a second engine in one process reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from bot.decision import Thresholds
+from bot.examples import Example, Label
+
+logger = logging.getLogger(__name__)
+
+NONE = "none"  # the class of messages no article answers
+MODEL_FORMAT = 1  # bump when features or training change, to retire cached models
+FOLDS = 5
+SEED = 0
+REGULARISATION_C = 10.0
+CONCEPT_SCALE = 0.5  # weight of the concept columns next to the TF-IDF ones
+# Policy, not tuning: how many out-of-fold near-misses each level may answer.
+ANSWER_MAX_FPR = 0.015
+SUGGEST_MAX_FPR = 0.05
+THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.30, 1.0, 0.01))
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    texts: list[str]  # as written (Slack markup and all)
+    labels: list[str]  # an article id or NONE
+    families: list[str]
+    langs: list[str]
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[Example]) -> TrainingSet:
+        labels = [e.article_id if e.label is Label.POSITIVE else NONE for e in examples]
+        return cls(
+            texts=[e.text for e in examples],
+            labels=labels,
+            families=[e.family for e in examples],
+            langs=[e.lang for e in examples],
+        )
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A batch of messages as the model reads them (see ``Matcher.inputs``)."""
+
+    clean: list[str]  # normalised text
+    corrected: list[str]  # normalised words, typos of known topic words corrected
+    concepts: np.ndarray  # concept evidence, one row per message
+
+
+class Model:
+    """Fitted vectorisers and classifier. Holds no reference to the knowledge objects,
+    so it pickles; callers prepare each message's ``Inputs``."""
+
+    def __init__(self) -> None:
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
+        self.words = _word_vectoriser()
+        self.corrected = _word_vectoriser()
+        self.classifier = LogisticRegression(
+            C=REGULARISATION_C, max_iter=3000, class_weight="balanced"
+        )
+        self.concept_names: list[str] = []
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(c) for c in self.classifier.classes_]
+
+    def fit(self, inputs: Inputs, labels: list[str]) -> Model:
+        matrix = sp.hstack(
+            [
+                self.chars.fit_transform(inputs.clean),
+                self.words.fit_transform(inputs.clean),
+                self.corrected.fit_transform(inputs.corrected),
+                sp.csr_matrix(inputs.concepts * CONCEPT_SCALE),
+            ]
+        ).tocsr()
+        self.classifier.fit(matrix, labels)
+        return self
+
+    def features(self, inputs: Inputs) -> sp.csr_matrix:
+        parts = [
+            self.chars.transform(inputs.clean),
+            self.words.transform(inputs.clean),
+            self.corrected.transform(inputs.corrected),
+            sp.csr_matrix(inputs.concepts * CONCEPT_SCALE),
+        ]
+        return sp.hstack(parts).tocsr()
+
+    def probabilities(self, inputs: Inputs) -> np.ndarray:
+        """One row per message, one column per class (``self.classes`` order)."""
+        return self.classifier.predict_proba(self.features(inputs))
+
+    def feature_names(self) -> list[str]:
+        chars = [f"'{g}'" for g in self.chars.get_feature_names_out()]
+        words = [f"word '{g}'" for g in self.words.get_feature_names_out()]
+        corrected = [f"word* '{g}'" for g in self.corrected.get_feature_names_out()]
+        return chars + words + corrected + [f"concept {n}" for n in self.concept_names]
+
+    def contributions(self, row: sp.csr_matrix, cls: str, top: int = 6) -> list[tuple[str, float]]:
+        """The features of one message that pushed hardest for (+) or against (-) a class."""
+        weights = self._class_weights(cls)
+        names = self.feature_names()
+        scored = [
+            (names[j], float(v * weights[j])) for j, v in zip(row.indices, row.data, strict=True)
+        ]
+        scored.sort(key=lambda item: abs(item[1]), reverse=True)
+        return scored[:top]
+
+    def _class_weights(self, cls: str) -> np.ndarray:
+        coef = self.classifier.coef_
+        if coef.shape[0] == 1:  # two classes: sklearn keeps one row, for classes_[1]
+            return coef[0] if cls == self.classes[1] else -coef[0]
+        return coef[self.classes.index(cls)]
+
+
+def _word_vectoriser() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Figures:
+    precision: float
+    recall: float
+    f1: float
+    false_positive_rate: float
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    folds: int
+    thresholds: Thresholds  # learned, on the 0-100 scale
+    answer: Figures  # out-of-fold, at the answer threshold
+    suggest: Figures  # out-of-fold, counting suggestions as answers
+    by_family: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (lines, wrong)
+
+
+def figures_at(
+    scores: np.ndarray, predicted: list[str], labels: list[str], threshold: float
+) -> Figures:
+    """Precision, recall, F1 and FP rate when answering at or above the threshold."""
+    answered = scores >= threshold
+    true_labels = np.array(labels)
+    on = true_labels != NONE
+    correct = answered & (np.array(predicted) == true_labels) & on
+    false_pos = answered & ~on
+    tp, fp, total = int(correct.sum()), int(false_pos.sum()), int(answered.sum())
+    fn = int(on.sum()) - tp
+    precision = tp / total if total else 0.0  # an answer with the wrong article is wrong too
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    fpr = fp / int((~on).sum()) if (~on).any() else 0.0
+    return Figures(precision, recall, f1, fpr)
+
+
+def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str]) -> Thresholds:
+    """Best-F1 answer threshold within ANSWER_MAX_FPR; lowest suggest threshold within
+    SUGGEST_MAX_FPR (never above the answer threshold)."""
+    table = {t: figures_at(scores, predicted, labels, t) for t in THRESHOLD_GRID}
+    safe = [t for t in THRESHOLD_GRID if table[t].false_positive_rate <= ANSWER_MAX_FPR]
+    # A model that cannot meet the policy anywhere only suggests (answer = 1.0: never).
+    answer = max(safe, key=lambda t: (table[t].f1, -t)) if safe else 1.0
+    loose = [t for t in THRESHOLD_GRID if table[t].false_positive_rate <= SUGGEST_MAX_FPR]
+    suggest = min(min(loose, default=answer), answer)
+    return Thresholds(answer=round(float(answer) * 100, 1), suggest=round(float(suggest) * 100, 1))
+
+
+def best_article(probabilities: np.ndarray, classes: list[str]) -> tuple[list[str], np.ndarray]:
+    """Per row, the most likely article (never NONE) and its probability."""
+    columns = [i for i, c in enumerate(classes) if c != NONE]
+    if not columns:
+        return [NONE] * len(probabilities), np.zeros(len(probabilities))
+    sub = probabilities[:, columns]
+    best = sub.argmax(axis=1)
+    return [classes[columns[i]] for i in best], sub[np.arange(len(sub)), best]
+
+
+def cross_validate(data: TrainingSet, inputs: Inputs, folds: int = FOLDS) -> CrossValidation:
+    """Out-of-fold predictions for every example, thresholds chosen on them."""
+    labels = np.array(data.labels)
+    classes = sorted(set(data.labels))
+    folds = max(2, min(folds, min(int((labels == c).sum()) for c in classes)))
+    out_of_fold = np.zeros((len(data), len(classes)))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    for train, test in splitter.split(data.texts, labels):
+        model = Model().fit(_subset(inputs, train), list(labels[train]))
+        probabilities = model.probabilities(_subset(inputs, test))
+        for column, cls in enumerate(model.classes):
+            out_of_fold[test, classes.index(cls)] = probabilities[:, column]
+    predicted, scores = best_article(out_of_fold, classes)
+    thresholds = choose_thresholds(scores, predicted, data.labels)
+    answer_cut, suggest_cut = thresholds.answer / 100, thresholds.suggest / 100
+    return CrossValidation(
+        folds=folds,
+        thresholds=thresholds,
+        answer=figures_at(scores, predicted, data.labels, answer_cut),
+        suggest=figures_at(scores, predicted, data.labels, suggest_cut),
+        by_family=_errors_by_family(data, predicted, scores, answer_cut),
+    )
+
+
+def _subset(inputs: Inputs, rows: np.ndarray) -> Inputs:
+    return Inputs(
+        clean=[inputs.clean[i] for i in rows],
+        corrected=[inputs.corrected[i] for i in rows],
+        concepts=inputs.concepts[rows],
+    )
+
+
+def _errors_by_family(
+    data: TrainingSet, predicted: list[str], scores: np.ndarray, cut: float
+) -> dict[str, tuple[int, int]]:
+    table: dict[str, tuple[int, int]] = {}
+    for i, family in enumerate(data.families):
+        answered = scores[i] >= cut and predicted[i] != NONE
+        right = answered == (data.labels[i] != NONE) and (
+            not answered or predicted[i] == data.labels[i]
+        )
+        key = f"{'+' if data.labels[i] != NONE else '-'} {family}"
+        lines, wrong = table.get(key, (0, 0))
+        table[key] = (lines + 1, wrong + (not right))
+    return dict(sorted(table.items()))
+
+
+@dataclass
+class Trained:
+    model: Model
+    cross_validation: CrossValidation
+    fingerprint: str
+    training_size: int
+    seconds: float = 0.0  # to train or load, in this process
+    source: str = "trained"  # trained | disk cache | memory
+
+
+def fingerprint(data: TrainingSet, concept_signature: str) -> str:
+    digest = hashlib.sha256()
+    header = {"format": MODEL_FORMAT, "sklearn": sklearn.__version__, "C": REGULARISATION_C}
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    digest.update(concept_signature.encode())
+    for text, label in zip(data.texts, data.labels, strict=True):
+        digest.update(f"{label}\x00{text}\x01".encode())
+    return digest.hexdigest()[:24]
+
+
+_MEMORY: dict[str, Trained] = {}
+
+
+def train(
+    data: TrainingSet,
+    prepare: Callable[[list[str]], Inputs],
+    concept_names: list[str],
+    concept_signature: str,
+    cache_dir: Path | None,
+) -> Trained:
+    """The fitted model and its cross-validation, from memory, the disk cache or training."""
+    started = time.perf_counter()
+    key = fingerprint(data, concept_signature)
+    if key in _MEMORY:
+        return _MEMORY[key]
+    trained = _load(cache_dir, key)
+    if trained is None:
+        inputs = prepare(data.texts)
+        model = Model().fit(inputs, data.labels)
+        model.concept_names = list(concept_names)
+        trained = Trained(model, cross_validate(data, inputs), key, len(data))
+        _save(cache_dir, trained)
+    trained.seconds = time.perf_counter() - started
+    _MEMORY[key] = trained
+    logger.info(
+        "matcher model %s: %d examples, %s in %.2f s",
+        key, len(data), trained.source, trained.seconds,
+    )  # fmt: skip
+    return trained
+
+
+def default_cache_dir() -> Path | None:
+    """MODEL_CACHE_DIR, else the user's cache folder; 'off' disables the disk cache."""
+    configured = os.environ.get("MODEL_CACHE_DIR", "").strip()
+    if configured.lower() in ("off", "none", "false", "0"):
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "emailstatus-bot"
+
+
+def _load(cache_dir: Path | None, key: str) -> Trained | None:
+    if cache_dir is None:
+        return None
+    path = cache_dir / f"model-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            trained = pickle.load(handle)  # our own file, written by _save below
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    if not isinstance(trained, Trained) or trained.fingerprint != key:
+        return None
+    trained.source = "disk cache"
+    return trained
+
+
+def _save(cache_dir: Path | None, trained: Trained) -> None:
+    """Write atomically; a cache that cannot be written only costs the next start time."""
+    if cache_dir is None:
+        return
+    path = cache_dir / f"model-{trained.fingerprint}.pickle"
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            pickle.dump(trained, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(path)
+    except OSError as exc:
+        logger.warning("model cache %s not written (%s); training again next start", path, exc)

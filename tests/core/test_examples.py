@@ -1,0 +1,158 @@
+"""Examples files: loading, the checker's messages, merging, and the dev-set firewall."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rapidfuzz import fuzz, process, utils
+
+from bot.examples import (
+    Example,
+    Label,
+    dump_examples,
+    load_examples,
+    merge_examples,
+    parse_examples,
+)
+from tests.conftest import EVAL_SET, KNOWLEDGE_DIR
+
+GOOD = """\
+article: "A1"
+groups:
+  - label: positive
+    family: plain
+    lang: en
+    source: team
+    examples:
+      - "opens never counted for outlook people"
+      - "times opened stuck at zero"
+  - label: negative
+    family: chatter
+    lang: fr
+    source: corpus-1
+    examples:
+      - "qui vient déjeuner ?"
+"""
+
+
+def test_a_good_file_loads_every_line_with_its_labels():
+    examples, problems = parse_examples(GOOD, "a.yaml")
+    assert problems == []
+    assert [(e.label, e.lang, e.family, e.line) for e in examples] == [
+        (Label.POSITIVE, "en", "plain", 8),
+        (Label.POSITIVE, "en", "plain", 9),
+        (Label.NEGATIVE, "fr", "chatter", 15),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (GOOD.replace("label: positive", "label: postive"),
+         "a.yaml:3: groups[0].label: 'postive' is not allowed; did you mean 'positive'?"),
+        (GOOD.replace("lang: fr", "lang: fre"),
+         "a.yaml:12: groups[1].lang: 'fre' is not allowed; did you mean 'fr'?"),
+        (GOOD.replace("    family: chatter", "    familly: chatter"),
+         "a.yaml:11: groups[1].familly: unknown key; did you mean 'family'?"),
+        (GOOD.replace('"times opened stuck at zero"', '""'),
+         "a.yaml:9: groups[0].examples[1]: must be a message with words in it"),
+        (GOOD.replace('"times opened stuck at zero"', '":tada: :+1:"'),
+         "a.yaml:9: groups[0].examples[1]: must be a message with words in it"),
+        (GOOD.replace("source: team", "source: dev-set"),
+         "a.yaml:6: groups[0].source: 'dev-set' is not allowed; "
+         "use one of corpus-1, team, case-log"),
+        (GOOD.replace('      - "times opened stuck at zero"\n', "      - [oops\n"),
+         "a.yaml:10: yaml: not valid YAML: expected ',' or ']', but got ':'"),
+        ('article: "A1"\n', "a.yaml:1: groups: must be a non-empty list of groups"),
+    ],
+)  # fmt: skip
+def test_each_problem_is_one_clear_line(broken, expected):
+    examples, problems = parse_examples(broken, "a.yaml")
+    assert examples == []
+    assert [str(p) for p in problems] == [expected]
+
+
+def test_duplicates_are_reported_with_both_places(tmp_path):
+    path = tmp_path / "A1.examples.yaml"
+    path.write_text(
+        GOOD.replace('"times opened stuck at zero"', '"Opens never COUNTED, for outlook people!"')
+    )
+    loaded = load_examples([path])
+    assert len(loaded.examples) == 2
+    assert [str(p) for p in loaded.problems] == [
+        f"{path}:9: examples: duplicate of {path}:8 (same words): "
+        "'Opens never COUNTED, for outlook people!'"
+    ]
+
+
+def test_dump_is_canonical_and_loads_back():
+    examples, _ = parse_examples(GOOD, "a.yaml")
+    text = dump_examples("A1", examples)
+    again, problems = parse_examples(text, "b.yaml")
+    assert problems == []
+    assert [(e.text, e.label, e.lang, e.family, e.source) for e in again] == [
+        (e.text, e.label, e.lang, e.family, e.source) for e in examples
+    ]
+    assert dump_examples("A1", again) == text
+
+
+def test_merge_adds_new_lines_and_skips_known_ones(tmp_path):
+    path = tmp_path / "A1.examples.yaml"
+    path.write_text(GOOD)
+    new = [
+        Example("Times opened: stuck at ZERO", Label.POSITIVE, "en", "plain", "team", "A1"),
+        Example("ouvertures jamais comptées", Label.POSITIVE, "fr", "from_cases", "case-log", "A1"),
+    ]
+    assert merge_examples(path, "A1", new) == (1, 1)
+    texts = [e.text for e in load_examples([path]).examples]
+    assert texts[-1] == "ouvertures jamais comptées" and len(texts) == 4
+
+
+def test_merge_never_rewrites_a_broken_file(tmp_path):
+    path = tmp_path / "A1.examples.yaml"
+    path.write_text(GOOD.replace("lang: fr", "lang: xx"))
+    with pytest.raises(ValueError, match="lang"):
+        merge_examples(path, "A1", [])
+    assert "lang: xx" in path.read_text()
+
+
+def test_shipped_examples_are_valid_and_cover_the_languages():
+    loaded = load_examples(sorted(KNOWLEDGE_DIR.glob("*.examples.yaml")))
+    assert loaded.problems == []
+    positive_langs = {e.lang for e in loaded.examples if e.label is Label.POSITIVE}
+    assert {"en", "fr", "es", "de", "pt", "it", "nl"} <= positive_langs
+
+
+def _training_lines() -> list[str]:
+    loaded = load_examples(sorted(KNOWLEDGE_DIR.glob("*.examples.yaml")))
+    return [e.text for e in loaded.examples]
+
+
+def lookalikes(training: list[str], dev: list[str]) -> list[tuple[str, str, float]]:
+    """Training lines of five or more words within token_sort_ratio 90 of a dev line."""
+    found = []
+    for text in (t for t in training if len(t.split()) >= 5):
+        hit = process.extractOne(
+            text, dev, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
+            score_cutoff=90,
+        )  # fmt: skip
+        if hit:
+            found.append((text, hit[0], hit[1]))
+    return found
+
+
+@pytest.mark.skipif(not EVAL_SET.exists(), reason="the dev set is not beside the repository")
+def test_no_training_line_copies_or_paraphrases_a_dev_line():
+    """The dev set measures; it never teaches."""
+    dev = [json.loads(line)["text"] for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    assert lookalikes(_training_lines(), dev) == []
+
+
+def test_the_firewall_finds_a_reworded_copy():
+    dev = ["Why does Times Opened stay at zero for Outlook users, any idea?"]
+    training = [
+        "any idea why times opened stays at zero for outlook users",
+        "five words but unrelated",
+    ]
+    assert [t for t, _, _ in lookalikes(training, dev)] == [training[0]]
