@@ -23,6 +23,8 @@ USAGE: tuple[tuple[str, str], ...] = (
              "2021, 2024, 365, o365, m365, ltsc; 'outlook' is optional (outlook2010)"),
     ("mac", "Outlook for Mac, on the web, the new Outlook or mobile: what the article covers"),
     ("<question>", "match a question as if it were posted in a channel"),
+    ("<article> [variant]", "one article by its id or alias (`knowledge list`), e.g. "
+                            "'considerations' or 'outlook 2010'"),
     ("summary [last|current|YYYY-Www]",
      "the weekly case summary (default: the last complete week), visible only to you"),
     ("help", "this help"),

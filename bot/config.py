@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.knowledge import default_knowledge_dir
+
 DEFAULT_DB = "./data/emailstatus.db"
-DEFAULT_KNOWLEDGE_DIR = str(Path(__file__).resolve().parent.parent / "knowledge")
+DEFAULT_KNOWLEDGE_DIR = str(default_knowledge_dir())  # the checkout's, or the installed package's
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 
 

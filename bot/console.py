@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.answers import Answer
+from bot.answers import Answer, article_lookup
 from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.engine import Engine, Outcome, Where
 from bot.matching import Level
@@ -43,7 +43,7 @@ class Console:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.pending: _Pending | None = None
-        self.topic = engine.knowledge.articles[0].topic if engine.knowledge.articles else "email"
+        self.topic = engine.knowledge.primary.topic if engine.knowledge.articles else "email"
 
     def reply(self, line: str) -> str:
         text = line.strip()
@@ -106,10 +106,13 @@ class Console:
         return self._show(outcome.answer, outcome)
 
     def _command(self, command: Command) -> str:
+        lookup = article_lookup(self.engine.knowledge.articles, command.text)
+        if lookup is not None and command.kind in ("question", "unknown"):  # as in Slack
+            return answer_text(self.engine.answer_for(lookup.article.id, lookup.variant))
         if command.kind in ("help", "picker"):
             return "\n".join(usage_lines())
         if command.kind == "version" and command.version:
-            article = self.engine.knowledge.articles[0]
+            article = self.engine.knowledge.primary
             return answer_text(self.engine.answer_for(article.id, command.version))
         if command.kind == "question":
             return self._question(command.text)

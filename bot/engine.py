@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from bot import metrics
-from bot.answers import Answer, compose
+from bot.answers import OTHER, Answer, choose_variant, compose
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import Article, KnowledgeBase, load_knowledge
 from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
 from bot.store import FINAL_ACTIONS, Case, Store
@@ -76,7 +76,7 @@ class Engine:
             return Outcome(match, None, None)
         article = self.knowledge.get(match.article_id)
         assert article is not None
-        chosen = version or match.version
+        chosen = version or choose_variant(article, match.version, text)
         answer = compose(article, chosen, text)
         case = self.store.cases.open(
             source=where.source, level=match.level.value, question=text,
@@ -92,9 +92,18 @@ class Engine:
             metrics.answer_given(chosen)
         if version:
             self.store.cases.choose_version(case.id, version)
-        if chosen == "other" and match.level is Level.ANSWER:
-            self._gap(where, text, "Outlook version not covered by the article", match)
+        if match.level is Level.ANSWER:
+            self._answer_gaps(where, text, match, article, answer)
         return Outcome(match, answer, case)
+
+    def _answer_gaps(
+        self, where: Where, text: str, match: Match, article: Article, answer: Answer
+    ) -> None:
+        """An answer the article only partly covers is a knowledge gap worth recording."""
+        if answer.version == OTHER and article.uncovered is not None:
+            self._gap(where, text, article.uncovered.gap, match)
+        elif answer.other_client is not None:
+            self._gap(where, text, f"mail client not covered: {answer.other_client}", match)
 
     def record_click(self, case_id: int, user: str, action: str) -> bool:
         """Record a button click once per (case, user, action); False on repeats.

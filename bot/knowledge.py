@@ -1,5 +1,7 @@
 """Knowledge articles as YAML: dataclasses, loading and schema validation.
 
+The schema is one table (``ARTICLE``) of ``Field`` rows; the checker walks it, so a new
+field is one row, and a key that is not in the table is reported with a did-you-mean.
 Every problem is reported as ``file:line: field: what is wrong`` so that a support
 person editing YAML can fix it without reading Python. Loading never raises on bad
 content; it returns the problems next to the articles that did load.
@@ -7,18 +9,24 @@ content; it returns the problems next to the articles that did load.
 
 from __future__ import annotations
 
+import difflib
 import re
+import string
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
-VERSION_IDS = ("2007", "2010", "2013+")
+# -- the article model ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class VersionGuide:
+class Variant:
+    """One of the things an article's steps differ by (for 000385822: an Outlook version)."""
+
     id: str
     label: str
     heading: str
@@ -27,11 +35,49 @@ class VersionGuide:
     how_to_tell: str = ""
 
 
+VersionGuide = Variant  # the name the Outlook-only code used; kept for callers
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """What a variant the article does not cover gets (Mac, web, new Outlook, mobile…)."""
+
+    label: str  # the picker button, e.g. "Mac, web, new Outlook or mobile"
+    text: str  # said before the closest steps
+    closest: str | None = None  # the variant whose steps are offered instead
+    gap: str = "variant not covered by the article"  # the knowledge-gap reason recorded
+
+
 @dataclass(frozen=True)
 class Note:
     id: str
     text: str
     applies_when: tuple[str, ...] = ()
+    # An answer note replaces the fix: the reply leads with it and shows no steps.
+    answer: bool = False
+
+
+@dataclass(frozen=True)
+class OtherClients:
+    """Mail clients the steps are not for: the reply gives the cause and says so."""
+
+    terms: tuple[str, ...]
+    text: str
+    unless: tuple[str, ...] = ()  # words that show the question is about the article's client
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One fact of an answer written in our words, with where in the source it comes from."""
+
+    text: str
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +97,11 @@ class MatchingRules:
     examples: tuple[str, ...]
 
 
+DEFAULT_VARIANT_QUESTION = "Which of these applies?"
+DEFAULT_VARIANT_HINT = "Each has its own steps."
+DEFAULT_CUSTOMER_TEXT = "Hello,\n\n{fix_summary} Here is how:\n\n{steps}\n\nThank you!"
+
+
 @dataclass(frozen=True)
 class Article:
     id: str
@@ -60,14 +111,35 @@ class Article:
     source_url: str
     cause: str
     fix_summary: str
-    versions: tuple[VersionGuide, ...]
+    variants: tuple[Variant, ...]
     notes: tuple[Note, ...]
-    see_also: tuple[str, ...]
+    links: tuple[Link, ...]
     matching: MatchingRules
     path: str = ""
+    source_read: str = ""  # the date someone read the source to write this file
+    source_published: str = ""
+    aliases: tuple[str, ...] = ()  # short names for `/emailstatus <alias> <variant>`
+    variant_question: str = ""  # "Which Outlook does the recipient use?"
+    variant_noun: str = "one"  # "How to tell which Outlook you have"
+    variant_hint: str = DEFAULT_VARIANT_HINT  # said after the question
+    uncovered: Uncovered | None = None
+    steps: tuple[str, ...] = ()  # for articles without variants
+    points: tuple[Point, ...] = ()
+    customer_text: str = DEFAULT_CUSTOMER_TEXT
+    other_clients: OtherClients | None = None
 
-    def version(self, version_id: str) -> VersionGuide | None:
-        return next((v for v in self.versions if v.id == version_id), None)
+    @property
+    def versions(self) -> tuple[Variant, ...]:
+        return self.variants
+
+    @property
+    def see_also(self) -> tuple[str, ...]:
+        return tuple(link.title for link in self.links)
+
+    def variant(self, variant_id: str | None) -> Variant | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
+
+    version = variant
 
 
 @dataclass(frozen=True)
@@ -93,9 +165,90 @@ class KnowledgeBase:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def primary(self) -> Article:
+        """The article bare lookups use (``/emailstatus 2010``, the picker, the topic line):
+        the first with variants, else the first. Callers check that articles loaded."""
+        return next((a for a in self.articles if a.variants), self.articles[0])
+
+
+# -- the schema, as a table -------------------------------------------------------------------
+
+Kind = Literal["text", "texts", "bool", "number", "map", "list", "table", "groups"]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    kind: Kind
+    required: bool = False
+    fields: tuple[Field, ...] = ()  # for map, list (of maps) and table (of maps)
+    value: Kind | None = None  # for a table whose values are not maps (examples: texts)
+
+
+VARIANT = (
+    Field("id", "text", required=True),
+    Field("label", "text", required=True),
+    Field("heading", "text"),
+    Field("aliases", "texts"),
+    Field("how_to_tell", "text"),
+    Field("steps", "texts", required=True),
+)
+MATCHING = (
+    Field("concepts", "table", fields=(
+        Field("weight", "number", required=True), Field("terms", "texts", required=True))),
+    Field("require", "groups"),
+    Field("examples", "table", value="texts"),
+)  # fmt: skip
+ARTICLE = (
+    Field("id", "text", required=True),
+    Field("title", "text", required=True),
+    Field("topic", "text"),
+    Field("aliases", "texts"),
+    Field("source", "map", required=True, fields=(
+        Field("name", "text", required=True), Field("url", "text"),
+        Field("published", "text"), Field("read", "text"))),
+    Field("cause", "text", required=True),
+    Field("fix_summary", "text", required=True),
+    Field("points", "list", fields=(Field("text", "text", required=True), Field("ref", "text"))),
+    Field("steps", "texts"),
+    Field("variant_question", "text"),
+    Field("variant_noun", "text"),
+    Field("variant_hint", "text"),
+    Field("variants", "list", fields=VARIANT),
+    Field("uncovered", "map", fields=(
+        Field("label", "text", required=True), Field("text", "text", required=True),
+        Field("closest", "text"), Field("gap", "text"))),
+    Field("other_clients", "map", fields=(
+        Field("terms", "texts", required=True), Field("text", "text", required=True),
+        Field("unless", "texts"))),
+    Field("notes", "list", fields=(
+        Field("id", "text", required=True), Field("text", "text", required=True),
+        Field("applies_when", "texts"), Field("answer", "bool"))),
+    Field("customer_text", "text"),
+    Field("see_also", "list", fields=(Field("title", "text", required=True), Field("url", "text"))),
+    Field("domains", "texts"),
+    Field("matching", "map", fields=MATCHING),
+)  # fmt: skip
+TEMPLATE_FIELDS = {"steps", "cause", "fix_summary", "title"}
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+KNOWLEDGE_PACKAGE = "emailstatus_knowledge"
+
+
+def default_knowledge_dir() -> Path:
+    """The knowledge shipped with the code: the checkout's knowledge/ folder, which the
+    wheel installs as the package ``emailstatus_knowledge``. ``KNOWLEDGE_DIR`` overrides it."""
+    try:
+        return Path(str(resources.files(KNOWLEDGE_PACKAGE)))
+    except ModuleNotFoundError:  # running from a checkout that is not installed
+        return Path(__file__).resolve().parent.parent / "knowledge"
+
 
 def load_knowledge(*paths: str | Path) -> KnowledgeBase:
-    """Load every ``*.yaml``/``*.yml`` file in the given folders or files."""
+    """Load every article ``*.yaml``/``*.yml`` file in the given folders or files."""
     kb = KnowledgeBase()
     for file in _yaml_files(paths, kb):
         article, problems = load_article(file)
@@ -153,17 +306,42 @@ def parse_article(text: str, filename: str = "<text>") -> tuple[Article | None, 
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(filename, line, "yaml", f"not valid YAML: {reason}")]
+        return None, [yaml_problem(exc, filename)]
     checker = _Checker(filename, _line_index(node))
-    article = checker.article(data)
-    return (article if not checker.problems else None), checker.problems
+    checked = checker.value(data, Field("", "map", fields=ARTICLE), "")
+    if checker.problems:
+        return None, checker.problems
+    _cross_checks(checker, checked)
+    if checker.problems:
+        return None, checker.problems
+    return build_article(checked, filename), []
+
+
+def yaml_problem(exc: yaml.YAMLError, filename: str) -> Problem:
+    """A YAML error at the line where the fault is, not where PyYAML gave up.
+
+    An unclosed ``[``, ``{`` or quote on line 10 is only noticed lines later; for those
+    PyYAML keeps the opening in ``context_mark``. In block structure the place it noticed
+    (``problem_mark``) is the faulty line itself.
+    """
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    what = getattr(exc, "context", None) or ""
+    reason = getattr(exc, "problem", None) or str(exc)
+    if problem is None and context is None:
+        return Problem(filename, 0, "yaml", f"not valid YAML: {reason}")
+    spans = context is not None and any(w in what for w in ("flow", "quoted"))
+    mark = context if spans or problem is None else problem
+    assert mark is not None
+    detail = f"{what}: {reason}" if what else reason
+    noticed = ""
+    if problem is not None and problem.line != mark.line:
+        noticed = f" (noticed at line {problem.line + 1})"
+    return Problem(filename, mark.line + 1, "yaml", f"not valid YAML: {detail}{noticed}")
 
 
 def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    """Map dotted field paths (``versions[1].steps``) to 1-based line numbers."""
+    """Map dotted field paths (``variants[1].steps``) to 1-based line numbers."""
     lines: dict[str, int] = {}
     if node is None:
         return lines
@@ -180,7 +358,7 @@ def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
 
 
 class _Checker:
-    """Walks the loaded YAML, builds dataclasses and collects every problem."""
+    """Walks loaded YAML along the field table and collects one problem per real fault."""
 
     def __init__(self, filename: str, lines: dict[str, int]) -> None:
         self.filename = filename
@@ -197,181 +375,235 @@ class _Checker:
             path = "" if parent == path else parent
         return self.lines.get(path, 1)
 
-    def text(self, data: dict[str, Any], path: str, key: str, required: bool = True) -> str:
-        value = data.get(key)
-        where = f"{path}.{key}" if path else key
-        if value is None:
-            if required:
-                self.fail(where, f"'{key}' is required")
-            return ""
+    def value(self, value: Any, spec: Field, path: str) -> Any:
+        """The checked value (``None`` where it is wrong), by the field's kind."""
+        check = getattr(self, f"_{spec.kind}")
+        return check(value, spec, path)
+
+    def _text(self, value: Any, spec: Field, path: str) -> str | None:
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
-            self.fail(where, "must be a non-empty string")
-            return ""
+            self.fail(path, "must be a non-empty string")
+            return None
         return value.strip()
 
-    def text_list(self, data: dict[str, Any], path: str, key: str, required: bool) -> list[str]:
-        value = data.get(key)
-        where = f"{path}.{key}" if path else key
-        if value is None:
-            if required:
-                self.fail(where, f"'{key}' is required")
-            return []
-        if not isinstance(value, list) or not value:
-            self.fail(where, "must be a non-empty list of strings")
-            return []
-        items = []
-        for index, item in enumerate(value):
-            if isinstance(item, int | float) and not isinstance(item, bool):
-                item = str(item)
-            if not isinstance(item, str) or not item.strip():
-                self.fail(f"{where}[{index}]", "must be a non-empty string")
-            else:
-                items.append(item.strip())
-        return items
+    def _texts(self, value: Any, spec: Field, path: str) -> list[str] | None:
+        if not isinstance(value, list) or (spec.required and not value):
+            self.fail(path, "must be a non-empty list of strings")
+            return None
+        items = [self._text(item, spec, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [item for item in items if item is not None]
 
-    def mapping(self, value: Any, path: str) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.fail(path, "must be a mapping of field: value")
+    def _bool(self, value: Any, spec: Field, path: str) -> bool | None:
+        if not isinstance(value, bool):
+            self.fail(path, "must be true or false")
             return None
         return value
 
-    def article(self, data: Any) -> Article | None:
-        root = self.mapping(data, "")
-        if root is None:
+    def _number(self, value: Any, spec: Field, path: str) -> float | None:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.fail(path, "must be a number (negative rules the article out)")
             return None
-        source = self.mapping(root.get("source") or {}, "source") or {}
-        return Article(
-            id=self.text(root, "", "id"),
-            title=self.text(root, "", "title"),
-            topic=self.text(root, "", "topic", required=False) or self.text(root, "", "title"),
-            source_name=self.text(source, "source", "name"),
-            source_url=self.text(source, "source", "url", required=False),
-            cause=self.text(root, "", "cause"),
-            fix_summary=self.text(root, "", "fix_summary"),
-            versions=self.versions(root.get("versions")),
-            notes=self.notes(root.get("notes") or []),
-            see_also=tuple(self.see_also(root.get("see_also") or [])),
-            matching=self.matching(root.get("matching")),
-            path=self.filename,
-        )
+        return float(value)
 
-    def versions(self, value: Any) -> tuple[VersionGuide, ...]:
-        if not isinstance(value, list) or not value:
-            self.fail("versions", "must be a non-empty list of versions")
-            return ()
-        guides = [self.version(item, f"versions[{i}]") for i, item in enumerate(value)]
-        found = [g for g in guides if g is not None]
-        for index, guide in enumerate(found):
-            if guide.id not in VERSION_IDS:
-                allowed = ", ".join(f'"{v}"' for v in VERSION_IDS)
-                self.fail(f"versions[{index}].id", f"unknown version '{guide.id}'; use {allowed}")
-        ids = [g.id for g in found]
-        for dup in sorted({i for i in ids if ids.count(i) > 1}):
-            self.fail("versions", f"version '{dup}' is listed twice")
-        return tuple(found)
-
-    def version(self, value: Any, path: str) -> VersionGuide | None:
-        item = self.mapping(value, path)
-        if item is None:
+    def _map(self, value: Any, spec: Field, path: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(path, "must be a mapping of field: value")
             return None
-        return VersionGuide(
-            id=self.text(item, path, "id"),
-            label=self.text(item, path, "label"),
-            heading=self.text(item, path, "heading", required=False)
-            or self.text(item, path, "label"),
-            steps=tuple(self.text_list(item, path, "steps", required=True)),
-            aliases=tuple(self.text_list(item, path, "aliases", required=False)),
-            how_to_tell=self.text(item, path, "how_to_tell", required=False),
-        )
-
-    def notes(self, value: Any) -> tuple[Note, ...]:
-        if not isinstance(value, list):
-            self.fail("notes", "must be a list")
-            return ()
-        notes = []
-        for index, raw in enumerate(value):
-            path = f"notes[{index}]"
-            item = self.mapping(raw, path)
-            if item is not None:
-                notes.append(
-                    Note(
-                        id=self.text(item, path, "id"),
-                        text=self.text(item, path, "text"),
-                        applies_when=tuple(
-                            self.text_list(item, path, "applies_when", required=False)
-                        ),
-                    )
-                )
-        return tuple(notes)
-
-    def see_also(self, value: Any) -> list[str]:
-        if not isinstance(value, list):
-            self.fail("see_also", "must be a list")
-            return []
-        titles = []
-        for index, raw in enumerate(value):
-            path = f"see_also[{index}]"
-            item = self.mapping(raw, path)
-            if item is not None:
-                titles.append(self.text(item, path, "title"))
-        return titles
-
-    def matching(self, value: Any) -> MatchingRules:
-        empty = MatchingRules((), (), ())
-        rules = self.mapping(value, "matching") if value is not None else None
-        if rules is None:
-            if value is None:
-                self.fail("", "'matching' is required")
-            return empty
-        concepts = self.concepts(rules.get("concepts"))
-        names = {c.name for c in concepts}
-        require = self.require(rules.get("require") or [], names)
-        examples = self.examples(rules.get("examples"))
-        return MatchingRules(tuple(concepts), require, tuple(examples))
-
-    def concepts(self, value: Any) -> list[Concept]:
-        table = self.mapping(value, "matching.concepts") if value is not None else None
-        if table is None:
-            if value is None:
-                self.fail("matching", "'concepts' is required")
-            return []
-        concepts = []
-        for name, raw in table.items():
-            path = f"matching.concepts.{name}"
-            item = self.mapping(raw, path)
-            if item is None:
+        known = {f.key: f for f in spec.fields}
+        for key in value:
+            if str(key) not in known:
+                self.fail(_join(path, str(key)), _unknown_key(str(key), list(known)))
+        checked: dict[str, Any] = {}
+        for row in spec.fields:
+            where = _join(path, row.key)
+            if value.get(row.key) is None:
+                if row.required:
+                    self.fail(where, f"'{row.key}' is required")
                 continue
-            weight = item.get("weight")
-            if not isinstance(weight, int | float) or isinstance(weight, bool):
-                self.fail(f"{path}.weight", "must be a number (negative rules the article out)")
-                continue
-            terms = self.text_list(item, path, "terms", required=True)
-            concepts.append(Concept(str(name), float(weight), tuple(terms)))
-        return concepts
+            checked[row.key] = self.value(value[row.key], row, where)
+        return checked
 
-    def require(self, value: Any, names: set[str]) -> tuple[tuple[str, ...], ...]:
+    def _list(self, value: Any, spec: Field, path: str) -> list[Any] | None:
         if not isinstance(value, list):
-            self.fail("matching.require", "must be a list of lists of concept names")
-            return ()
+            self.fail(path, "must be a list")
+            return None
+        item_spec = Field(spec.key, "map", fields=spec.fields)
+        # Indexes stay those of the file, even when an item before is malformed.
+        return [self._map(item, item_spec, f"{path}[{i}]") for i, item in enumerate(value)]
+
+    def _table(self, value: Any, spec: Field, path: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(path, "must be a mapping of name: value")
+            return None
+        row = Field(spec.key, spec.value or "map", required=True, fields=spec.fields)
+        return {str(k): self.value(v, row, f"{path}.{k}") for k, v in value.items()}
+
+    def _groups(self, value: Any, spec: Field, path: str) -> list[list[str]] | None:
+        if not isinstance(value, list):
+            self.fail(path, "must be a list of lists of concept names")
+            return None
         groups = []
         for index, group in enumerate(value):
-            path = f"matching.require[{index}]"
             members = group if isinstance(group, list) else [group]
-            for name in members:
-                if name not in names:
-                    self.fail(path, f"'{name}' is not a concept defined in matching.concepts")
-            groups.append(tuple(str(n) for n in members))
-        return tuple(groups)
+            groups.append([str(m) for m in members])
+            if not members:
+                self.fail(f"{path}[{index}]", "must name at least one concept")
+        return groups
 
-    def examples(self, value: Any) -> list[str]:
-        if value is None:
-            return []
-        table = self.mapping(value, "matching.examples")
-        if table is None:
-            return []
-        examples: list[str] = []
-        for lang in table:
-            examples.extend(self.text_list(table, "matching.examples", str(lang), required=True))
-        return examples
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _unknown_key(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+    return f"unknown key '{key}'{hint}"
+
+
+# -- checks across fields ------------------------------------------------------------------------
+
+_DOMAIN = re.compile(r"(?:@|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
+
+
+def _cross_checks(checker: _Checker, data: dict[str, Any]) -> None:
+    variants = data.get("variants") or []
+    ids = [v["id"] for v in variants]
+    for index, variant_id in enumerate(ids):
+        if variant_id in ids[:index]:
+            checker.fail(f"variants[{index}].id", f"variant '{variant_id}' is listed twice")
+    if variants and data.get("steps"):
+        checker.fail("steps", "an article has either top-level 'steps' or 'variants', not both")
+    closest = (data.get("uncovered") or {}).get("closest")
+    if closest is not None and closest not in ids:
+        checker.fail("uncovered.closest", f"'{closest}' is not a variant id of this article")
+    if data.get("uncovered") and not variants:
+        checker.fail("uncovered", "only an article with variants can have uncovered variants")
+    _check_require(checker, data.get("matching") or {})
+    _check_template(checker, data.get("customer_text"))
+    _check_domains(checker, data)
+
+
+def _check_require(checker: _Checker, matching: dict[str, Any]) -> None:
+    # Every concept written in the file counts as defined, even one with a bad weight:
+    # that fault is reported once, at the weight, not again at each require group.
+    names = set(matching.get("concepts") or {})
+    for index, group in enumerate(matching.get("require") or []):
+        for name in group:
+            if name not in names:
+                close = difflib.get_close_matches(name, sorted(names), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                checker.fail(
+                    f"matching.require[{index}]",
+                    f"'{name}' is not a concept defined in matching.concepts{hint}",
+                )
+
+
+def _check_template(checker: _Checker, template: str | None) -> None:
+    if template is None:
+        return
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError as exc:
+        checker.fail("customer_text", f"not a valid template: {exc}")
+        return
+    for name in sorted(used - TEMPLATE_FIELDS):
+        allowed = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))
+        checker.fail("customer_text", f"unknown placeholder {{{name}}}; use {allowed}")
+
+
+def own_domains(data: dict[str, Any]) -> set[str]:
+    """The article's own domains: ``domains``, else the source URL's (help.x.com → x.com)."""
+    if data.get("domains"):
+        return {d.lower().lstrip("@") for d in data["domains"]}
+    host = urlsplit((data.get("source") or {}).get("url") or "").hostname or ""
+    return {".".join(host.split(".")[-2:])} if host else set()
+
+
+def _check_domains(checker: _Checker, data: dict[str, Any]) -> None:
+    """A step that names another domain is most often a typo (``@salesforce.con``)."""
+    own = own_domains(data)
+    if not own:
+        return
+    places = [("steps", data.get("steps") or [])]
+    places += [
+        (f"variants[{i}].steps", v["steps"]) for i, v in enumerate(data.get("variants") or [])
+    ]
+    for path, steps in places:
+        for index, step in enumerate(steps):
+            for domain in _DOMAIN.findall(step):
+                if not any(domain.lower() == d or domain.lower().endswith("." + d) for d in own):
+                    mine = ", ".join(sorted(own))
+                    checker.fail(
+                        f"{path}[{index}]", f"mentions '{domain}', not this article's ({mine})"
+                    )
+
+
+# -- building the dataclasses ----------------------------------------------------------------------
+
+
+def build_article(data: dict[str, Any], filename: str) -> Article:
+    source = data["source"]
+    return Article(
+        id=data["id"],
+        title=data["title"],
+        topic=data.get("topic") or data["title"],
+        source_name=source["name"],
+        source_url=source.get("url") or "",
+        source_read=source.get("read") or "",
+        source_published=source.get("published") or "",
+        cause=data["cause"],
+        fix_summary=data["fix_summary"],
+        variants=tuple(_variant(v) for v in data.get("variants") or []),
+        notes=tuple(_note(n) for n in data.get("notes") or []),
+        links=tuple(Link(s["title"], s.get("url") or "") for s in data.get("see_also") or []),
+        matching=_matching(data.get("matching") or {}),
+        path=filename,
+        aliases=tuple(data.get("aliases") or ()),
+        variant_question=data.get("variant_question") or DEFAULT_VARIANT_QUESTION,
+        variant_noun=data.get("variant_noun") or "one",
+        variant_hint=data.get("variant_hint") or DEFAULT_VARIANT_HINT,
+        uncovered=Uncovered(**data["uncovered"]) if data.get("uncovered") else None,
+        steps=tuple(data.get("steps") or ()),
+        points=tuple(Point(p["text"], p.get("ref") or "") for p in data.get("points") or []),
+        customer_text=data.get("customer_text") or DEFAULT_CUSTOMER_TEXT,
+        other_clients=(
+            _other_clients(data["other_clients"]) if data.get("other_clients") else None
+        ),
+    )
+
+
+def _variant(item: dict[str, Any]) -> Variant:
+    return Variant(
+        id=item["id"],
+        label=item["label"],
+        heading=item.get("heading") or item["label"],
+        steps=tuple(item["steps"]),
+        aliases=tuple(item.get("aliases") or ()),
+        how_to_tell=item.get("how_to_tell") or "",
+    )
+
+
+def _other_clients(item: dict[str, Any]) -> OtherClients:
+    return OtherClients(tuple(item["terms"]), item["text"], tuple(item.get("unless") or ()))
+
+
+def _note(item: dict[str, Any]) -> Note:
+    return Note(
+        id=item["id"],
+        text=item["text"],
+        applies_when=tuple(item.get("applies_when") or ()),
+        answer=bool(item.get("answer")),
+    )
+
+
+def _matching(rules: dict[str, Any]) -> MatchingRules:
+    concepts = tuple(
+        Concept(name, float(c["weight"]), tuple(c["terms"]))
+        for name, c in (rules.get("concepts") or {}).items()
+    )
+    require = tuple(tuple(group) for group in rules.get("require") or [])
+    examples = tuple(line for lines in (rules.get("examples") or {}).values() for line in lines)
+    return MatchingRules(concepts, require, examples)

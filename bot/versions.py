@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import fold, strip_slack_markup
+from bot.knowledge import Article
+from bot.text import fold, normalise, strip_slack_markup
 
 VersionId = str  # "2007" | "2010" | "2013+" | "other"
 COVERED = ("2007", "2010", "2013+")
@@ -48,7 +49,8 @@ _OTHER_CLIENT = re.compile(
 _SPECIFIC = re.compile(
     r"\b(?:"
     rf"(?P<product>{_PRODUCT})\s*(?:for\s+windows\s+)?(?:version\s+)?"
-    r"(?:(?P<pyear>20\d\d)|(?P<pnum>9|1[0-6])(?:\.\d+)*|['‘’](?P<pshort>\d\d)|2k(?P<pk>\d{1,2}))\b"
+    r"(?:(?P<pyear>20\d\d)|(?P<pnum>9|1[0-6])(?:\.\d+)*|['‘’](?P<pshort>\d\d)|2k(?P<pk>\d{1,2})"
+    r"|(?P<pzero>0[37]))\b"
     r"|(?P<ltsc>ltsc)\b"
     r"|(?P<o365>(?:office|microsoft|ms|o|m)\s*365)\b"
     r"|(?P<k>2k(?:\d{1,2}))\b"
@@ -56,14 +58,30 @@ _SPECIFIC = re.compile(
     r"|(?P<bare365>(?<![\d/.:\-])365)\b(?!\s*days?)"
     r")"
 )
+# Month names in en, fr, es, de, pt, it and nl: "seit Januar 2019" is a date, not Outlook 2019.
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+    "octobre", "novembre", "decembre", "janv", "fevr", "avr", "juil",
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "setiembre", "octubre", "noviembre", "diciembre", "ene",
+    "januar", "februar", "marz", "juni", "juli", "oktober", "dezember", "janner",
+    "janeiro", "fevereiro", "marco", "maio", "junho", "julho", "setembro", "outubro",
+    "novembro", "dezembro",
+    "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre",
+    "dicembre",
+    "januari", "februari", "maart", "mei", "augustus",
+}  # fmt: skip
 # Words before a bare year that make it a date, not a version.
 _DATE_WORDS = {"in", "since", "from", "until", "till", "by", "before", "after", "of", "year",
                "fy", "q1", "q2", "q3", "q4", "h1", "h2", "po", "during", "circa", "around",
                "early", "late", "mid", "end", "spring", "summer", "autumn", "fall", "winter",
-               "january", "february", "march", "april", "may", "june", "july", "august",
-               "september", "october", "november", "december", "jan", "feb", "mar", "apr",
-               "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "depuis", "en",
-               "desde", "seit", "im", "ticket", "case", "invoice", "order", "version"}  # fmt: skip
+               "depuis", "en", "desde", "seit", "im", "ab", "em", "nel", "dal", "sinds", "sind",
+               "ticket", "case", "invoice", "order", "version"} | _MONTHS  # fmt: skip
+# "enero de 2019", "maio de 2019", "1 maart 2019": a month two words back is a date too.
+_MONTH_LINKS = {"de", "del", "di", "do", "da", "van", "of", "the"}
 _OUTLOOK_CONTEXT = re.compile(rf"\b(?:{_OUTLOOK}|office|ol|owa|exchange|junk|safe\s+senders?)\b")
 
 
@@ -93,8 +111,7 @@ def find_versions(text: str, *, bare: bool = False) -> list[VersionMention]:
     allow_bare_year = bare or bool(_OUTLOOK_CONTEXT.search(clean))
     found = []
     for match in _SPECIFIC.finditer(clean):
-        previous_word = (clean[: match.start()].split() or [""])[-1]
-        version = _version_of(match, previous_word, allow_bare_year)
+        version = _version_of(match, _date_prefix(clean[: match.start()]), allow_bare_year)
         if version is not None:
             found.append(VersionMention(version, match.start(), match.group(0).strip()))
     return found
@@ -118,14 +135,22 @@ def _prepare(text: str) -> str:
     return re.sub(r"[\s_*`~>]+", " ", text)
 
 
+def _date_prefix(before: str) -> str:
+    """The word before a year, or ``"of"`` when a month stands just before that word."""
+    words = before.split() or [""]
+    if len(words) >= 2 and words[-1] in _MONTH_LINKS and words[-2] in _MONTHS:
+        return "of"
+    return words[-1]
+
+
 def _version_of(match: re.Match[str], prefix: str, allow_bare_year: bool) -> VersionId | None:
     groups = match.groupdict()
     if groups["pyear"]:
         return _YEAR_TO_ID.get(groups["pyear"])
     if groups["pnum"]:
         return _NUMBER_TO_ID.get(groups["pnum"])
-    if groups["pshort"] or groups["pk"]:
-        return _SHORT_YEAR_TO_ID.get(groups["pshort"] or groups["pk"])
+    if groups["pshort"] or groups["pk"] or groups["pzero"]:
+        return _SHORT_YEAR_TO_ID.get(groups["pshort"] or groups["pk"] or groups["pzero"])
     if groups["ltsc"] or groups["o365"]:
         return "2013+"
     if groups["k"]:
@@ -138,8 +163,40 @@ def _version_of(match: re.Match[str], prefix: str, allow_bare_year: bool) -> Ver
     return None
 
 
+# The one table of version labels for places that have no article at hand (case log,
+# summaries, escalations); answers use the article's own variant labels.
+VERSION_LABELS = {
+    "2007": "Outlook 2007",
+    "2010": "Outlook 2010",
+    "2013+": "Outlook 2013 and later",
+    "other": "other Outlook (Mac, web, new…)",
+    "unknown": "version not given",
+}
+
+
 def version_label(version: VersionId | None) -> str:
-    labels = {"2007": "Outlook 2007", "2010": "Outlook 2010",
-              "2013+": "Outlook 2013 and later (including Microsoft 365)",
-              "other": "an Outlook the article does not cover"}  # fmt: skip
-    return labels.get(version or "", "unknown")
+    return VERSION_LABELS.get(version or "unknown", version or "unknown")
+
+
+def detect_variant(article: Article, text: str, *, bare: bool = False) -> VersionId | None:
+    """The article's variant the text names: generic patterns first, then the YAML aliases.
+
+    ``"other"`` only when the article says what uncovered variants get; ``None`` for an
+    article without variants.
+    """
+    if not article.variants:
+        return None
+    found = detect_version(text, bare=bare)
+    if found == "other":
+        return "other" if article.uncovered is not None else None
+    if article.variant(found) is not None:
+        return found
+    return alias_variant(article, text)
+
+
+def alias_variant(article: Article, text: str) -> str | None:
+    padded = f" {normalise(text)} "
+    for variant in article.variants:
+        if any(f" {normalise(alias)} " in padded for alias in variant.aliases):
+            return variant.id
+    return None

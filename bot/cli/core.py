@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 import click
+from tabulate import tabulate
 
 from bot.answers import compose
 from bot.config import Settings
 from bot.evaluation import GATE, Report, evaluate, read_labelled
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import Article, KnowledgeBase, load_knowledge
 from bot.matching import Level, Matcher, Thresholds
 from bot.render.text import answer_text
-from bot.versions import COVERED, detect_version
+from bot.versions import detect_version
 
 
 def load_articles(settings: Settings) -> KnowledgeBase:
@@ -240,8 +241,40 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     if kb.problems:
         click.echo(f"{len(kb.problems)} problem(s) found.", err=True)
         sys.exit(1)
-    versions = ", ".join(COVERED)
-    click.echo(f"ok: {len(kb.articles)} article(s) valid (versions {versions}).")
+    click.echo(f"ok: {len(kb.articles)} article(s) valid.")
+
+
+@knowledge.command(name="list")
+def knowledge_list() -> None:
+    """List the loaded articles with their source, the date it was read, and variants.
+
+    Reads KNOWLEDGE_DIR (default: the knowledge shipped with the bot).
+
+    \b
+    Example:
+      emailstatus-bot knowledge list
+    """
+    folder = Settings.from_env().knowledge_dir
+    kb = load_knowledge(folder)
+    click.echo(f"knowledge: {folder}")
+    for line in knowledge_rows(kb.articles):
+        click.echo(line)
+    for problem in kb.problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+def knowledge_rows(articles: list[Article]) -> list[str]:
+    rows = [(a.id, a.title, a.source_url or a.source_name, _source_date(a),
+             ", ".join(v.id for v in a.variants) or "-") for a in articles]  # fmt: skip
+    return tabulate(
+        rows, headers=["id", "title", "source", "date", "variants"], tablefmt="plain"
+    ).splitlines()
+
+
+def _source_date(article: Article) -> str:
+    if article.source_read:
+        return f"read {article.source_read}"
+    return f"published {article.source_published}" if article.source_published else "-"
 
 
 COMMANDS: list[click.Command] = [ask, match, eval_command, knowledge]

@@ -6,30 +6,31 @@ Pure functions over plain dicts; the Block Kit dicts round-trip through slack_sd
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.render.kit import (
+    MAX_MESSAGE_BLOCKS,
+    Block,
+    channel_ref,
+    context,
+    divider,
+    escape,
+    fields,
+    header,
+    section,
+)
+from bot.render.kit import shorten as clip
 from bot.store import Case
 from bot.summary import HEADLINE_FIELDS, Headline, WeekSummary
+from bot.versions import version_label
 
-MAX_BLOCKS = 50
-SECTION_LIMIT = 3000
-FIELD_LIMIT = 2000
-HEADER_LIMIT = 150
 TOP_ROWS = 8  # per breakdown list
 TOP_GAPS = 10
 GAP_TEXT = 140  # characters of each gap question shown
 
-VERSION_NAMES = {
-    "2007": "Outlook 2007",
-    "2010": "Outlook 2010",
-    "2013+": "Outlook 2013 and later",
-    "other": "other Outlook (Mac, web, new…)",
-    "unknown": "version not given",
-}
 SOURCE_NAMES = {
     "channel": "channel messages",
     "dm": "direct messages",
@@ -43,19 +44,9 @@ LABELS = {"cases": "Cases", "resolved": "Resolved", "unresolved": "Not resolved"
           "median_resolve_seconds": "Median time to resolve", "gaps": "Knowledge gaps",
           "rejected_suggestions": "Rejected suggestions"}  # fmt: skip
 EMPTY_WEEK = "No cases, knowledge gaps or rejected suggestions this week."
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 # -- formatting helpers ---------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape user text for mrkdwn (no pings, no fake links)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def duration(seconds: float | None) -> str:
@@ -106,7 +97,7 @@ def date_range(summary: WeekSummary) -> str:
 
 
 def version_name(version: str) -> str:
-    return VERSION_NAMES.get(version, version)
+    return version_label(version)
 
 
 def source_name(source: str) -> str:
@@ -114,7 +105,7 @@ def source_name(source: str) -> str:
 
 
 def channel_mrkdwn(channel: str) -> str:
-    return f"<#{channel}>" if CHANNEL_ID.match(channel) else escape(channel)
+    return channel_ref(channel)
 
 
 def headline_pairs(summary: WeekSummary) -> list[tuple[str, str, str]]:
@@ -137,28 +128,10 @@ def title(summary: WeekSummary) -> str:
 # -- Block Kit ------------------------------------------------------------------------------
 
 
-def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, limit)}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_LIMIT)}}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
-
-
-def _fields(pairs: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    fields = [
-        _mrkdwn(f"*{label}*\n{value}" + (f"  ({delta})" if delta else ""), FIELD_LIMIT)
-        for label, value, delta in pairs[:10]  # Slack allows 10 fields per section
-    ]
-    return {"type": "section", "fields": fields}
+def _fields(pairs: Sequence[tuple[str, str, str]]) -> Block:
+    return fields(
+        [f"*{label}*\n{value}" + (f"  ({delta})" if delta else "") for label, value, delta in pairs]
+    )
 
 
 def _ranked_lines(rows: Sequence[tuple[str, int]], name: Any) -> str:
@@ -182,30 +155,29 @@ def gap_lines(summary: WeekSummary) -> list[str]:
 def summary_blocks(summary: WeekSummary) -> list[dict[str, Any]]:
     """The weekly summary as Block Kit (well under 50 blocks)."""
     blocks = [
-        _header(title(summary)),
-        _context(f"{date_range(summary)} · {summary.tz} · in brackets: change vs previous week"),
+        header(title(summary)),
+        context(f"{date_range(summary)} · {summary.tz} · in brackets: change vs previous week"),
     ]
     if summary.is_empty:
-        blocks.append(_section(EMPTY_WEEK))
+        blocks.append(section(EMPTY_WEEK))
         return blocks
     blocks.append(_fields(headline_pairs(summary)))
-    blocks.append({"type": "divider"})
+    blocks.append(divider())
     blocks.append(
-        {
-            "type": "section",
-            "fields": [
-                _mrkdwn("*By Outlook version*\n" + _ranked_lines(summary.by_version, version_name)),
-                _mrkdwn("*By source*\n" + _ranked_lines(summary.by_source, source_name)),
-                _mrkdwn("*By channel*\n" + _ranked_lines(summary.by_channel, channel_mrkdwn)),
-            ],
-        }
+        fields(
+            [
+                "*By Outlook version*\n" + _ranked_lines(summary.by_version, version_name),
+                "*By source*\n" + _ranked_lines(summary.by_source, source_name),
+                "*By channel*\n" + _ranked_lines(summary.by_channel, channel_mrkdwn),
+            ]
+        )
     )
     gaps = gap_lines(summary)
     if gaps:
-        blocks.append({"type": "divider"})
+        blocks.append(divider())
         heading = "*Questions I could not answer* (similar ones grouped, most frequent first)"
-        blocks.append(_section(heading + "\n" + "\n".join(gaps)))
-    return blocks[:MAX_BLOCKS]
+        blocks.append(section(heading + "\n" + "\n".join(gaps)))
+    return blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def summary_fallback_text(summary: WeekSummary) -> str:
@@ -267,19 +239,19 @@ def summary_json(summary: WeekSummary) -> dict[str, Any]:
 def home_figures_blocks(summary: WeekSummary, recent_cases: Sequence[Case]) -> list[dict[str, Any]]:
     """This week's headline figures and the viewer's own recent cases, for the Home tab."""
     h: Headline = summary.headline
-    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header(f"This week ({summary.week})")]
+    blocks: list[dict[str, Any]] = [divider(), header(f"This week ({summary.week})")]
     if h.cases == 0:
-        blocks.append(_section("No cases yet this week."))
+        blocks.append(section("No cases yet this week."))
     else:
         pairs = [p for p in headline_pairs(summary) if p[0] in _HOME_LABELS]
         blocks.append(_fields(pairs))
-    blocks.append(_header("Your recent cases"))
+    blocks.append(header("Your recent cases"))
     if not recent_cases:
         blocks.append(
-            _section("You have no cases yet. Ask me in a channel, a DM or with /emailstatus.")
+            section("You have no cases yet. Ask me in a channel, a DM or with /emailstatus.")
         )
         return blocks
-    blocks.append(_section("\n".join(_case_line(case, summary.tz) for case in recent_cases[:10])))
+    blocks.append(section("\n".join(_case_line(case, summary.tz) for case in recent_cases[:10])))
     return blocks
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.answers import Answer
-from bot.knowledge import VersionGuide
+from bot.knowledge import Variant
 
 
 def numbered(steps: tuple[str, ...]) -> list[str]:
     return [f"{number}. {step}" for number, step in enumerate(steps, start=1)]
 
 
-def guide_lines(guide: VersionGuide) -> list[str]:
+def guide_lines(guide: Variant) -> list[str]:
     return [f"{guide.label}:", *numbered(guide.steps)]
 
 
@@ -18,39 +20,56 @@ def source_line(answer: Answer) -> str:
     return f"Source: {answer.source_name} — {answer.title}"
 
 
+def closest_line(answer: Answer) -> str:
+    assert answer.guide is not None and answer.uncovered is not None
+    return (
+        f"{answer.uncovered.text}, which covers {answer.covered_labels}. Here are the "
+        f"closest steps, for {answer.guide.label}; the menus may differ."
+    )
+
+
 def answer_text(answer: Answer) -> str:
-    """The full answer. With no version it lists every covered version's steps."""
-    lines = [f"Why: {answer.cause}", "", f"Fix: {answer.fix_summary}", ""]
+    """The full answer. With no variant chosen it lists every variant's steps."""
+    if answer.lead is not None:
+        return "\n".join([answer.lead, "", f"Why: {answer.cause}", "", source_line(answer)])
+    lines = [f"Why: {answer.cause}", ""]
+    if answer.other_client is not None:
+        return "\n".join([*lines, answer.other_client_text, "", source_line(answer)])
+    lines += [f"Fix: {answer.fix_summary}", ""]
+    lines += [f"- {point.text}" for point in answer.points]
+    lines += [""] if answer.points else []
     if answer.is_closest_match:
-        lines += [
-            f"The article covers {answer.covered_labels}. This Outlook is not one of them,",
-            "so here are the closest steps, for Outlook 2013 and later; the menus may differ.",
-            "",
-        ]
+        lines += [closest_line(answer), ""]
     if answer.guide is not None:
         lines += guide_lines(answer.guide)
-    else:
-        lines += ["Which Outlook does the recipient use? The steps differ by version.", ""]
+    elif answer.choices:
+        lines += [f"{answer.variant_question} {answer.variant_hint}", ""]
         lines += ["How to tell:"] + [f"- {g.how_to_tell}" for g in answer.choices if g.how_to_tell]
         for guide in answer.choices:
             lines += ["", *guide_lines(guide)]
+    elif answer.steps:
+        lines += numbered(answer.steps)
     for note in answer.notes:
         lines += ["", f"Note: {note}"]
     lines += ["", source_line(answer)]
-    return "\n".join(lines)
+    # Optional parts (points, steps) may leave two blank lines in a row: keep one.
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def customer_steps(answer: Answer) -> str:
+    guides = [answer.guide] if answer.guide is not None else list(answer.choices)
+    if guides:
+        return "\n\n".join("\n".join(guide_lines(g)) for g in guides)
+    if answer.steps:
+        return "\n".join(numbered(answer.steps))
+    return "\n".join(f"- {point.text}" for point in answer.points)
 
 
 def customer_ready_text(answer: Answer) -> str:
-    """Steps an agent can paste into an email to the recipient."""
-    guides = [answer.guide] if answer.guide is not None else list(answer.choices)
-    lines = [
-        "Hello,",
-        "",
-        "Outlook blocks pictures from the internet by default, so our email tracking cannot "
-        "see that you opened our messages. Adding @salesforce.com to your Safe Senders list "
-        "lets Outlook download them. Here is how:",
-    ]
-    for guide in guides:
-        lines += ["", *guide_lines(guide)]
-    lines += ["", "Thank you!"]
-    return "\n".join(lines)
+    """Text an agent can paste into an email to the recipient, from the article's template."""
+    return answer.customer_template.format(
+        steps=customer_steps(answer),
+        cause=answer.cause,
+        fix_summary=answer.fix_summary,
+        title=answer.title,
+    )

@@ -83,12 +83,12 @@ def test_ask_off_topic_says_so(run_cli):
 
 def test_knowledge_check_ok_and_failing(run_cli, tmp_path):
     ok = run_cli("knowledge", "check", str(KNOWLEDGE_DIR))
-    assert ok.exit_code == 0 and ok.output.startswith("ok: 1 article(s) valid")
+    assert ok.exit_code == 0 and ok.output == "ok: 3 article(s) valid.\n"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversions: nope\n", encoding="utf-8")
+    bad.write_text("id: x\nvariants: nope\n", encoding="utf-8")
     result = run_cli("knowledge", "check", str(bad))
     assert result.exit_code == 1
-    assert f"{bad}:2: versions: must be a non-empty list of versions" in result.output
+    assert f"{bad}:2: variants: must be a list" in result.output
 
 
 @pytest.mark.skipif(not EVAL_SET.exists(), reason="dev set not beside the repo")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import VERSION_IDS, load_knowledge, parse_article
+from bot.knowledge import load_knowledge, parse_article
 from bot.matching import Level, Matcher
 from tests.conftest import KNOWLEDGE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
+VERSION_IDS = ("2007", "2010", "2013+")
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article-000385822.txt"
 ARTICLE = (KNOWLEDGE_DIR / "000385822.yaml").read_text(encoding="utf-8")
 
@@ -57,7 +58,10 @@ BROKEN = [
     ("a: [unclosed", "bad.yaml:1: yaml: not valid YAML"),
     ("- just\n- a list\n", "bad.yaml:1: article: must be a mapping"),
     (ARTICLE.replace('id: "000385822"\n', ""), "bad.yaml:3: id: 'id' is required"),
-    (ARTICLE.replace('  - id: "2010"', '  - id: "2011"'), "versions[1].id: unknown version '2011'"),
+    (
+        ARTICLE.replace('  - id: "2010"', '  - id: "2007"'),
+        "variants[1].id: variant '2007' is listed twice",
+    ),
     (ARTICLE.replace("      weight: 40\n", "      weight: lots\n", 1), "weight: must be a number"),
     (
         ARTICLE.replace("    - [open_tracking, opened, read]", "    - [open_trackin]"),
@@ -65,7 +69,7 @@ BROKEN = [
     ),
     (
         ARTICLE.replace('      - "Click the Safe Senders tab."', "      - 42.5\n      - ''", 1),
-        "versions[0].steps[3]: must be a non-empty string",
+        "variants[0].steps[3]: must be a non-empty string",
     ),
 ]
 
@@ -76,9 +80,11 @@ def test_problems_name_file_line_and_field(text, expected):
 
 
 def test_line_numbers_point_at_the_bad_field():
-    text = ARTICLE.replace('  - id: "2010"', '  - id: "2011"')
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if '"2011"' in row)
-    assert any(p.startswith(f"bad.yaml:{line}: versions[1].id") for p in _problems(text))
+    text = ARTICLE.replace('  - id: "2010"', '  - id: 2010.5\n    idd: "x"')
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if 'idd: "x"' in row)
+    assert f"bad.yaml:{line}: variants[1].idd: unknown key 'idd'; did you mean 'id'?" in (
+        _problems(text)
+    )
 
 
 def test_a_bad_file_does_not_hide_the_good_ones(tmp_path):

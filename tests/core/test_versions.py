@@ -75,6 +75,26 @@ def test_numbers_that_are_not_versions(text):
     assert detect_version(text) is None
 
 
+# A month name before a year makes it a date, in every language we answer.
+DATES = [
+    ("depuis janvier 2019 les ouvertures Outlook ne remontent plus", None),
+    ("seit Januar 2019 zählt Outlook keine Öffnungen", None),
+    ("desde enero de 2019 Outlook no registra aperturas", None),
+    ("desde março de 2021 o Outlook não conta aberturas", None),
+    ("da marzo 2021 Outlook non conta le aperture", None),
+    ("sinds maart 2019 telt Outlook geen opens", None),
+    ("since March 2019 our Outlook opens are zero", None),
+    ("en février 2024, Outlook 2010 ne compte rien", "2010"),
+    ("seit Dezember 2021 mit Outlook 2016", "2013+"),
+]
+SHORT_YEARS = [("outlook 07", "2007"), ("Office 07 users", "2007"), ("outlook 03", "other")]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATES + SHORT_YEARS)
+def test_month_names_mark_dates_and_short_years_are_versions(text, expected):
+    assert detect_version(text) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("2013", "2013+"), ("365", "2013+"), ("2010", "2010"), ("07", None), ("2009", None)],
@@ -117,3 +137,29 @@ def test_slack_markup_does_not_hide_or_fake_a_version():
 )
 def test_follow_up_replies(text, expected):
     assert follow_up_version(text) == expected
+
+
+VARIANT_ARTICLE = """
+id: "x1"
+title: "Tracking in two interfaces"
+source: {name: "test"}
+cause: "c"
+fix_summary: "f"
+variants:
+  - {id: classic, label: "Salesforce Classic", aliases: ["classic", "sfc"], steps: ["a"]}
+  - {id: lightning, label: "Lightning Experience", aliases: ["lightning", "lex"], steps: ["b"]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("opens missing in LEX", "lightning"), ("we are still on Classic", "classic"),
+     ("Outlook 2010 users", None), ("on the Mac", None)],
+)  # fmt: skip
+def test_variant_aliases_come_from_the_article_yaml(text, expected):
+    from bot.knowledge import parse_article
+    from bot.versions import detect_variant
+
+    article, problems = parse_article(VARIANT_ARTICLE)
+    assert article is not None, problems
+    assert detect_variant(article, text) == expected

@@ -62,7 +62,7 @@ def test_a_rate_limited_reply_is_retried_and_arrives(live: LiveBot):
 def test_healthz_reports_ok_with_a_small_json_status(live: LiveBot):
     status, body = get(live, "/healthz")
     assert status == 200
-    assert json.loads(body) == {"status": "ok", "articles": 1, "problems": []}
+    assert json.loads(body) == {"status": "ok", "articles": 3, "problems": []}
 
 
 def test_unknown_paths_and_wrong_methods(live: LiveBot):

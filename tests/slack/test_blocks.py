@@ -11,6 +11,7 @@ from bot.answers import compose
 from bot.commands import usage_lines
 from bot.knowledge import KnowledgeBase
 from bot.render import blocks as B
+from bot.render.kit import chunks
 from tests.support.blockkit import action_ids, all_text, assert_valid, buttons, problems
 
 VERSIONS = [None, "2007", "2010", "2013+", "other"]
@@ -20,7 +21,7 @@ STAY_IN_TOUCH = "stay-in-touch emails never show as opened in Outlook"
 
 @pytest.fixture(scope="module")
 def article(knowledge: KnowledgeBase):
-    return knowledge.articles[0]
+    return knowledge.get("000385822")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -147,10 +148,10 @@ def test_customer_text_is_a_paste_ready_code_block(article, version):
 
 def test_long_text_is_split_into_sections_that_fit():
     lines = [f"line {i} " + "x & y " * 40 for i in range(100)]
-    chunks = B._chunks(lines, 2990)
-    assert len(chunks) > 1
-    assert all(len(B.escape(c)) <= 2990 for c in chunks)
-    assert "\n".join(chunks) == "\n".join(lines)
+    pieces = chunks(lines, 2990)
+    assert len(pieces) > 1
+    assert all(len(B.escape(c)) <= 2990 for c in pieces)
+    assert "\n".join(pieces) == "\n".join(lines)
 
 
 def test_help_lists_every_usage_line_escaped():
@@ -187,8 +188,9 @@ def test_user_text_is_never_echoed_live(render):
     assert "&lt;!channel&gt;" in text
 
 
-def test_echo_unescapes_slack_text_once_then_escapes():
-    assert B.echo("a &amp; b &lt;3 <!channel>") == "a &amp; b &lt;3 &lt;!channel&gt;"
+def test_escape_is_done_once_on_raw_text():
+    # Text is unescaped where it arrives and stored raw; renderers escape it once.
+    assert B.escape("a & b <3 <!channel>") == "a &amp; b &lt;3 &lt;!channel&gt;"
     assert B.escape("<&>") == "&lt;&amp;&gt;"
 
 
@@ -210,7 +212,7 @@ def test_home_tab_has_every_version_and_fits(knowledge: KnowledgeBase):
     assert view["type"] == "home"
     assert_valid(view, "home")
     text = all_text(view)
-    for guide in knowledge.articles[0].versions:
+    for guide in knowledge.get("000385822").versions:
         assert B.escape(guide.label) in text
     assert "/emailstatus" in text and "Find email-status fix" in text
 

@@ -50,7 +50,10 @@ def _block_problems(block: dict[str, Any]) -> Iterator[str]:
     if len(block.get("block_id", "")) > LIMITS["block_id"]:
         yield "block_id too long"
     kind = block["type"]
-    if kind == "section" and len(block["text"]["text"]) > LIMITS["section_text"]:
+    if (
+        kind == "section"
+        and len((block.get("text") or {}).get("text", "")) > LIMITS["section_text"]
+    ):
         yield "section text too long"
     if kind == "header" and len(block["text"]["text"]) > LIMITS["header_text"]:
         yield "header text too long"

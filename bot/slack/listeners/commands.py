@@ -10,19 +10,18 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.answers import Lookup, article_lookup
 from bot.commands import COMMAND, Command, parse_command, usage_lines
 from bot.config import ConfigError, Settings
 from bot.engine import Engine, Where
 from bot.matching import Level
-from bot.render.blocks import (
-    Payload,
-    Ref,
-    answer_message,
+from bot.render.answer import answer_message, picker_message, suggest_caveat
+from bot.render.kit import Payload
+from bot.render.refs import Ref
+from bot.render.replies import (
     help_message,
     no_match_message,
     notice_message,
-    picker_message,
-    suggest_caveat,
     unknown_command_message,
 )
 from bot.render.summary import summary_message
@@ -35,6 +34,9 @@ PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that 
 
 def command_reply(engine: Engine, settings: Settings, body: dict[str, Any]) -> Payload:
     command = parse_command(str(body.get("text") or ""))
+    lookup = article_lookup(engine.knowledge.articles, command.text)
+    if lookup is not None and command.kind in ("question", "unknown"):
+        return lookup_reply(engine, lookup)
     article = first_article(engine)
     if command.kind == "picker":
         answer = engine.answer_for(article.id, None)
@@ -50,6 +52,15 @@ def command_reply(engine: Engine, settings: Settings, body: dict[str, Any]) -> P
     if command.kind == "question":
         return question_reply(engine, command, body)
     return unknown_command_message(command.text, command.suggestion, COMMAND)
+
+
+def lookup_reply(engine: Engine, lookup: Lookup) -> Payload:
+    """``/emailstatus <article-alias> [variant]``: a lookup, so no case and no feedback."""
+    article = lookup.article
+    answer = engine.answer_for(article.id, lookup.variant)
+    if answer.needs_version:
+        return picker_message(answer, Ref(article.id), share=True)
+    return answer_message(answer, Ref(article.id, lookup.variant), share=True)
 
 
 def question_reply(engine: Engine, command: Command, body: dict[str, Any]) -> Payload:

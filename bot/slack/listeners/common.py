@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def first_article(engine: Engine) -> Article:
     """The article slash lookups and the picker use (the knowledge base is validated at start)."""
-    return engine.knowledge.articles[0]
+    return engine.knowledge.primary
 
 
 def topic_of(engine: Engine, article_id: str | None) -> str:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.render.blocks import home_view
+from bot.render.home import home_view
 from bot.render.summary import home_figures_blocks
 from bot.store import utc_now
 from bot.summary import summary_for

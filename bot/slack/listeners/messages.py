@@ -8,6 +8,7 @@ first replies the same way.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,8 @@ def incoming(
     user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
     if not user or not channel or not ts or user == bot_user_id:
         return None
-    text = event.get("text") or ""
+    # Slack escapes &, < and >: unescape once here, so the text is stored and matched raw.
+    text = html.unescape(event.get("text") or "")
     if event.get("channel_type") == "im":
         source = "dm"
     elif mention or (bot_user_id is not None and f"<@{bot_user_id}>" in text):

@@ -5,6 +5,7 @@ Slash commands cannot run inside threads; this shortcut works on thread replies 
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -15,12 +16,9 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.engine import Engine, Where
 from bot.matching import Level
-from bot.render.blocks import (
-    Ref,
-    answer_message,
-    not_matched_shortcut_message,
-    suggest_caveat,
-)
+from bot.render.answer import answer_message, suggest_caveat
+from bot.render.refs import Ref
+from bot.render.replies import not_matched_shortcut_message
 from bot.slack.listeners.common import post_in_thread, slack_error, topic_of
 
 logger = logging.getLogger(__name__)
@@ -41,7 +39,8 @@ def find_fix(engine: Engine, shortcut: dict[str, Any], client: WebClient, respon
         source="shortcut", team=(shortcut.get("team") or {}).get("id"), channel=channel,
         thread_ts=thread_ts, user=(shortcut.get("user") or {}).get("id"),
     )  # fmt: skip
-    outcome = engine.ask(str(message.get("text") or ""), where)
+    # Slack escapes &, < and >: unescape once here, so the question is stored raw.
+    outcome = engine.ask(html.unescape(str(message.get("text") or "")), where)
     answer, case = outcome.answer, outcome.case
     if outcome.level is Level.SILENT or answer is None:
         respond(response_type="ephemeral", **not_matched_shortcut_message(topic_of(engine, None)))

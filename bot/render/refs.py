@@ -1,0 +1,72 @@
+"""What buttons carry and which handler they reach: action ids, block ids and ``Ref``.
+
+Buttons carry what their handler needs in their ``value`` (a small JSON ``Ref``), so a
+click can be handled by any process, after any restart, without server-side state.
+These names are the contract between the renderers and bot/slack/listeners/actions.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+PICK_VERSION = "pick_version"
+CASE_RESOLVED = "case_resolved"
+CASE_UNRESOLVED = "case_unresolved"
+CASE_CUSTOMER_TEXT = "case_customer_text"
+CASE_ESCALATE = "case_escalate"
+SUGGEST_YES = "suggest_yes"
+SUGGEST_NO = "suggest_no"
+SHARE = "share_in_channel"
+
+STATUS_BLOCK_ID = "case_status"
+CASE_ACTIONS_BLOCK_ID = "case_actions"
+PICKER_BLOCK_PREFIX = "pick_version"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The case, article and version a message is about; encoded into button values."""
+
+    article_id: str
+    version: str | None = None
+    case_id: int | None = None
+    kind: str = "answer"  # for Share: "answer" | "picker" | "help"
+
+    def encode(self) -> str:
+        kind = self.kind if self.kind != "answer" else None
+        data = {"a": self.article_id, "v": self.version, "c": self.case_id, "k": kind}
+        return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, value: str) -> Ref:
+        data = json.loads(value)
+        case_id = data.get("c")
+        return cls(
+            article_id=str(data["a"]),
+            version=data.get("v"),
+            case_id=int(case_id) if case_id is not None else None,
+            kind=str(data.get("k", "answer")),
+        )
+
+
+def picker_block_id(ref: Ref) -> str:
+    """The picker's value is the bare version id, so the case rides in the block_id."""
+    return (
+        f"{PICKER_BLOCK_PREFIX}|{ref.case_id if ref.case_id is not None else '-'}|{ref.article_id}"
+    )
+
+
+def ref_from_picker_block_id(block_id: str) -> Ref:
+    _, case, article_id = block_id.split("|", 2)
+    return Ref(article_id=article_id, case_id=None if case == "-" else int(case))
+
+
+@dataclass(frozen=True)
+class Status:
+    """Who last marked a case, shown under the buttons."""
+
+    status: str  # resolved | unresolved | escalated
+    user: str
+    at: datetime

@@ -1,0 +1,1 @@
+"""This folder ships in the wheel as the package ``emailstatus_knowledge`` (data only)."""
