@@ -282,6 +282,31 @@ def test_dockerignore_keeps_secrets_and_data_out_and_what_the_image_copies_in():
     for secret in ("deploy/.env", ".env", "data/emailstatus.db", "x/bot.db-wal", ".git/config"):
         assert ignored(secret), secret
     copied = [s for c in instructions("COPY") if not c.startswith("--") for s in c.split()[:-1]]
-    assert {"pyproject.toml", "README.md", "bot", "knowledge"} <= set(copied)
+    assert {"pyproject.toml", "README.md", "LICENSE", "bot", "knowledge"} <= set(copied)
     for source in copied:
         assert not ignored(source), source
+
+
+def test_the_build_stage_copies_enough_to_build_the_wheel(tmp_path: Path):
+    # No Docker here: copy what the build stage COPYs, and build the wheel from only that.
+    build_stage = DOCKERFILE.split("\nFROM ", 2)[1]
+    src = tmp_path / "src"
+    src.mkdir()
+    for line in re.sub(r"\\\n\s*", " ", build_stage).splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, _target = line.split()[1:]
+            for name in sources:
+                source = ROOT / name
+                if source.is_dir():
+                    skip = shutil.ignore_patterns("__pycache__")
+                    shutil.copytree(source, src / name, ignore=skip)
+                else:
+                    shutil.copy(source, src / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(tmp_path / "wheels"), str(src)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    [wheel] = (tmp_path / "wheels").iterdir()
+    assert wheel.name.startswith("emailstatus_bot-")
