@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge import default_knowledge_dir
@@ -66,6 +68,25 @@ def _bare_prefix(token: str) -> bool:
     return bool(token) and not token.partition("-")[2].strip(".…")
 
 
+DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+FOLLOW_UP_DEFAULT = timedelta(hours=24)
+
+
+def _follow_up_after(value: str | None, problems: list[str]) -> timedelta | None:
+    """FOLLOW_UP_AFTER: ``24h`` (default), ``90s``, ``30m``, ``2d``, or ``off``."""
+    text = (value or "").strip().lower()
+    if not text:
+        return FOLLOW_UP_DEFAULT
+    if text in {"off", "0", "false", "no", "never"}:
+        return None
+    found = DURATION.match(text)
+    if not found or int(found.group(1)) == 0:
+        problems.append(f"FOLLOW_UP_AFTER '{value}' is not a duration (24h, 90s, 30m) or off.")
+        return FOLLOW_UP_DEFAULT
+    return timedelta(**{DURATION_UNITS[found.group(2)]: int(found.group(1))})
+
+
 def _words(value: str | None) -> frozenset[str]:
     return frozenset(w for w in (value or "").replace(",", " ").split() if w)
 
@@ -82,12 +103,14 @@ class Settings:
     summary_channel: str = ""
     summary_tz: str = "UTC"
     summary_schedule: str = "MON 09:00"
+    follow_up_after: timedelta | None = FOLLOW_UP_DEFAULT  # None: FOLLOW_UP_AFTER=off
     store_question_text: bool = True
     suggestions_enabled: bool = True
     suggestions_off_channels: frozenset[str] = field(default_factory=frozenset)
     # None: use the thresholds the matcher learned by cross-validation on its examples.
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
+    inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
@@ -112,6 +135,7 @@ class Settings:
             summary_channel=get("SUMMARY_CHANNEL", "").strip(),
             summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
             summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
+            follow_up_after=_follow_up_after(get("FOLLOW_UP_AFTER"), problems),
             store_question_text=_flag(
                 "STORE_QUESTION_TEXT", get("STORE_QUESTION_TEXT"), True, problems
             ),
@@ -123,6 +147,10 @@ class Settings:
             suggest_threshold=_number(
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
+            inbox_replay_max_age=_number(
+                "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
+            )
+            or 0.0,  # _number gives the 600.0 default back, never None, here
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
             port=_port(get("PORT"), problems),

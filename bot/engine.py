@@ -1,7 +1,8 @@
 """The one road every surface takes: text → Match → Answer, logged in the case log.
 
-Slack listeners, the console and ``emailstatus-bot ask`` all call ``Engine.ask``
-and differ only in how they render the outcome.
+Slack listeners, the console, the Workflow Builder step and ``emailstatus-bot ask`` all
+call ``Engine.ask`` and differ only in how they render the outcome. What happens to a
+case afterwards (version, resolve, escalate, follow-up…) is ``bot.lifecycle``, mixed in.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from bot import metrics
 from bot.answers import OTHER, Answer, choose_variant, compose
 from bot.config import Settings
 from bot.knowledge import Article, KnowledgeBase, load_knowledge
+from bot.lifecycle import CaseLifecycle
 from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
-from bot.store import FINAL_ACTIONS, Case, Store
+from bot.store import Case, GapReason, Store
 
 logger = logging.getLogger(__name__)
 
 # Sources where the asker spoke to the bot directly, so silence would be rude and a
 # miss is a knowledge gap worth recording.
-DIRECT_SOURCES = frozenset({"dm", "mention", "slash", "shortcut", "console"})
+DIRECT_SOURCES = frozenset({"dm", "mention", "slash", "shortcut", "console", "workflow"})
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Outcome:
         return self.match.level
 
 
-class Engine:
+class Engine(CaseLifecycle):
     def __init__(self, knowledge: KnowledgeBase, store: Store, matcher: Matcher) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -72,7 +74,7 @@ class Engine:
             # Never the text itself: it may be private (STORE_QUESTION_TEXT=false).
             logger.info("question from %s: silent (score %.0f)", where.source, match.score)
             if where.source in DIRECT_SOURCES:
-                self._gap(where, text, "no article matched", match)
+                self._gap(where, text, GapReason.NO_MATCH, match)
             return Outcome(match, None, None)
         article = self.knowledge.get(match.article_id)
         assert article is not None
@@ -94,6 +96,7 @@ class Engine:
             self.store.cases.choose_version(case.id, version)
         if match.level is Level.ANSWER:
             self._answer_gaps(where, text, match, article, answer)
+        self.schedule_follow_up(case)
         return Outcome(match, answer, case)
 
     def _answer_gaps(
@@ -105,23 +108,8 @@ class Engine:
         elif answer.other_client is not None:
             self._gap(where, text, f"mail client not covered: {answer.other_client}", match)
 
-    def record_click(self, case_id: int, user: str, action: str) -> bool:
-        """Record a button click once per (case, user, action); False on repeats.
-
-        The store moves the case status; the feedback metric is counted here, once.
-        """
-        first = self.store.cases.record_click(case_id, user, action)
-        if first and action in FINAL_ACTIONS:
-            metrics.feedback(FINAL_ACTIONS[action])
-        return first
-
-    def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
-        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
-        article = self.knowledge.get(article_id) or self.knowledge.articles[0]
-        return compose(article, version, question)
-
-    def _gap(self, where: Where, text: str, reason: str, match: Match) -> None:
+    def _gap(self, where: Where, text: str, reason: GapReason | str, match: Match) -> None:
         self.store.gaps.record(
-            source=where.source, reason=reason, question=text, score=match.score,
+            source=where.source, reason=str(reason), question=text, score=match.score,
             version=match.version, team=where.team, channel=where.channel, user=where.user,
         )  # fmt: skip

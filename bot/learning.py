@@ -67,7 +67,7 @@ def guess_language(text: str) -> str:
 
 
 def find_candidates(store: Store, knowledge: KnowledgeBase) -> list[Candidate]:
-    fallback = knowledge.articles[0].id if knowledge.articles else ""
+    fallback = knowledge.primary.id if knowledge.articles else ""
     found: list[Candidate] = []
     for label, action in ((Label.POSITIVE, FIXED), (Label.NEGATIVE, REJECTED)):
         for row in _cases_clicked(store, action):

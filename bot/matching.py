@@ -22,7 +22,15 @@ from bot.decision import Level, Match, Thresholds
 from bot.examples import ExampleSet, examples_file, load_examples
 from bot.knowledge import KnowledgeBase
 from bot.text import normalise
-from bot.training import NONE, Inputs, Trained, TrainingSet, default_cache_dir, train
+from bot.training import (
+    NONE,
+    Inputs,
+    Trained,
+    TrainingSet,
+    best_article,
+    default_cache_dir,
+    train,
+)
 
 __all__ = ["Explanation", "Level", "Match", "Matcher", "Thresholds"]
 
@@ -137,13 +145,11 @@ class Matcher:
         row = self.trained.model.probabilities(self.inputs([text], [evidence]))[0]
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
-    @staticmethod
-    def _best_article(probabilities: dict[str, float]) -> tuple[str | None, float]:
-        articles = [(p, cls) for cls, p in probabilities.items() if cls != NONE]
-        if not articles:
-            return None, 0.0
-        probability, article_id = max(articles)
-        return article_id, probability
+    def _best_article(self, probabilities: dict[str, float]) -> tuple[str | None, float]:
+        """The most likely article, and the probability that some article answers."""
+        row = np.array([[probabilities[c] for c in self._classes]])
+        chosen, answerable = best_article(row, self._classes)
+        return (chosen[0] if chosen[0] != NONE else None), float(answerable[0])
 
     def _level(self, score: float) -> Level:
         if score >= self.thresholds.answer:

@@ -80,6 +80,8 @@ def _create() -> None:
         api_errors=counter("slack_api_errors", "Slack Web API calls that failed", "error"),
         api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
         dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
+        follow_ups=counter("follow_ups", "Follow-ups sent, and what they led to", "event"),
+        replayed=counter("inbox_replayed", "Undone events at start-up, by outcome", "outcome"),
         latency=Histogram(
             "emailstatus_request_seconds", "HTTP request handling time", ["path"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry,
@@ -99,6 +101,11 @@ def feedback(outcome: str) -> None:
     _get("feedback").labels(outcome=outcome).inc()
 
 
+def follow_up(event: str) -> None:
+    """``sent``, or the status a case took after its follow-up (resolved, escalated…)."""
+    _get("follow_ups").labels(event=event).inc()
+
+
 def slack_api_error(error: str) -> None:
     _get("api_errors").labels(error=error or "unknown").inc()
 
@@ -109,6 +116,11 @@ def slack_api_retry(reason: str) -> None:
 
 def dedupe_hit() -> None:
     _get("dedupe_hits").inc()
+
+
+def inbox_replayed(outcome: str, count: int) -> None:
+    # inc(0) too: the series exists from the first start-up, so alerts can use it.
+    _get("replayed").labels(outcome=outcome).inc(count)
 
 
 KNOWN_PATHS = ("/slack/events", "/healthz", "/metrics")

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings
@@ -108,7 +109,49 @@ def due_week(
     return IsoWeek.containing(moment.astimezone(tz).date() - timedelta(days=7))
 
 
-class WeeklyScheduler:
+class Ticker:
+    """A daemon thread that calls ``tick()`` every ``interval`` seconds until stopped.
+
+    Subclasses make ``tick`` safe to run in every process at once (they claim rows in
+    SQLite before acting), so tests call ``tick()`` directly with no thread and no sleep.
+    """
+
+    interval: float = CHECK_EVERY
+    thread_name = "ticker"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> object:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a locked or missing database must not kill the thread
+                logger.exception("%s check failed", self.thread_name)
+            self._stop.wait(self.interval)
+
+
+class WeeklyScheduler(Ticker):
+    thread_name = "weekly-summary"
+
     def __init__(
         self,
         store: Store,
@@ -121,6 +164,7 @@ class WeeklyScheduler:
         catch_up: timedelta = CATCH_UP,
         name: str | None = None,
     ) -> None:
+        super().__init__()
         self.store = store
         self.schedule = schedule
         self.tz = tz
@@ -128,10 +172,8 @@ class WeeklyScheduler:
         self.clock = clock
         self.interval = interval
         self.catch_up = catch_up
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.name = name or worker_name(self)
         self._retry_at: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def tick(self) -> IsoWeek | None:
         """Post the due week if this scheduler wins its claim; returns the week posted."""
@@ -155,27 +197,10 @@ class WeeklyScheduler:
         logger.info("weekly summary %s posted", week.label)
         return week
 
-    def start(self) -> WeeklyScheduler:
-        self._thread = threading.Thread(target=self._loop, name="weekly-summary", daemon=True)
-        self._thread.start()
-        return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # a locked or missing database must not kill the thread
-                logger.exception("weekly summary check failed")
-            self._stop.wait(self.interval)
+def worker_name(owner: object) -> str:
+    """Who holds a claim: host, process and object, for the logs and the claim rows."""
+    return f"{socket.gethostname()}:{os.getpid()}:{id(owner):x}"
 
 
 def start_weekly_summary(

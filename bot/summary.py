@@ -2,8 +2,11 @@
 
 Weeks are ISO weeks (Monday to Sunday) in ``SUMMARY_TZ``. A week's figures describe
 the cases *opened* that week, with the status they have now: a case opened on Sunday
-and resolved on Monday counts as resolved in Sunday's week. Knowledge gaps and
-rejected suggestions count in the week they happened.
+and resolved on Monday counts as resolved in Sunday's week; so do its follow-up and
+what the follow-up turned into. Knowledge gaps count in the week they happened.
+
+Statuses are the one vocabulary (``bot.store.Status``): answered (no outcome yet),
+resolved, unresolved, escalated, rejected.
 """
 
 from __future__ import annotations
@@ -12,29 +15,37 @@ import re
 import statistics
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.store import Store, iso
-from bot.summary_queries import WeekRow, count_clicks_between, gaps_between, week_rows
+from bot.store import STATUSES, Status, Store, iso
+from bot.summary_queries import (
+    FollowUpRow,
+    WeekRow,
+    follow_ups_between,
+    gaps_between,
+    week_rows,
+)
 
-OUTCOMES = ("resolved", "unresolved", "escalated", "open")
-STATUS_OUTCOME = {"answered": "open", "resolved": "resolved", "unresolved": "unresolved",
-                  "escalated": "escalated"}  # fmt: skip
-# Clicks that mean "no, this suggestion is not about my question".
-REJECTED_ACTIONS = ("suggestion_rejected",)
+# Per-day outcomes, in the order the chart stacks them (settled first, still open last).
+OUTCOMES = ("resolved", "unresolved", "escalated", "rejected", "answered")
+assert set(OUTCOMES) == set(STATUSES)
+# Outcomes that say how the fix went ("rejected" means the question was about something else).
+TRIED = (Status.RESOLVED, Status.UNRESOLVED, Status.ESCALATED)
 # token_sort_ratio cut-off for "the same unanswered question, worded differently":
 # groups "email templates not saving" with "email template not saved", keeps
 # "reset my password" apart from "export my reports".
 GAP_SIMILARITY = 80.0
 MAX_GAP_GROUPS = 50
 WEEK_SPEC = re.compile(r"^(\d{4})-?w(\d{1,2})$", re.IGNORECASE)
-HEADLINE_FIELDS = ("cases", "resolved", "unresolved", "escalated", "open", "resolution_rate",
-                   "median_resolve_seconds", "gaps", "rejected_suggestions")  # fmt: skip
+HEADLINE_FIELDS = ("cases", "answered", "resolved", "unresolved", "escalated", "rejected",
+                   "resolution_rate", "resolution_rate_with_outcome", "median_resolve_seconds",
+                   "follow_ups_sent", "follow_up_conversion", "gaps")  # fmt: skip
+RATES = frozenset({"resolution_rate", "resolution_rate_with_outcome", "follow_up_conversion"})
 
 
 @dataclass(frozen=True, order=True)
@@ -100,14 +111,20 @@ class Headline:
     """The figures compared week on week."""
 
     cases: int = 0
+    answered: int = 0  # no outcome yet
     resolved: int = 0
     unresolved: int = 0
     escalated: int = 0
-    open: int = 0
+    rejected: int = 0
     resolution_rate: float | None = None  # resolved / cases; None for a week with no cases
+    # resolved / (resolved + unresolved + escalated): among cases whose fix was tried
+    resolution_rate_with_outcome: float | None = None
     median_resolve_seconds: float | None = None
+    follow_ups_sent: int = 0
+    follow_up_replies: int = 0  # follow-ups after which the case got an outcome
+    follow_up_resolved: int = 0  # ... and that outcome was "resolved"
+    follow_up_conversion: float | None = None  # replies / sent
     gaps: int = 0
-    rejected_suggestions: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,20 +133,30 @@ class DayCount:
     resolved: int = 0
     unresolved: int = 0
     escalated: int = 0
-    open: int = 0
+    rejected: int = 0
+    answered: int = 0
 
     @property
     def total(self) -> int:
-        return self.resolved + self.unresolved + self.escalated + self.open
+        return sum(getattr(self, outcome) for outcome in OUTCOMES)
 
 
 @dataclass(frozen=True)
 class GapGroup:
-    """Similar unanswered questions; ``text`` is the most frequent wording."""
+    """Similar unanswered questions; ``text`` is the most frequent wording.
+
+    ``questions`` lists every distinct wording in the group with its count, most
+    frequent first: near-duplicates are grouped, never hidden.
+    """
 
     text: str
     count: int
     stored: bool = True  # False: STORE_QUESTION_TEXT was off, text is the reason instead
+    questions: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def wordings(self) -> tuple[tuple[str, int], ...]:
+        return self.questions or ((self.text, self.count),)
 
 
 @dataclass(frozen=True)
@@ -148,13 +175,12 @@ class WeekSummary:
 
     @property
     def is_empty(self) -> bool:
-        h = self.headline
-        return h.cases == 0 and h.gaps == 0 and h.rejected_suggestions == 0
+        return self.headline.cases == 0 and self.headline.gaps == 0
 
     def change(self) -> dict[str, float | None]:
         """This week minus last week, per headline figure (None when either is unknown)."""
         deltas: dict[str, float | None] = {}
-        for name in HEADLINE_FIELDS:
+        for name in (f.name for f in fields(Headline)):
             now, before = getattr(self.headline, name), getattr(self.previous, name)
             deltas[name] = None if now is None or before is None else now - before
         return deltas
@@ -177,7 +203,10 @@ class WeekSummary:
                 {"date": d.day.isoformat(), **{o: getattr(d, o) for o in OUTCOMES}}
                 for d in self.days
             ],
-            "gap_groups": [asdict(g) for g in self.gap_groups],
+            "gap_groups": [
+                {**asdict(g), "questions": [{"text": t, "count": n} for t, n in g.wordings]}
+                for g in self.gap_groups
+            ],
         }
 
 
@@ -188,13 +217,12 @@ def summarise(store: Store, week: IsoWeek, tz: tzinfo) -> WeekSummary:
     start, end = (iso(moment) for moment in week.bounds(tz))
     rows = week_rows(store, start, end)
     gaps = gaps_between(store, start, end)
-    rejected = count_clicks_between(store, REJECTED_ACTIONS, start, end)
     return WeekSummary(
         week=week.label,
         tz=str(tz),
         start=week.monday,
         end=week.monday + timedelta(days=6),
-        headline=headline(rows, len(gaps), rejected),
+        headline=headline(rows, len(gaps), follow_ups_between(store, start, end)),
         previous=_previous_headline(store, week, tz),
         by_version=_ranked(_version_label(r.version) for r in rows),
         by_source=_ranked(r.source for r in rows),
@@ -210,27 +238,38 @@ def summary_for(store: Store, spec: str | None, tz: tzinfo, now: datetime) -> We
 
 def _previous_headline(store: Store, week: IsoWeek, tz: tzinfo) -> Headline:
     start, end = (iso(moment) for moment in week.previous().bounds(tz))
-    rows = week_rows(store, start, end)
     gaps = len(gaps_between(store, start, end))
-    return headline(rows, gaps, count_clicks_between(store, REJECTED_ACTIONS, start, end))
+    return headline(week_rows(store, start, end), gaps, follow_ups_between(store, start, end))
 
 
-def headline(rows: list[WeekRow], gaps: int, rejected: int) -> Headline:
-    """Figures from a week's ``WeekRow``s."""
-    outcomes = Counter(STATUS_OUTCOME.get(r.status, "open") for r in rows)
+def headline(rows: list[WeekRow], gaps: int, follow_ups: Sequence[FollowUpRow] = ()) -> Headline:
+    """Figures from a week's ``WeekRow``s and its sent follow-ups."""
+    statuses = Counter(_status(r.status) for r in rows)
+    tried = sum(statuses[s] for s in TRIED)
     seconds = [r.resolve_seconds for r in rows
-               if r.status == "resolved" and r.resolve_seconds is not None]  # fmt: skip
+               if r.status == Status.RESOLVED and r.resolve_seconds is not None]  # fmt: skip
+    replies = [f for f in follow_ups if f.answered_after]
     return Headline(
         cases=len(rows),
-        resolved=outcomes["resolved"],
-        unresolved=outcomes["unresolved"],
-        escalated=outcomes["escalated"],
-        open=outcomes["open"],
-        resolution_rate=outcomes["resolved"] / len(rows) if rows else None,
+        **{status: statuses[status] for status in OUTCOMES},
+        resolution_rate=_rate(statuses[Status.RESOLVED], len(rows)),
+        resolution_rate_with_outcome=_rate(statuses[Status.RESOLVED], tried),
         median_resolve_seconds=statistics.median(seconds) if seconds else None,
+        follow_ups_sent=len(follow_ups),
+        follow_up_replies=len(replies),
+        follow_up_resolved=sum(f.status == Status.RESOLVED for f in replies),
+        follow_up_conversion=_rate(len(replies), len(follow_ups)),
         gaps=gaps,
-        rejected_suggestions=rejected,
     )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _status(status: str) -> str:
+    # A status this version does not know (a newer bot wrote it) counts as no outcome yet.
+    return status if status in STATUSES else Status.ANSWERED
 
 
 def _days(rows: list[WeekRow], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...]:
@@ -239,7 +278,7 @@ def _days(rows: list[WeekRow], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...
     edges = [iso(local_midnight(day, tz)) for day in week.days()[1:]]
     tallies = [Counter[str]() for _ in range(7)]
     for row in rows:
-        tallies[bisect_right(edges, row.created_at)][STATUS_OUTCOME.get(row.status, "open")] += 1
+        tallies[bisect_right(edges, row.created_at)][_status(row.status)] += 1
     return tuple(
         DayCount(day, **{o: tally[o] for o in OUTCOMES})
         for day, tally in zip(week.days(), tallies, strict=True)
@@ -286,22 +325,23 @@ def group_gaps(
 
 def _cluster(texts: Counter[str], similarity: float) -> list[GapGroup]:
     # Leader clustering: the most frequent wording founds a group; later wordings join
-    # the closest group at or above the cut-off.
-    labels: list[str] = []
+    # the closest group at or above the cut-off, and stay listed in it.
     keys: list[str] = []
-    counts: list[int] = []
+    members: list[list[tuple[str, int]]] = []
     for text, n in sorted(texts.items(), key=lambda kv: (-kv[1], kv[0])):
         key = utils.default_process(text)
         found = process.extractOne(
             key, keys, scorer=fuzz.token_sort_ratio, processor=None, score_cutoff=similarity
         )
         if found is None:
-            labels.append(text)
             keys.append(key)
-            counts.append(n)
+            members.append([(text, n)])
         else:
-            counts[found[2]] += n
-    return [GapGroup(label, n) for label, n in zip(labels, counts, strict=True)]
+            members[found[2]].append((text, n))
+    return [
+        GapGroup(wordings[0][0], sum(n for _, n in wordings), questions=tuple(wordings))
+        for wordings in members
+    ]
 
 
 def utc_now() -> datetime:

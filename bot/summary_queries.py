@@ -1,4 +1,4 @@
-"""The weekly summary's reads, as named tuples: cases, gaps and rejections in [start, end).
+"""The weekly summary's reads, as named tuples: cases, gaps and follow-ups in [start, end).
 
 Bounds are UTC ISO strings (``bot.store.iso``), compared as text like the stored
 ``created_at`` values.
@@ -54,14 +54,28 @@ def gaps_between(store: Store, start: str, end: str) -> list[GapRow]:
         return [GapRow(**row) for row in rows]
 
 
-def count_clicks_between(store: Store, actions: tuple[str, ...], start: str, end: str) -> int:
-    """Cases opened in [start, end) that got any of these clicks."""
-    marks = ", ".join("?" for _ in actions)
+class FollowUpRow(NamedTuple):
+    """A follow-up that was sent, with its case's status now."""
+
+    case_id: int
+    sent_at: str
+    status: str
+    status_at: str | None
+
+    @property
+    def answered_after(self) -> bool:
+        """Did the case get an outcome after the follow-up asked (what it turned into)?"""
+        return self.status != "answered" and (self.status_at or "") >= self.sent_at
+
+
+def follow_ups_between(store: Store, start: str, end: str) -> list[FollowUpRow]:
+    """Sent follow-ups of the cases opened in [start, end)."""
     with store.conn.read() as db:
-        row = db.execute(
-            "select count(distinct k.case_id) from case_clicks k"
-            " join cases c on c.id = k.case_id"
-            f" where k.action in ({marks}) and c.created_at >= ? and c.created_at < ?",
-            [*actions, start, end],
-        ).fetchone()
-    return int(row[0])
+        rows = db.execute(
+            "select f.case_id, f.sent_at, c.status, c.status_at from follow_ups f"
+            " join cases c on c.id = f.case_id"
+            " where f.sent_at is not null and c.created_at >= ? and c.created_at < ?"
+            " order by f.case_id",
+            [start, end],
+        ).fetchall()
+    return [FollowUpRow(*row) for row in rows]

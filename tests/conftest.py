@@ -1,4 +1,8 @@
-"""Shared fixtures: the real knowledge folder, a real SQLite case log, the engine."""
+"""Shared fixtures: the real knowledge folder, a real SQLite case log, the engine.
+
+The Slack fixtures (fake Web API, HTTP harness, the parametrised ``driver``) load as
+plugins, so any test module can ask for them by name without importing them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 from bot.store import Store
+from tests.support.engines import make_engine
+
+pytest_plugins = ["tests.support.http_harness", "tests.support.drivers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -45,4 +52,4 @@ def case_log(tmp_path: Path) -> Store:
 
 @pytest.fixture
 def engine(knowledge: KnowledgeBase, matcher: Matcher, case_log: Store) -> Engine:
-    return Engine(knowledge, case_log, matcher)
+    return make_engine(knowledge, case_log, matcher=matcher)

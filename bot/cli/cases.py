@@ -18,7 +18,7 @@ from tabulate import tabulate
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
-from bot.store import STATUSES, Case, Store, utc_now
+from bot.store import STATUSES, Case, GapReason, Store, utc_now
 from bot.summary import WeekSummary, summary_for
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -221,7 +221,7 @@ def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int,
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
     logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
-               for g in store.gaps.iter() if g["reason"] == "no article matched"]  # fmt: skip
+               for g in store.gaps.iter() if g["reason"] == GapReason.NO_MATCH]  # fmt: skip
     for kind, ident, created, question, level, version in logged:
         if not question:
             skipped += 1
@@ -281,7 +281,8 @@ def replay() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the chart PNG to this file.")  # fmt: skip
+              help="Also write the chart to this file, in the format its extension names "
+                   "(.png, .svg, .pdf, .jpg, .webp).")  # fmt: skip
 @click.option("--post", is_flag=True, help="Post it to SUMMARY_CHANNEL (for cron / timers).")
 @click.option("--force", is_flag=True, help="With --post: post even if the week was posted.")
 def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: bool) -> None:
@@ -293,6 +294,13 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
     """
     settings = Settings.from_env()
     tz = _timezone(settings)
+    if chart is not None:
+        from bot.chart import chart_format
+
+        try:
+            chart_format(chart)  # refuse before any work, not after printing the figures
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--chart") from exc
     store = open_store(settings)
     try:
         result = summary_for(store, week, tz, utc_now())

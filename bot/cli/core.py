@@ -126,7 +126,7 @@ def _match_line(matcher: Matcher, line: str) -> dict[str, object]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--gate", is_flag=True, help="Exit 1 when below the quality thresholds.")
 @click.option("--misses/--no-misses", default=True, help="List the lines it got wrong.")
-@click.option("--article", help="The article the file's on_topic lines mean (default: the first).")
+@click.option("--article", help="The article the on_topic lines mean (default: the primary one).")
 def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> None:
     """Measure the matcher on a labelled JSONL file.
 
@@ -142,7 +142,7 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
         rows = read_labelled(file.read_text(encoding="utf-8").splitlines())
     except ValueError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    report = evaluate(matcher, rows, article or knowledge.articles[0].id)
+    report = evaluate(matcher, rows, article or knowledge.primary.id)
     if misses:
         _print_misses(report)
     _print_tables(report)

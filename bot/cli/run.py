@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 
 import click
 
 from bot import configcheck
 from bot.config import ConfigError, Settings
-from bot.console import run_console
+from bot.console import run_console, terminal_lines
 from bot.engine import Engine
 from bot.logs import configure_logging
-
-
-def _prompting_lines(interactive: bool) -> Iterator[str]:
-    """stdin lines; with a terminal, show a prompt before each."""
-    if not interactive:
-        yield from sys.stdin
-        return
-    while True:
-        try:
-            yield input("you> ")
-        except EOFError:
-            return
 
 
 def _refuse_on_problems(settings: Settings, mode: str) -> None:
@@ -74,7 +61,7 @@ def run() -> None:
     if mode == "console":
         engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
-        run_console(engine, _prompting_lines(interactive), click.echo, interactive)
+        run_console(engine, terminal_lines(interactive), click.echo, interactive)
         engine.store.close()
         return
     from bot.slack.serve import run_socket_mode

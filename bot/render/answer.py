@@ -27,6 +27,7 @@ from bot.render.kit import (
     section,
     slack_date,
 )
+from bot.render.metadata import answer_metadata
 from bot.render.refs import (
     CASE_ACTIONS_BLOCK_ID,
     CASE_CUSTOMER_TEXT,
@@ -91,7 +92,7 @@ def answer_message(
 ) -> Payload:
     """The answer for one variant (or the picker when the article has variants to choose)."""
     if answer.needs_version:
-        return picker_message(answer, ref, share=share, caveat=caveat)
+        return with_metadata(picker_message(answer, ref, share=share, caveat=caveat), ref)
     blocks: list[Block] = [context(escape(caveat))] if caveat else []
     blocks += answer_body(answer)
     blocks.append(context(source_text(answer)))
@@ -103,7 +104,14 @@ def answer_message(
     if status is not None:
         blocks.append(status_block(status))
     text = answer_text(answer)
-    return payload(escape(f"{caveat}\n\n{text}" if caveat else text), blocks)
+    return with_metadata(payload(escape(f"{caveat}\n\n{text}" if caveat else text), blocks), ref)
+
+
+def with_metadata(message: Payload, ref: Ref) -> Payload:
+    """An answer about a case carries its ids as Slack message metadata (other apps read it)."""
+    if ref.case_id is None:
+        return message
+    return {**message, "metadata": answer_metadata(ref.case_id, ref.article_id, ref.version)}
 
 
 def answer_body(answer: Answer) -> list[Block]:

@@ -24,7 +24,7 @@ from bot.render.kit import (
 )
 from bot.render.kit import shorten as clip
 from bot.store import Case
-from bot.summary import HEADLINE_FIELDS, Headline, WeekSummary
+from bot.summary import HEADLINE_FIELDS, OUTCOMES, RATES, Headline, WeekSummary
 from bot.versions import version_label
 
 TOP_ROWS = 8  # per breakdown list
@@ -38,12 +38,19 @@ SOURCE_NAMES = {
     "slash": "/emailstatus",
     "shortcut": "message shortcut",
     "console": "console",
+    "workflow": "Workflow Builder step",
 }
-LABELS = {"cases": "Cases", "resolved": "Resolved", "unresolved": "Not resolved",
-          "escalated": "Escalated", "open": "Still open", "resolution_rate": "Resolution rate",
-          "median_resolve_seconds": "Median time to resolve", "gaps": "Knowledge gaps",
-          "rejected_suggestions": "Rejected suggestions"}  # fmt: skip
-EMPTY_WEEK = "No cases, knowledge gaps or rejected suggestions this week."
+# The status words are the case log's own (answered, resolved, unresolved, escalated, rejected).
+LABELS = {"cases": "Cases", "answered": "Answered, no outcome yet", "resolved": "Resolved",
+          "unresolved": "Unresolved", "escalated": "Escalated",
+          "rejected": "Rejected (suggestion refused)",
+          "resolution_rate": "Resolution rate (all cases)",
+          "resolution_rate_with_outcome": "Resolution rate (cases with an outcome)",
+          "median_resolve_seconds": "Median time to resolution",
+          "follow_ups_sent": "Follow-ups sent", "follow_up_conversion": "Follow-ups answered",
+          "gaps": "Knowledge gaps"}  # fmt: skip
+STATUS_FIELDS = 6  # the first headline figures: cases and one per status
+EMPTY_WEEK = "No cases or knowledge gaps this week."
 
 
 # -- formatting helpers ---------------------------------------------------------------------
@@ -66,7 +73,7 @@ def duration(seconds: float | None) -> str:
 
 
 def figure(name: str, value: float | None) -> str:
-    if name == "resolution_rate":
+    if name in RATES:
         return "—" if value is None else f"{value:.0%}"
     if name == "median_resolve_seconds":
         return duration(value)
@@ -80,7 +87,7 @@ def change_text(name: str, delta: float | None) -> str:
     if delta == 0:
         return "same"
     sign = "+" if delta > 0 else "−"
-    if name == "resolution_rate":
+    if name in RATES:
         return f"{sign}{abs(delta) * 100:.0f} pts"
     if name == "median_resolve_seconds":
         return f"{sign}{duration(delta)}"
@@ -144,11 +151,18 @@ def _ranked_lines(rows: Sequence[tuple[str, int]], name: Any) -> str:
 
 
 def gap_lines(summary: WeekSummary) -> list[str]:
+    """One line per group; a group of several wordings lists each one, never hides it."""
     lines = []
     for group in summary.gap_groups[:TOP_GAPS]:
-        text = clip(group.text, GAP_TEXT)
-        shown = f"“{escape(text)}”" if group.stored else f"_{escape(text)}_ (text not stored)"
-        lines.append(f"{group.count}× {shown}")
+        if not group.stored:
+            lines.append(f"{group.count}× _{escape(clip(group.text, GAP_TEXT))}_ (text not stored)")
+            continue
+        wordings = group.wordings
+        if len(wordings) == 1:
+            lines.append(f"{group.count}× “{escape(clip(group.text, GAP_TEXT))}”")
+            continue
+        lines.append(f"{group.count}× in {len(wordings)} similar questions:")
+        lines += [f"      ◦ “{escape(clip(text, GAP_TEXT))}” ({n}×)" for text, n in wordings]
     return lines
 
 
@@ -161,7 +175,8 @@ def summary_blocks(summary: WeekSummary) -> list[dict[str, Any]]:
     if summary.is_empty:
         blocks.append(section(EMPTY_WEEK))
         return blocks
-    blocks.append(_fields(headline_pairs(summary)))
+    pairs = headline_pairs(summary)  # statuses, then rates and follow-ups (10 fields max each)
+    blocks += [_fields(pairs[:STATUS_FIELDS]), _fields(pairs[STATUS_FIELDS:])]
     blocks.append(divider())
     blocks.append(
         fields(
@@ -188,7 +203,8 @@ def summary_fallback_text(summary: WeekSummary) -> str:
     rate = figure("resolution_rate", h.resolution_rate)
     return (
         f"{title(summary)}: {h.cases} cases, {h.resolved} resolved ({rate}), "
-        f"{h.escalated} escalated, {h.open} still open, {h.gaps} knowledge gaps."
+        f"{h.escalated} escalated, {h.answered} answered with no outcome yet, "
+        f"{h.follow_ups_sent} follow-ups sent, {h.gaps} knowledge gaps."
     )
 
 
@@ -215,17 +231,19 @@ def summary_text(summary: WeekSummary) -> str:
         ("By channel", summary.by_channel, str),
     ):
         lines += ["", heading + ":"] + [f"  {name(k):<30} {n:>6}" for k, n in rows]
-    lines += ["", "Per day:      resolved  not-res  escalated  open"]
+    lines += ["", "Per day:      " + " ".join(f"{o:>10}" for o in OUTCOMES)]
     for day in summary.days:
-        lines.append(
-            f"  {day.day:%a %d %b}  {day.resolved:>8} {day.unresolved:>8} {day.escalated:>10} "
-            f"{day.open:>5}"
-        )
+        counts = " ".join(f"{getattr(day, o):>10}" for o in OUTCOMES)
+        lines.append(f"  {day.day:%a %d %b}  {counts}")
     if summary.gap_groups:
         lines += ["", "Questions I could not answer (most frequent first):"]
         for group in summary.gap_groups:
-            shown = group.text if group.stored else f"{group.text} (text not stored)"
-            lines.append(f"  {group.count:>4}×  {shown}")
+            if not group.stored:
+                lines.append(f"  {group.count:>4}×  {group.text} (text not stored)")
+                continue
+            lines.append(f"  {group.count:>4}×  {group.text}")
+            if len(group.wordings) > 1:  # every distinct wording, each with its count
+                lines += [f"          ◦ {text} ({n}×)" for text, n in group.wordings]
     return "\n".join(lines)
 
 
@@ -255,8 +273,8 @@ def home_figures_blocks(summary: WeekSummary, recent_cases: Sequence[Case]) -> l
     return blocks
 
 
-_HOME_LABELS = {LABELS[n] for n in ("cases", "resolved", "escalated", "open", "resolution_rate",
-                                    "median_resolve_seconds")}  # fmt: skip
+_HOME_LABELS = {LABELS[n] for n in ("cases", "resolved", "escalated", "answered",
+                                    "resolution_rate", "median_resolve_seconds")}  # fmt: skip
 
 
 def _case_line(case: Case, tz: str) -> str:

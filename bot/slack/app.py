@@ -26,13 +26,14 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
-from bot.slack.listeners import actions, commands, home, messages, shortcuts
+from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
+from bot.slack.replay import inbox_payload
 from bot.slack.respond import RetryingRespond
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = WebClient.BASE_URL
-LISTENER_MODULES = (messages, commands, actions, shortcuts, home)
+LISTENER_MODULES = (messages, commands, actions, shortcuts, home, workflow)
 
 
 class _CountsRetries:
@@ -224,13 +225,15 @@ def dedupe_events(engine: Engine) -> Callable[..., Any]:
 
     The id is stored in SQLite *before* any listener runs, so a retry that arrives while
     the first delivery is still being handled, in this process or another one, or after
-    a restart, gives no second reply. The price is at-most-once: if a process dies
-    mid-reply, the retry is dropped too.
+    a restart, gives no second reply. A message the bot may answer is stored with its
+    payload in the same row, so one killed mid-reply is re-run at the next start-up
+    (``bot.slack.replay``) rather than lost.
     """
 
     def dedupe(body: dict[str, Any], next: Callable[[], Any]) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not engine.store.inbox.first_delivery(str(event_id)):
+        first = event_id and engine.store.inbox.first_delivery(str(event_id), inbox_payload(body))
+        if event_id and not first:
             metrics.dedupe_hit()
             logger.info("dropping repeated delivery of event %s", event_id)
             return BoltResponse(status=200, body="")

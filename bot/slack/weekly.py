@@ -1,4 +1,5 @@
-"""Post the weekly summary to ``SUMMARY_CHANNEL``, with its chart in the thread.
+"""Background posts: the weekly summary to ``SUMMARY_CHANNEL`` (with its chart in the
+thread), and the "did it fix it?" follow-ups in answers' threads (``FOLLOW_UP_AFTER``).
 
 ``chat.postMessage`` carries the Block Kit summary (and its plain-text fallback). The
 chart goes up with ``files_upload_v2``, which calls files.getUploadURLExternal, uploads
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -18,9 +20,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chart import chart_png
 from bot.config import Settings
+from bot.follow_up import FollowUpRefused, FollowUpScheduler, PostFollowUp, start_follow_ups
+from bot.render.follow_up import follow_up_message, follow_up_ref
 from bot.render.summary import summary_blocks, summary_fallback_text, title
 from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
+from bot.slack.listeners.common import post_in_thread, slack_error
 from bot.store import Store, utc_now
+from bot.store.follow_ups import Pending
 from bot.summary import IsoWeek, WeekSummary, summarise
 
 logger = logging.getLogger(__name__)
@@ -68,16 +74,60 @@ def weekly_poster(client: WebClient, store: Store, settings: Settings) -> PostFn
     return post
 
 
+# The bot can never post there again: give up on that follow-up instead of retrying.
+REFUSED = frozenset({"not_in_channel", "channel_not_found", "is_archived", "thread_not_found",
+                     "message_not_found", "cannot_dm_bot", "user_disabled"})  # fmt: skip
+
+
+def follow_up_poster(client: WebClient) -> PostFollowUp:
+    """Post one follow-up in the answer's thread, mentioning the asker; returns its ts."""
+
+    def post(pending: Pending) -> str | None:
+        assert pending.channel and pending.thread_ts  # checked by skip_reason
+        ref = follow_up_ref(pending.case_id, pending.article_id or "", pending.version)
+        try:
+            ts = post_in_thread(
+                client, pending.channel, pending.thread_ts, follow_up_message(ref, pending.user)
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) in REFUSED:
+                raise FollowUpRefused(slack_error(exc)) from exc
+            raise
+        return ts or None
+
+    return post
+
+
+@dataclass
+class Background:
+    """The schedulers this process runs; ``stop()`` stops them all (serve calls it)."""
+
+    weekly: WeeklyScheduler | None = None
+    follow_ups: FollowUpScheduler | None = None
+
+    def stop(self) -> None:
+        for scheduler in (self.weekly, self.follow_ups):
+            if scheduler is not None:
+                scheduler.stop()
+
+
 def start_scheduler(
     client: WebClient,
     store: Store,
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utc_now,
-) -> WeeklyScheduler | None:
-    """Start the weekly post in this process; None (and a log line) without SUMMARY_CHANNEL."""
-    if not settings.summary_channel:
+    follow_up_interval: float | None = None,
+) -> Background:
+    """Start the weekly post (needs SUMMARY_CHANNEL) and the follow-ups (FOLLOW_UP_AFTER)."""
+    background = Background()
+    if settings.summary_channel:
+        poster = weekly_poster(client, store, settings)
+        background.weekly = start_weekly_summary(store, settings, poster, clock=clock)
+    else:
         logger.info("SUMMARY_CHANNEL is not set: the weekly summary will not be posted")
-        return None
-    poster = weekly_poster(client, store, settings)
-    return start_weekly_summary(store, settings, poster, clock=clock)
+    background.follow_ups = start_follow_ups(
+        store, settings.follow_up_after, follow_up_poster(client), clock=clock,
+        interval=follow_up_interval,
+    )  # fmt: skip
+    return background

@@ -1,4 +1,4 @@
-"""Small stores over one SQLite connection: cases, gaps, the inbox and summary claims.
+"""Small stores over one SQLite connection: cases, gaps, the inbox, summary claims, follow-ups.
 
 ``Store`` is the one object callers hold: ``store.cases.open(...)``,
 ``store.inbox.first_delivery(...)``, ``store.claims.claim(...)``. The connection
@@ -17,12 +17,13 @@ from sqlite_utils import Database
 from bot.store.cases import CaseStore
 from bot.store.claims import SummaryClaims
 from bot.store.db import Clock, Connection, iso, utc_now
+from bot.store.follow_ups import FollowUps
 from bot.store.gaps import GapStore
 from bot.store.inbox import Inbox
-from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case
+from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Action, Case, GapReason, Status
 
-__all__ = ["FINAL_ACTIONS", "SOURCES", "STATUSES", "Case", "PurgeResult", "Store", "iso",
-           "utc_now"]  # fmt: skip
+__all__ = ["FINAL_ACTIONS", "SOURCES", "STATUSES", "Action", "Case", "GapReason", "PurgeResult",
+           "Status", "Store", "iso", "utc_now"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Store:
         self.gaps = GapStore(self.conn, keep_text=store_question_text)
         self.inbox = Inbox(self.conn)
         self.claims = SummaryClaims(self.conn)
+        self.follow_ups = FollowUps(self.conn)
 
     @property
     def path(self) -> str:
@@ -67,6 +69,7 @@ class Store:
                 gaps = db.table("gaps").count_where("created_at < ?", [cutoff])
             return PurgeResult(cases=cases, gaps=gaps, cutoff=cutoff)
         with self.conn.write() as db:
+            self.follow_ups.delete_before(db, cutoff)
             cases = self.cases.delete_before(db, cutoff)
             gaps = self.gaps.delete_before(db, cutoff)
         self.inbox.forget_old()

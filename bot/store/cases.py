@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.db import Connection, iso
-from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Case, stored_question
+from bot.store.models import (
+    FINAL_ACTIONS,
+    SOURCES,
+    STATUSES,
+    Action,
+    Case,
+    stored_question,
+)
 
 
 class CaseStore:
@@ -62,6 +69,14 @@ class CaseStore:
         with self.conn.write() as db:
             db.table("cases").update(case_id, {"reply_ts": reply_ts})
 
+    def drop_unanswered(self, channel: str, thread_ts: str, user: str, since: str) -> int:
+        """Drop a killed reply's case (no reply, no clicks): its re-run opens it again."""
+        sql = """delete from cases where channel = ? and thread_ts = ? and "user" = ?
+            and created_at >= ? and coalesce(reply_ts, '') = ''
+            and id not in (select case_id from case_clicks)"""
+        with self.conn.write() as db:
+            return int(db.execute(sql, [channel, thread_ts, user, since]).rowcount)
+
     def choose_version(self, case_id: int, version: str) -> None:
         with self.conn.write() as db:
             db.table("cases").update(case_id, {"chosen_version": version})
@@ -86,9 +101,9 @@ class CaseStore:
             ).rowcount
             if inserted and action in FINAL_ACTIONS:
                 case = db.table("cases").get(case_id)
-                update: dict[str, Any] = {"status": FINAL_ACTIONS[action], "status_by": user,
+                update: dict[str, Any] = {"status": str(FINAL_ACTIONS[action]), "status_by": user,
                                           "status_at": iso(now)}  # fmt: skip
-                if action == "case_resolved" and case["resolve_seconds"] is None:
+                if action == Action.RESOLVED and case["resolve_seconds"] is None:
                     opened = datetime.fromisoformat(case["created_at"])
                     update["resolve_seconds"] = (now - opened).total_seconds()
                 db.table("cases").update(case_id, update)

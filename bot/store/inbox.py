@@ -1,19 +1,37 @@
-"""The inbox: which Slack deliveries were already taken, in any process.
+"""The inbox: which Slack deliveries were taken, and which are still owed a reply.
 
 Slack retries an event whose ack was late, with the same ``event_id``; and one
 @mention arrives as both ``message`` and ``app_mention`` (different event ids, same
 channel and ts). Both guards are primary keys, so "first" holds across gunicorn
 workers and restarts.
+
+Acked means answered: an event the bot may reply to is stored with its payload
+*before* the ack, and marked done (payload blanked) after the reply. A process
+killed in between leaves the row undone; the next start-up claims it, once, for a
+re-run (``bot.slack.replay``). Each row records the process that took it (``boot``,
+see ``bot.store.runs``), so a start-up never re-runs what a live process is handling.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.store.db import Connection, iso
+from bot.store.runs import is_alive, this_run
 
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 FORGET_EVERY = 500  # claims between two sweeps of expired ids
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An acked event that was never marked done."""
+
+    event_id: str
+    seen_at: str
+    payload: str
+    posting_at: str | None = None  # set: a reply may have reached Slack
 
 
 class Inbox:
@@ -21,16 +39,83 @@ class Inbox:
         self.conn = conn
         self._claims = 0
 
-    def first_delivery(self, event_id: str) -> bool:
-        """True the first time an event id is seen, in any process; False for retries."""
-        return self._claim("slack_events", {"event_id": event_id})
+    def first_delivery(self, event_id: str, payload: str | None = None) -> bool:
+        """True the first time an event id is seen, in any process; False for retries.
 
-    def claim_message(self, channel: str, ts: str) -> bool:
+        With a ``payload`` the event is owed a reply until ``done``; without one there
+        is nothing to re-run and the row is settled at once.
+        """
+        now = self.conn.now()
+        row = {"event_id": event_id, "seen_at": now, "boot": this_run(), "payload": payload,
+               "done_at": None if payload is not None else now}  # fmt: skip
+        return self._claim("slack_events", row)
+
+    def claim_message(self, channel: str, ts: str, event_id: str | None = None) -> bool:
         """True for the first event about a message (``message`` and ``app_mention`` both fire)."""
-        return self._claim("message_claims", {"channel": channel, "ts": ts})
+        row = {"channel": channel, "ts": ts, "event_id": event_id}
+        return self._claim("message_claims", {**row, "seen_at": self.conn.now()})
 
-    def _claim(self, table: str, key: dict[str, str]) -> bool:
-        row = {**key, "seen_at": self.conn.now()}
+    def message_claimed_by(self, channel: str, ts: str) -> str | None:
+        """The event id that took this message, if any."""
+        sql = "select event_id from message_claims where channel = ? and ts = ?"
+        with self.conn.read() as db:
+            row = db.execute(sql, [channel, ts]).fetchone()
+        return None if row is None else str(row[0] or "")
+
+    def posting(self, event_id: str) -> None:
+        """A reply is about to be sent: from here a re-run must first ask Slack."""
+        sql = "update slack_events set posting_at = ? where event_id = ? and posting_at is null"
+        with self.conn.write() as db:
+            db.execute(sql, [self.conn.now(), event_id])
+
+    def done(self, event_id: str) -> None:
+        """Answered: nothing is owed any more, so the payload (the question) goes."""
+        sql = "update slack_events set done_at = ?, payload = null where event_id = ?"
+        with self.conn.write() as db:
+            db.execute(sql, [self.conn.now(), event_id])
+
+    def give_up(self, event_id: str) -> None:
+        """Not re-run (the outcome is unknown): keep the row, drop the payload."""
+        with self.conn.write() as db:
+            db.execute("update slack_events set payload = null where event_id = ?", [event_id])
+
+    def undone(self) -> int:
+        with self.conn.read() as db:
+            sql = "select count(*) from slack_events where done_at is null and payload is not null"
+            return int(db.execute(sql).fetchone()[0])
+
+    def claim_replay(self, max_age: timedelta) -> list[Pending]:
+        """Undone events of processes that are gone, younger than ``max_age``, for us only.
+
+        One write transaction selects and stamps them, so two workers starting
+        together split the rows and no row is re-run twice.
+        """
+        select = (
+            "select event_id, seen_at, payload, posting_at, boot from slack_events"
+            " where done_at is null"
+            " and payload is not null and replayed_at is null and seen_at >= ? order by rowid"
+        )
+        stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
+        cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
+        with self.conn.write() as db:
+            rows = db.execute(select, [cutoff]).fetchall()
+            gone = {run for run in {row[4] for row in rows} if run != me and not is_alive(run)}
+            claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]
+            for row in claimed:
+                db.execute(stamp, [now, me, row.event_id])
+        return claimed
+
+    def expire(self, max_age: timedelta) -> int:
+        """Undone events too old to re-run: drop their payloads (the question); how many."""
+        cutoff = iso(self.conn.clock() - max_age)
+        sql = (
+            "update slack_events set payload = null where done_at is null"
+            " and payload is not null and seen_at < ?"
+        )
+        with self.conn.write() as db:
+            return int(db.execute(sql, [cutoff]).rowcount)
+
+    def _claim(self, table: str, row: dict[str, str | None]) -> bool:
         # Plain SQL on the hot path (every event): one statement, and its rowcount says
         # whether this process was first.
         sql = (

@@ -64,3 +64,42 @@ def m002_summaries(db: Database) -> None:
     )  # fmt: skip
     db.table("cases").create_index(["user", "created_at"], index_name="idx_cases_user")
     db.table("case_clicks").create_index(["action", "case_id"], index_name="idx_clicks_action")
+
+
+@migrations()
+def m003_follow_ups(db: Database) -> None:
+    """ "Did it fix it?" follow-ups, and the 'rejected' status for refused suggestions."""
+    # One row per answered case that may get a follow-up: the primary key is what makes
+    # "asked once" hold across workers and restarts, like the weekly summary's claims.
+    db.table("follow_ups").create(
+        {"case_id": int, "answered_at": str, "claimed_at": str, "claimed_by": str,
+         "sent_at": str, "message_ts": str, "skipped": str},
+        pk="case_id",
+        not_null={"answered_at"},
+    )  # fmt: skip
+    db.table("follow_ups").create_index(["sent_at", "answered_at"], index_name="idx_follow_ups_due")
+    # A refused suggestion used to leave its case 'answered'; it now has its own status.
+    db.execute(
+        "update cases set status = 'rejected' where status = 'answered' and id in"
+        " (select case_id from case_clicks where action = 'suggestion_rejected')"
+    )
+
+
+@migrations()
+def m004_durable_inbox(db: Database) -> None:
+    """The durable inbox: an acked event keeps what it needs to be re-run after a crash.
+
+    ``payload`` is the event (kept only until it is answered), ``posting_at`` when a
+    reply started to go out, ``done_at`` when it was answered, ``boot`` the process
+    that took it, ``replayed_at``/``replayed_by`` the one start-up that re-ran it.
+    ``message_claims.event_id`` says which event took a message, so a re-run of that
+    same event may go on.
+    """
+    events = db.table("slack_events")
+    for column in ("payload", "posting_at", "done_at", "boot", "replayed_at", "replayed_by"):
+        events.add_column(column, str)
+    db.table("message_claims").add_column("event_id", str)
+    # Rows from before this migration are settled: nothing to re-run.
+    db.execute("update slack_events set done_at = seen_at")
+    # Only undone rows are indexed, so start-up finds them without a scan.
+    db.execute("create index idx_events_undone on slack_events (seen_at) where done_at is null")

@@ -3,12 +3,51 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console")
-STATUSES = ("answered", "resolved", "unresolved", "escalated")
+SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console", "workflow")
+
+
+class Status(StrEnum):
+    """The one status vocabulary: the case log, `cases --status`, the summary, App Home."""
+
+    ANSWERED = "answered"  # answered (or suggested), no outcome yet
+    RESOLVED = "resolved"  # "That fixed it"
+    UNRESOLVED = "unresolved"  # "Still not updating"
+    ESCALATED = "escalated"  # "Ask a human"
+    REJECTED = "rejected"  # "No": the suggestion was not about the question
+
+
+class Action(StrEnum):
+    """What a person did to a case; stored in ``case_clicks.action``.
+
+    The values are the Block Kit action ids, so a click's id is its action.
+    """
+
+    RESOLVED = "case_resolved"
+    UNRESOLVED = "case_unresolved"
+    ESCALATE = "case_escalate"
+    CUSTOMER_TEXT = "case_customer_text"
+    SUGGESTION_ACCEPTED = "suggestion_accepted"
+    SUGGESTION_REJECTED = "suggestion_rejected"
+
+
+class GapReason(StrEnum):
+    """Why a question became a knowledge gap; stored in ``gaps.reason``."""
+
+    NO_MATCH = "no article matched"
+    UNCOVERED_VERSION = "Outlook version not covered by the article"
+    SUGGESTION_REJECTED = "suggestion rejected"
+
+
+STATUSES = tuple(str(status) for status in Status)
 # Clicks that settle a case, and the status each one sets.
-FINAL_ACTIONS = {"case_resolved": "resolved", "case_unresolved": "unresolved",
-                 "case_escalate": "escalated"}  # fmt: skip
+FINAL_ACTIONS: dict[str, Status] = {
+    Action.RESOLVED: Status.RESOLVED,
+    Action.UNRESOLVED: Status.UNRESOLVED,
+    Action.ESCALATE: Status.ESCALATED,
+    Action.SUGGESTION_REJECTED: Status.REJECTED,
+}
 
 
 @dataclass(frozen=True)

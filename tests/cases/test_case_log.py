@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.engine import Engine, Where
 from bot.store import Store
 from bot.store.inbox import FORGET_EVERY
-from bot.store.migrations import m001_cases
+from bot.store.migrations import m001_cases, migrations
 from bot.summary_queries import WEEK_ROWS
 from tests.cases.support import Clock
 
@@ -56,7 +56,8 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
 
     log = Store(db_path)
     applied = [m.name for m in Migrations("emailstatus").applied(log.db)]
-    assert applied == ["m001_cases", "m002_summaries"]
+    assert applied[:4] == ["m001_cases", "m002_summaries", "m003_follow_ups", "m004_durable_inbox"]
+    assert not migrations.pending(log.db)  # and any later one
     case = log.cases.get(7)
     assert case is not None and case.question == "kept?" and case.status == "resolved"
     assert log.db["case_clicks"].count == 1 and log.db["gaps"].count == 1
@@ -68,7 +69,7 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
 def test_reopening_applies_nothing_twice(db_path: Path) -> None:
     Store(db_path).close()
     log = Store(db_path)
-    assert log.db["_sqlite_migrations"].count == 2
+    assert log.db["_sqlite_migrations"].count == len(migrations._migrations)
     log.close()
 
 
@@ -87,8 +88,11 @@ def test_a_database_written_by_the_old_case_log_opens_and_keeps_working(db_path:
     with sqlite3.connect(db_path) as conn:
         conn.executescript((FIXTURES / "case-log-m002.sql").read_text())
     store = Store(db_path)
-    assert [m.name for m in Migrations("emailstatus").applied(store.db)] == [
-        "m001_cases", "m002_summaries"]  # fmt: skip
+    applied = [m.name for m in Migrations("emailstatus").applied(store.db)]
+    assert applied[:4] == ["m001_cases", "m002_summaries", "m003_follow_ups", "m004_durable_inbox"]
+    assert not migrations.pending(store.db)
+    assert store.inbox.undone() == 0  # delivered before the upgrade: settled, never re-run
+    assert store.db["slack_events"].get("Ev0OLD")["done_at"]
     case = store.cases.for_thread("C0SUPPORT", "1763467200.000100")
     assert case is not None and case.status == "resolved" and case.resolve_seconds == 0
     assert case.reply_ts == "1763467201.000200" and case.version == "2016"
@@ -139,7 +143,7 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     assert integrity(db) == "ok"
     log = Store(db)
     assert log.cases.count() == 500
-    assert log.db["_sqlite_migrations"].count == 2
+    assert log.db["_sqlite_migrations"].count == len(migrations._migrations)  # each once
     log.close()
 
 
@@ -289,3 +293,34 @@ def test_event_ids_expire_without_a_separate_job(log: Store, clock: Clock) -> No
     assert log.db.execute("select count(*) from message_claims").fetchone()[0] == 0
     assert log.inbox.first_delivery("Ev-old")  # forgotten after two days, as designed
     assert not log.inbox.first_delivery("Ev1")  # recent ones are kept
+
+
+def test_m003_gives_refused_suggestions_their_own_status(db_path: Path) -> None:
+    old = Migrations("emailstatus")
+    old()(m001_cases)
+    db = Database(db_path)
+    old.apply(db)
+    for case_id, action in ((1, "suggestion_rejected"), (2, "suggestion_accepted"), (3, None)):
+        row = {"id": case_id, "created_at": "2026-01-05T10:00:00+00:00", "source": "channel",
+               "status": "answered", "level": "suggest"}  # fmt: skip
+        db["cases"].insert(row)
+        if action:
+            db["case_clicks"].insert(
+                {"case_id": case_id, "user": "U1", "action": action, "at": "x"}
+            )
+    db.conn.close()
+
+    log = Store(db_path)
+    assert [c.status for c in log.cases.iter()] == ["rejected", "answered", "answered"]
+    assert log.cases.list(status="rejected")[0].id == 1
+    log.close()
+
+
+def test_purge_takes_the_follow_ups_of_purged_cases(log: Store, clock: Clock) -> None:
+    old = log.cases.open(source="channel", level="answer")
+    log.follow_ups.schedule(old.id)
+    clock.advance(days=100)
+    new = log.cases.open(source="channel", level="answer")
+    log.follow_ups.schedule(new.id)
+    assert log.purge(timedelta(days=90)).cases == 1
+    assert [r["case_id"] for r in log.db["follow_ups"].rows] == [new.id]

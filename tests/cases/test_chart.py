@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.chart import DPI, HEIGHT_IN, WIDTH_IN, chart_png, write_chart
+import pytest
+
+from bot.chart import DPI, EMPTY_HEIGHT_IN, HEIGHT_IN, WIDTH_IN, chart_png, render, write_chart
 from bot.store import Store
 from bot.summary import IsoWeek, summarise
 from tests.cases.support import Clock, Row, build
@@ -36,9 +38,41 @@ def test_chart_is_a_png_of_the_expected_size(log: Store, clock: Clock, tmp_path:
     assert data.endswith(b"IEND\xaeB`\x82")
 
 
-def test_an_empty_week_still_draws(log: Store) -> None:
+def test_an_empty_week_is_a_clean_card(log: Store) -> None:
     data = chart_png(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
-    assert png_size(data) == (1000, 400)
+    assert png_size(data) == (1000, int(EMPTY_HEIGHT_IN * DPI))  # no axes around nothing
+    svg = render(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), "svg").decode()
+    assert "No cases this week" in svg and "<!-- none -->" not in svg
+    assert "−0.04" not in svg and "-0.04" not in svg
+
+
+def test_the_busy_chart_stacks_every_outcome_that_happened(log: Store, clock: Clock) -> None:
+    at = datetime(2026, 11, 17, 10, tzinfo=UTC)
+    build(log, clock, [Row(at, action="case_resolved"), Row(at, action="suggestion_rejected"),
+                       Row(at)])  # fmt: skip
+    svg = render(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), "svg").decode()
+    for label in ("resolved", "rejected", "answered, no outcome yet"):
+        assert label in svg
+    assert "unresolved" not in svg and "escalated" not in svg  # none happened: no legend
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [("w.png", PNG_SIGNATURE), ("w.jpg", b"\xff\xd8\xff"), ("w.JPEG", b"\xff\xd8\xff"),
+     ("w.svg", b"<?xml"), ("w.pdf", b"%PDF"), ("w.webp", b"RIFF")],
+)  # fmt: skip
+def test_write_chart_writes_the_format_its_extension_names(
+    log: Store, tmp_path: Path, name: str, magic: bytes
+) -> None:
+    path = write_chart(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), tmp_path / name)
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["week.txt", "week", "week.png.bak"])
+def test_write_chart_refuses_an_unknown_extension(log: Store, tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="can be written as"):
+        write_chart(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), tmp_path / name)
+    assert not (tmp_path / name).exists()
 
 
 def test_importing_the_bot_does_not_load_matplotlib() -> None:

@@ -47,23 +47,26 @@ def week(log: Store, clock: Clock) -> list[int]:
 def test_summary_json_shows_exactly_the_figures(cli: Invoke, week: list[int]) -> None:
     result = cli("summary", "--week", "2026-W47", "--json")
     assert result.exit_code == 0, result.output
-    zero = {"cases": 0, "resolved": 0, "unresolved": 0, "escalated": 0, "open": 0,
-            "resolution_rate": None, "median_resolve_seconds": None, "gaps": 0,
-            "rejected_suggestions": 0}  # fmt: skip
-    day = {"resolved": 0, "unresolved": 0, "escalated": 0, "open": 0}
+    zero = {"cases": 0, "answered": 0, "resolved": 0, "unresolved": 0, "escalated": 0,
+            "rejected": 0, "resolution_rate": None, "resolution_rate_with_outcome": None,
+            "median_resolve_seconds": None, "follow_ups_sent": 0, "follow_up_replies": 0,
+            "follow_up_resolved": 0, "follow_up_conversion": None, "gaps": 0}  # fmt: skip
+    day = {"resolved": 0, "unresolved": 0, "escalated": 0, "rejected": 0, "answered": 0}
     days = [{"date": f"2026-11-{d}", **day} for d in range(16, 23)]
-    days[1] = {"date": "2026-11-17", "resolved": 1, "unresolved": 0, "escalated": 0, "open": 1}
+    days[1] = {"date": "2026-11-17", **day, "resolved": 1, "answered": 1}
+    figures = {"cases": 2, "answered": 1, "resolved": 1, "unresolved": 0, "escalated": 0,
+               "rejected": 0, "resolution_rate": 0.5, "resolution_rate_with_outcome": 1.0,
+               "median_resolve_seconds": 1800.0, "follow_ups_sent": 0, "follow_up_replies": 0,
+               "follow_up_resolved": 0, "follow_up_conversion": None, "gaps": 1}  # fmt: skip
+    change = {**figures, "resolution_rate": None, "resolution_rate_with_outcome": None,
+              "median_resolve_seconds": None}  # fmt: skip
     assert json.loads(result.output) == {
         "week": "2026-W47", "timezone": "UTC", "start": "2026-11-16", "end": "2026-11-22",
-        "empty": False, "cases": 2, "resolved": 1, "unresolved": 0, "escalated": 0, "open": 1,
-        "resolution_rate": 0.5, "median_resolve_seconds": 1800.0, "gaps": 1,
-        "rejected_suggestions": 0, "previous_week": zero,
-        "change": {"cases": 2, "resolved": 1, "unresolved": 0, "escalated": 0, "open": 1,
-                   "resolution_rate": None, "median_resolve_seconds": None, "gaps": 1,
-                   "rejected_suggestions": 0},
+        "empty": False, **figures, "previous_week": zero, "change": change,
         "by_version": {"2007": 1, "2010": 1}, "by_source": {"channel": 2},
         "by_channel": {"C0SUPPORT": 2}, "days": days,
-        "gap_groups": [{"text": "mail merge?", "count": 1, "stored": True}],
+        "gap_groups": [{"text": "mail merge?", "count": 1, "stored": True,
+                        "questions": [{"text": "mail merge?", "count": 1}]}],
     }  # fmt: skip
 
 

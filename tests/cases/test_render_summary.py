@@ -44,11 +44,15 @@ def test_summary_blocks_round_trip_and_stay_within_limits(week: WeekSummary) -> 
     blocks = summary_blocks(week)
     check_blocks(blocks)
     assert blocks[0]["text"]["text"] == "Email status cases: week 2026-W47"
-    fields = [f["text"] for f in blocks[2]["fields"]]
-    assert fields[0] == "*Cases*\n3  (+3)"
-    assert fields[5] == "*Resolution rate*\n33%"
-    assert fields[6] == "*Median time to resolve*\n1 h 30 min"
-    breakdown = "\n".join(f["text"] for f in blocks[4]["fields"])
+    statuses = [f["text"] for f in blocks[2]["fields"]]
+    assert statuses[0] == "*Cases*\n3  (+3)"
+    assert statuses[1] == "*Answered, no outcome yet*\n1  (+1)"
+    rates = [f["text"] for f in blocks[3]["fields"]]
+    assert rates[0] == "*Resolution rate (all cases)*\n33%"
+    assert rates[1] == "*Resolution rate (cases with an outcome)*\n50%"
+    assert rates[2] == "*Median time to resolution*\n1 h 30 min"
+    assert rates[3:5] == ["*Follow-ups sent*\n0  (same)", "*Follow-ups answered*\n—"]
+    breakdown = "\n".join(f["text"] for f in blocks[5]["fields"])
     assert "• <#C0SUPPORT>: 1" in breakdown and "• <#C0OTHER>: 1" in breakdown
     assert "• Outlook 2013 and later: 1" in breakdown and "• direct messages: 1" in breakdown
 
@@ -62,7 +66,7 @@ def test_user_text_is_escaped_never_a_ping(week: WeekSummary) -> None:
 def test_fallback_text_and_message(week: WeekSummary) -> None:
     assert summary_fallback_text(week) == (
         "Email status cases: week 2026-W47: 3 cases, 1 resolved (33%), 1 escalated, "
-        "1 still open, 1 knowledge gaps."
+        "1 answered with no outcome yet, 0 follow-ups sent, 1 knowledge gaps."
     )
     assert summary_message(week) == {"text": summary_fallback_text(week),
                                      "blocks": summary_blocks(week)}  # fmt: skip
@@ -101,10 +105,11 @@ def test_terminal_text(week: WeekSummary) -> None:
         "Email status cases: week 2026-W47",
         "16–22 Nov 2026 (UTC)",
         "",
-        "Cases                            3  (+3 vs previous week)",
+        "Cases                                             3  (+3 vs previous week)",
     ]
-    assert "Resolution rate                33%" in text
-    assert "  Tue 17 Nov         1        0          1     1" in text
+    assert "Resolution rate (all cases)                     33%" in text
+    assert "Per day:        resolved unresolved  escalated   rejected   answered" in text
+    assert "  Tue 17 Nov           1          0          1          0          1" in text
     assert "     1×  <!channel> & <b>x</b>" in text  # a terminal needs no escaping
 
 
@@ -155,3 +160,17 @@ def test_change_text(name: str, delta: float | None, text: str) -> None:
 def test_date_range(monday: date, text: str) -> None:
     summary = WeekSummary("w", "UTC", monday, monday + timedelta(days=6), Headline(), Headline())
     assert date_range(summary) == text
+
+
+def test_a_group_of_different_questions_lists_each_one() -> None:
+    group = GapGroup("emial staus not updaing in outlok 2016", 3, questions=(
+        ("emial staus not updaing in outlok 2016", 2),
+        ("email status not updating in outlook 2016", 1)))  # fmt: skip
+    summary = WeekSummary("2026-W47", "UTC", date(2026, 11, 16), date(2026, 11, 22),
+                          Headline(gaps=3), Headline(), gap_groups=(group,))  # fmt: skip
+    gaps = summary_blocks(summary)[-1]["text"]["text"]
+    assert "3× in 2 similar questions:" in gaps
+    assert "“emial staus not updaing in outlok 2016” (2×)" in gaps
+    assert "“email status not updating in outlook 2016” (1×)" in gaps
+    text = summary_text(summary)
+    assert "◦ email status not updating in outlook 2016 (1×)" in text

@@ -101,10 +101,14 @@ def test_two_workers_post_the_week_once_over_http(
 
 
 def test_no_summary_channel_no_scheduler(api: FakeSlackApi, log: Store) -> None:
-    assert start_scheduler(client_for(api), log, Settings.from_env({})) is None
+    off = Settings.from_env({"FOLLOW_UP_AFTER": "off"})
+    nothing = start_scheduler(client_for(api), log, off)
+    assert nothing.weekly is None and nothing.follow_ups is None
     settings = Settings.from_env({"SUMMARY_CHANNEL": "C0SUMMARY"})
-    wednesday = datetime(2026, 11, 18, tzinfo=UTC)  # nothing due: the thread only waits
+    wednesday = datetime(2026, 11, 18, tzinfo=UTC)  # nothing due: the threads only wait
     running = start_scheduler(client_for(api), log, settings, clock=lambda: wednesday)
-    assert running is not None and running.running
+    assert running.weekly is not None and running.weekly.running
+    assert running.follow_ups is not None and running.follow_ups.running  # 24h by default
     running.stop()
+    assert not running.weekly.running and not running.follow_ups.running
     assert api.methods() == []

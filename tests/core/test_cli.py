@@ -25,7 +25,7 @@ def run_cli(tmp_path, monkeypatch):
     return invoke
 
 
-def test_match_jsonl_contract(run_cli):
+def test_match_jsonl_contract(run_cli, matcher):
     lines = [
         json.dumps({"text": "outlook 2016 recipient, opens stuck at zero"}),
         "{not json",
@@ -38,14 +38,16 @@ def test_match_jsonl_contract(run_cli):
     assert result.exit_code == 0
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 5  # blank input lines produce nothing; every other line one result
+    # The score is the matcher's own for that text (read from the line, not made up).
+    expected = matcher.match("outlook 2016 recipient, opens stuck at zero").as_contract()
+    assert 0 < expected["score"] <= 100
     assert out[0] == {
         "match": True,
         "article": "000385822",
-        "score": out[0]["score"],
+        "score": expected["score"],
         "version": "2013+",
         "level": "answer",
     }
-    assert 0 <= out[0]["score"] <= 100
     assert set(out[1]) == {"error"} and "invalid JSON" in out[1]["error"]
     assert set(out[2]) == {"error"}
     assert len(out[3:]) == 2

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.console import Console
-from bot.engine import Engine
 from bot.matching import Matcher, Thresholds
+from tests.support.engines import make_engine
 
 
 def test_unknown_version_then_follow_up_with_the_version(engine):
@@ -40,7 +40,7 @@ def cautious(knowledge, text: str) -> Matcher:
 
 def test_suggestion_can_be_declined(knowledge, case_log):
     text = "emails not being marked as opened in salesforce"
-    console = Console(Engine(knowledge, case_log, cautious(knowledge, text)))
+    console = Console(make_engine(knowledge, case_log, matcher=cautious(knowledge, text)))
     reply = console.reply(text)
     assert reply.endswith("(yes/no)")
     assert console.reply("no") == "OK, I'll stay out of it."
@@ -49,7 +49,7 @@ def test_suggestion_can_be_declined(knowledge, case_log):
 
 def test_suggestion_accepted_shows_the_answer(knowledge, case_log):
     text = "emails not being marked as opened in salesforce, outlook 2007"
-    console = Console(Engine(knowledge, case_log, cautious(knowledge, text)))
+    console = Console(make_engine(knowledge, case_log, matcher=cautious(knowledge, text)))
     console.reply(text)
     assert "Outlook 2007:\n1. On the Tools menu, click Options." in console.reply("yes")
 

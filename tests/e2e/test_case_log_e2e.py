@@ -91,11 +91,12 @@ def test_summary_json_shows_exactly_those_figures(
     result = CliRunner().invoke(main, ["summary", "--week", week, "--json"], env=env)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    names = ("cases", "resolved", "unresolved", "escalated", "open", "resolution_rate", "gaps",
-             "rejected_suggestions")  # fmt: skip
+    names = ("cases", "answered", "resolved", "unresolved", "escalated", "rejected",
+             "resolution_rate", "resolution_rate_with_outcome", "gaps")  # fmt: skip
     headline = {name: data[name] for name in names}
-    assert headline == {"cases": 2, "resolved": 1, "unresolved": 0, "escalated": 1, "open": 0,
-                        "resolution_rate": 0.5, "gaps": 1, "rejected_suggestions": 0}  # fmt: skip
+    assert headline == {"cases": 2, "answered": 0, "resolved": 1, "unresolved": 0,
+                        "escalated": 1, "rejected": 0, "resolution_rate": 0.5,
+                        "resolution_rate_with_outcome": 0.5, "gaps": 1}  # fmt: skip
     assert data["median_resolve_seconds"] == fixed.resolve_seconds
     assert data["by_version"] == {"2007": 1, "2010": 1}
     assert data["by_source"] == {"channel": 2} and data["by_channel"] == {"C0SUPPORT": 2}
@@ -111,7 +112,12 @@ def test_slash_summary_is_ephemeral_with_the_same_figures(
     assert reply["response_type"] == "ephemeral"
     text = all_text(reply)
     assert "Email status cases: week " in text
-    for figure in ("*Cases*\n2", "*Resolved*\n1", "*Escalated*\n1", "*Resolution rate*\n50%"):
+    for figure in (
+        "*Cases*\n2",
+        "*Resolved*\n1",
+        "*Escalated*\n1",
+        "*Resolution rate (all cases)*\n50%",
+    ):
         assert figure in text
 
 

@@ -13,10 +13,8 @@ import pytest
 from bot.config import Settings
 from bot.logs import ContextExecutor, annotate, configure_logging, request_context
 from tests.support import payloads as P
-from tests.support.http_harness import live_settings, live_with, slack, slack_server
+from tests.support.http_harness import live_with
 from tests.support.signing import sign
-
-__all__ = ["live_settings", "slack", "slack_server"]  # fixtures, used by name
 
 SECRET = "sign1ng-secret-value"
 

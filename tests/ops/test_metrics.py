@@ -16,22 +16,12 @@ import pytest
 from slack_sdk.http_retry.response import HttpResponse
 
 from bot.slack.app import api_failure
-from tests.slack.conftest import SUGGESTING
 from tests.support import payloads as P
-from tests.support.http_harness import (
-    LiveBot,
-    live,
-    live_settings,
-    live_with,
-    slack,
-    slack_server,
-)
-
-__all__ = ["live", "live_settings", "slack", "slack_server"]  # fixtures, used by name
+from tests.support.drivers import SUGGEST, suggesting
+from tests.support.http_harness import LiveBot, live_with
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 ON_MAC = "Times Opened stays at 0 for recipients on Outlook for Mac, why?"
-SUGGEST = "emails to one customer are never marked as opened in salesforce"
 OFF_TOPIC = "How do I look up why an email to a lead bounced?"
 REPLY_TS = "1770000000.000900"
 
@@ -97,7 +87,7 @@ def total(text: str, name: str) -> float:
 
 
 def test_a_suggestion_is_counted_as_suggest_and_not_as_an_answer(live_settings, slack, knowledge):
-    bot = live_with(live_settings, slack, knowledge, **SUGGESTING)
+    bot = live_with(live_settings, slack, knowledge, **suggesting(knowledge))
     try:
         before = scrape(bot)
         bot.event(P.message(SUGGEST))

@@ -13,8 +13,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.slack.app import DEFAULT_API_URL, CountsApiErrors, build_client
-from tests.slack.conftest import Bot
 from tests.support import payloads as P
+from tests.support.drivers import InProcessBot as Bot
 from tests.support.signing import sign
 
 

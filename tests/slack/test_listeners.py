@@ -1,4 +1,8 @@
-"""Every surface through a real bolt App: signed requests in, recorded Web API calls out."""
+"""Every Slack scenario, written once and run by each driver: in-process, HTTP, Socket Mode.
+
+Requests go in the way Slack sends them (signed, or as Socket Mode envelopes); the
+assertions are on the Web API calls the fake Slack recorded.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,30 @@ from typing import Any
 
 import pytest
 
+from bot.commands import usage_lines
 from bot.render.blocks import Ref
-from tests.slack.conftest import SUGGESTING, Bot, make_bot
 from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
+from tests.support.driver import SlackDriver as Bot
+from tests.support.drivers import SUGGEST
+from tests.support.drivers import suggesting as suggesting_thresholds
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
 ON_MAC = "Times Opened stays at 0 for recipients on Outlook for Mac, why?"
-SUGGEST = "emails to one customer are never marked as opened in salesforce"
 OFF_TOPIC = "How do I look up why an email to a lead bounced?"
 FEEDBACK = ["case_resolved", "case_unresolved", "case_customer_text", "case_escalate"]
+
+
+@pytest.fixture
+def bot(driver: Bot) -> Bot:
+    """This module's scenarios run once per driver (``driver_kind``)."""
+    return driver
+
+
+@pytest.fixture
+def suggesting(make, knowledge) -> Bot:
+    return make(**suggesting_thresholds(knowledge))
 
 
 def only(calls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,10 +57,11 @@ def gaps(bot: Bot) -> list[str]:
 
 def test_channel_answer_goes_in_the_thread_with_steps_and_buttons(bot: Bot):
     event = P.message(ON_2010)
-    bot.event(event)
+    assert bot.event(event).body == ""  # acked with an empty 200; the reply comes apart
     reply = only(bot.slack.calls("chat.postMessage"))
     assert reply["channel"] == event["channel"] and reply["thread_ts"] == event["ts"]
-    assert "Steps for Outlook 2010" in all_text(reply)
+    text = all_text(reply)
+    assert "*Why:*" in text and "Steps for Outlook 2010" in text and "000385822" in text
     assert action_ids(reply) == FEEDBACK
     case = bot.engine.store.cases.for_thread(event["channel"], event["ts"])
     assert case is not None and case.reply_ts and case.source == "channel"
@@ -67,6 +85,7 @@ def test_unknown_version_picker_then_click_updates_in_place(bot: Bot):
     assert "Steps for Outlook 2013 and later" in all_text(update)
     assert action_ids(update) == FEEDBACK
     assert bot.engine.store.cases.get(case.id).chosen_version == "2013+"
+    assert len(bot.slack.calls("chat.postMessage")) == 1  # updated in place, not reposted
 
 
 def test_other_version_says_what_is_covered_and_records_a_gap(bot: Bot):
@@ -118,11 +137,12 @@ def only_call(bot: Bot, method: str) -> dict[str, Any]:
     [{"suggestions_enabled": False}, {"suggestions_off_channels": frozenset({"C0QUIET"})}],
     ids=["globally", "per-channel"],
 )
-def test_suggestions_can_be_switched_off(settings, slack, knowledge, changes):
-    bot = make_bot(settings, slack, knowledge, **SUGGESTING, **changes)
-    bot.event(P.message(SUGGEST, channel="C0QUIET"))
+def test_suggestions_can_be_switched_off(make, knowledge, changes):
+    bot = make(**suggesting_thresholds(knowledge), **changes)
+    quiet = P.message(SUGGEST, channel="C0QUIET")
+    bot.event(quiet)
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.cases.for_thread("C0QUIET", "x") is None
+    assert bot.engine.store.cases.for_thread("C0QUIET", quiet["ts"]) is None
     assert list(bot.engine.store.db["cases"].rows) == []  # no case for a reply never sent
     bot.event(P.message(ON_2010, channel="C0QUIET"))  # answers still go out
     assert len(bot.slack.calls("chat.postMessage")) == 1
@@ -163,6 +183,13 @@ def test_one_answer_per_thread_but_a_named_version_gets_its_steps(bot: Bot):
     assert len(bot.slack.calls("chat.postMessage")) == 2
 
 
+def test_mention_with_a_question_is_answered(bot: Bot):
+    event = P.mention(ON_2010)
+    bot.event(event)
+    reply = only(bot.slack.calls("chat.postMessage"))
+    assert reply["thread_ts"] == event["ts"] and "Steps for Outlook 2010" in all_text(reply)
+
+
 def test_mention_in_an_answered_thread_points_to_the_answer(bot: Bot):
     event = P.message(ON_2010)
     bot.event(event)
@@ -181,21 +208,21 @@ def test_message_and_app_mention_for_one_post_give_one_reply(bot: Bot):
     assert case.source == "mention" and reply["thread_ts"] == event["ts"]
 
 
-def test_retried_event_gives_no_second_reply_even_after_a_restart(settings, slack, knowledge):
-    first = make_bot(settings, slack, knowledge)
+def test_retried_event_gives_no_second_reply_even_after_a_restart(make, slack):
+    first = make()
     event = P.message(ON_2010)
     first.event(event, event_id="Ev0RETRY")
-    first.engine.store.close()
-    restarted = make_bot(settings, slack, knowledge)  # same SQLite file, new process state
+    first.close()
+    restarted = make()  # same SQLite file, new process state
     restarted.event(event, event_id="Ev0RETRY", **{"x-slack-retry-num": "1"})
     assert len(slack.calls("chat.postMessage")) == 1
 
 
-def test_retried_event_is_dropped_by_event_id_before_any_listener(settings, slack, knowledge):
-    first = make_bot(settings, slack, knowledge)
+def test_retried_event_is_dropped_by_event_id_before_any_listener(make, slack):
+    first = make()
     first.event(P.home_opened(), event_id="Ev0HOME")
-    first.engine.store.close()
-    restarted = make_bot(settings, slack, knowledge)
+    first.close()
+    restarted = make()
     restarted.event(P.home_opened(), event_id="Ev0HOME", **{"x-slack-retry-num": "1"})
     restarted.event(P.home_opened(), event_id="Ev0HOME2")  # a new event still works
     assert len(slack.calls("views.publish")) == 2
@@ -255,8 +282,9 @@ def test_feedback_marks_the_message_and_the_case_once(bot: Bot, action_id, statu
     status_line = update["blocks"][-1]["elements"][0]["text"]
     assert f"<@U0LEAD> {words}" in status_line and "<!date^" in status_line
     assert bot.engine.store.cases.get(case_id).status == status
-    bot.click(reply, action_id, user="U0LEAD", ts="1770000000.000005")  # double click
-    assert len(bot.slack.calls("chat.update")) == 1
+    bot.click(reply, action_id, user="U0LEAD", ts="1770000000.000005")  # a double click
+    bot.click(reply, action_id, user="U0LEAD", ts="1770000000.000005")  # and a triple
+    assert len(bot.slack.calls("chat.update")) == 1 and status_line.count("<@U0LEAD>") == 1
     assert clicks(bot, case_id).count(("U0LEAD", action_id)) == 1
 
 
@@ -266,6 +294,7 @@ def test_customer_ready_steps_go_only_to_the_clicker_once(bot: Bot):
     private = only(bot.slack.calls("chat.postEphemeral"))
     assert private["user"] == "U0LEAD" and private["thread_ts"] == event["ts"]
     assert "```Hello," in all_text(private) and "Outlook 2010:" in all_text(private)
+    assert "@salesforce.com" in all_text(private)  # the Safe Senders entry to paste
     bot.click(reply, "case_customer_text", user="U0LEAD", thread_ts=event["ts"])
     assert len(bot.slack.calls("chat.postEphemeral")) == 1
     assert bot.slack.calls("chat.postMessage") == []
@@ -279,7 +308,10 @@ def test_ask_a_human_posts_permalink_and_case_id_once(bot: Bot):
     post = only(bot.slack.calls("chat.postMessage"))
     assert post["channel"] == "C0ESCALATE"
     text = all_text(post)
-    assert f"Case #{case_id}" in text and "https://acme.slack.com/archives/" in text
+    permalink = (
+        f"https://acme.slack.com/archives/{event['channel']}/p{event['ts'].replace('.', '')}"
+    )
+    assert f"Case #{case_id}" in text and permalink in text
     assert bot.engine.store.cases.get(case_id).status == "escalated"
     assert "asked a human" in all_text(only(bot.slack.calls("chat.update")))
     assert "C0ESCALATE" in all_text(only(bot.slack.calls("chat.postEphemeral")))
@@ -287,8 +319,8 @@ def test_ask_a_human_posts_permalink_and_case_id_once(bot: Bot):
     assert len(bot.slack.calls("chat.postMessage")) == 1
 
 
-def test_ask_a_human_without_an_escalation_channel_says_so(settings, slack, knowledge):
-    bot = make_bot(settings, slack, knowledge, escalation_channel="")
+def test_ask_a_human_without_an_escalation_channel_says_so(make):
+    bot = make(escalation_channel="")
     _, reply, case_id = answered(bot)
     bot.click(reply, "case_escalate", user="U0LEAD")
     assert "ESCALATION_CHANNEL" in all_text(only(bot.slack.calls("chat.postEphemeral")))
@@ -313,7 +345,8 @@ def test_slash_without_text_gives_help_and_the_picker(bot: Bot):
 @pytest.mark.parametrize(
     ("text", "label"),
     [("2010", "Outlook 2010"), ("outlook2010", "Outlook 2010"), ("o365", "Outlook 2013 and later"),
-     ("365", "Outlook 2013 and later"), ("2007", "Outlook 2007"), ("mac", "closest steps")],
+     ("365", "Outlook 2013 and later"), ("2007", "Outlook 2007"), ("mac", "closest steps"),
+     ("2013", "Outlook 2013 and later"), ("Outlook 2007", "Outlook 2007")],
 )  # fmt: skip
 def test_slash_version_in_any_spelling(bot: Bot, text, label):
     reply = bot.command(text)
@@ -323,8 +356,6 @@ def test_slash_version_in_any_spelling(bot: Bot, text, label):
 
 
 def test_slash_help_uses_the_shared_usage_text(bot: Bot):
-    from bot.commands import usage_lines
-
     reply = bot.command("help")
     assert all(line.split(" — ")[1] in all_text(reply) for line in usage_lines())
 
@@ -346,6 +377,7 @@ def test_slash_question_that_matches_nothing_says_so_with_help(bot: Bot):
 def test_slash_unknown_word_gets_did_you_mean_and_is_escaped(bot: Bot):
     reply = bot.command("hepl")
     assert "Did you mean `/emailstatus help`?" in all_text(reply)
+    assert "Did you mean `/emailstatus summary`?" in all_text(bot.command("sumary"))
     ping = bot.command("<!channel>")
     assert "<!channel>" not in json.dumps(ping) and "&lt;!channel&gt;" in all_text(ping)
 
@@ -356,7 +388,9 @@ def test_share_in_channel_reposts_for_everyone(bot: Bot):
     posted, removed = bot.slack.responses(url)
     assert posted["response_type"] == "in_channel" and posted["replace_original"] is False
     assert_valid(posted)
-    assert "Steps for Outlook 2010" in all_text(posted) and "<@U0LEAD>" in all_text(posted)
+    assert "Steps for Outlook 2010" in all_text(posted) and "Shared by <@U0LEAD>" in all_text(
+        posted
+    )
     assert "share_in_channel" not in action_ids(posted)
     assert removed["delete_original"] is True
 
@@ -364,6 +398,7 @@ def test_share_in_channel_reposts_for_everyone(bot: Bot):
 def test_slash_summary_replies(bot: Bot):
     reply = bot.command("summary")
     assert_valid(reply)
+    assert reply["response_type"] == "ephemeral"
 
 
 # -- shortcut and App Home -------------------------------------------------------------------
@@ -387,6 +422,7 @@ def test_find_fix_falls_back_to_a_private_reply_when_not_in_the_channel(bot: Bot
     private = only(bot.slack.responses(url))
     assert private["response_type"] == "ephemeral"
     assert "not in this channel" in all_text(private)
+    assert "Steps for Outlook 2010" in all_text(private)  # the answer, privately
 
 
 def test_find_fix_with_no_match_tells_the_clicker(bot: Bot):
@@ -401,6 +437,7 @@ def test_app_home_publishes_the_quick_reference(bot: Bot):
     published = only_call(bot, "views.publish")
     assert published["user_id"] == "U0LEAD"
     assert_valid(published["view"], "home")
+    assert len(published["view"]["blocks"]) <= 100
     for label in ("Outlook 2007", "Outlook 2010", "Outlook 2013 and later"):
         assert label in all_text(published["view"])
     bot.event(P.home_opened(tab="messages"))

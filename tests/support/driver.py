@@ -1,7 +1,7 @@
 """What Slack sends, as one driver: subclasses only say how a signed request travels.
 
-``tests/slack`` dispatches into the bolt App in-process; ``tests/e2e`` posts over real
-HTTP. Both send the same payloads through the same steps.
+The three transports (in-process, real HTTP, Socket Mode envelopes) live in
+``tests.support.drivers``; every scenario sends the same payloads through the same steps.
 """
 
 from __future__ import annotations

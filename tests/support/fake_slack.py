@@ -32,6 +32,7 @@ class Call:
     raw: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    reply_ts: str = ""  # the ts a chat.postMessage was given (for conversations.replies)
 
     @property
     def method(self) -> str:
@@ -173,7 +174,10 @@ class FakeSlackApi:
             delay = self.delays.get(call.method, 0.0)
         time.sleep(delay)
         if failure is None:
-            return 200, self._answer(call.method, call.data), {}
+            answer = self._answer(call.method, call.data)
+            if call.method == "chat.postMessage":
+                call.reply_ts = str(answer["ts"])
+            return 200, answer, {}
         headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
         return failure.status, {"ok": False, "error": failure.error}, headers
 
@@ -195,13 +199,16 @@ class FakeSlackApi:
                 call = Call(self.path, data, raw, dict(self.headers.items()))
                 status, answer, headers = fake._record(call)
                 body = json.dumps(answer).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller was killed mid-call (tests/ops/test_kill9.py): recorded
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -231,6 +238,18 @@ def _post_message(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     ts = fake.next_ts()
     return {"channel": channel_id(data.get("channel")), "ts": ts,
             "message": _message(fake, data, ts)}  # fmt: skip
+
+
+def _replies(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    """The thread as Slack returns it: replies the bot posted with ``thread_ts`` = ``ts``."""
+    channel, thread = channel_id(data.get("channel")), str(data.get("ts"))
+    with fake._lock:
+        posted = [c for c in fake.log if c.method == "chat.postMessage"]
+    replies = [_message(fake, c.data, c.reply_ts) for c in posted
+               if channel_id(c.data.get("channel")) == channel
+               and c.data.get("thread_ts") == thread and c.reply_ts]  # fmt: skip
+    oldest = float(data.get("oldest") or 0)
+    return {"messages": [m for m in replies if float(m["ts"]) > oldest], "has_more": False}
 
 
 def _update(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +297,7 @@ ANSWERS = {
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,
     "conversations.join": _join,
+    "conversations.replies": _replies,
 }
 
 

@@ -23,14 +23,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from bot.config import Settings
-from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
-from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app
 from bot.slack.serve import create_wsgi_app
-from bot.store import Store
 from tests.support import payloads as P
 from tests.support.driver import SlackDriver
+from tests.support.engines import engine_for
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.signing import SECRET, sign
 
@@ -78,9 +76,7 @@ class LiveBot(SlackDriver):
     def __init__(self, settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase):
         self.settings = settings
         self.slack = slack
-        thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
-        matcher = Matcher(knowledge, thresholds)
-        self.engine = Engine(knowledge, Store(settings.db_path), matcher)
+        self.engine = engine_for(settings, knowledge)
         self.executor = DrainableExecutor()
         self.app = build_app(settings, self.engine, listener_executor=self.executor)
         self._server = make_server(

@@ -4,7 +4,8 @@ The payload shapes live in ``tests.support.payloads``; this module wraps them th
 each transport carries them:
 
 - HTTP: the body (JSON for events, form-encoded for commands and interactivity) signed
-  with ``slack_sdk.signature.SignatureVerifier`` (``v0:{ts}:{body}``, HMAC-SHA256) in
+  by ``tests.support.signing.sign`` (slack_sdk's ``SignatureVerifier``: ``v0:{ts}:{body}``,
+  HMAC-SHA256) in
   ``X-Slack-Request-Timestamp`` / ``X-Slack-Signature``, plus Slack's retry headers.
 - Socket Mode: the envelope (``envelope_id``, ``type``, ``payload`` as a dict,
   ``retry_attempt``) that arrives over the WebSocket, unsigned.
@@ -16,17 +17,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_sdk.signature import SignatureVerifier
-
 from tests.support import payloads as P
-from tests.support.signing import SECRET
+from tests.support.signing import SECRET, sign
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -71,12 +69,11 @@ def signed(
     retry_reason: str = "http_timeout",
 ) -> SlackRequest:
     """Sign ``body`` as Slack does; ``retry_num`` adds the headers of a redelivery."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    signature = sign(body, secret, timestamp)
     headers = {
         "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature or "",
+        "X-Slack-Request-Timestamp": signature["x-slack-request-timestamp"],
+        "X-Slack-Signature": signature["x-slack-signature"],
         "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
     }
     if retry_num is not None:

@@ -1,17 +1,22 @@
 """Button clicks: version picker, feedback, customer-ready text, escalation, suggestions, share.
 
-Every handler acks first. A click is recorded once per (case, user, action): a double
-click, or a retried request, finds ``record_click`` returning False and does nothing.
+Every handler acks first. Each click is parsed once, from bolt's ``action`` and
+``context``, into a typed ``Click`` (its action, the ``Ref`` its button carries, the
+clicker and the case). The handlers then call the engine's lifecycle: a click is
+recorded once per (case, user, action), so a double click, or a retried request,
+finds the transition returning False and does nothing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -41,8 +46,8 @@ from bot.render.blocks import (
     ref_from_picker_block_id,
     shared_by_block,
 )
+from bot.render.follow_up import FOLLOW_UP_KIND, follow_up_message
 from bot.slack.listeners.common import (
-    clicked,
     clicker,
     container,
     is_ephemeral,
@@ -51,12 +56,45 @@ from bot.slack.listeners.common import (
     thread_root,
     update_in_place,
 )
-from bot.store import Case
+from bot.store import Action, Case
 from bot.versions import version_label
 
 logger = logging.getLogger(__name__)
 
 FEEDBACK_ACTIONS = (CASE_RESOLVED, CASE_UNRESOLVED)
+
+
+@dataclass(frozen=True)
+class Click:
+    """One button click, decoded once: what was clicked, about which case, by whom."""
+
+    action_id: str
+    ref: Ref
+    user: str
+    case: Case | None
+    body: dict[str, Any]  # for where the clicked message lives (container, thread)
+
+    @property
+    def ephemeral(self) -> bool:
+        return is_ephemeral(self.body)
+
+
+def parse_click(
+    engine: Engine, action: dict[str, Any], context: BoltContext, body: dict[str, Any]
+) -> Click | None:
+    """The typed click, or None (logged) for a value no renderer of ours produced."""
+    action_id = str(action.get("action_id") or "")
+    try:
+        if action_id == PICK_VERSION:
+            picked = ref_from_picker_block_id(str(action["block_id"]))
+            ref = Ref(picked.article_id, str(action["value"]), picked.case_id)
+        else:
+            ref = Ref.decode(str(action.get("value") or ""))
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError):
+        logger.warning("ignoring %s click with a value we did not make", action_id)
+        return None
+    user = context.user_id or clicker(body)
+    return Click(action_id, ref, user, engine.case(ref.case_id), body)
 
 
 class ActionHandlers:
@@ -66,69 +104,60 @@ class ActionHandlers:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def case_of(self, ref: Ref) -> Case | None:
-        return self.engine.store.cases.get(ref.case_id) if ref.case_id is not None else None
-
-    def answer_payload(self, ref: Ref, body: dict[str, Any], case: Case | None) -> Payload:
-        """Re-render an answer from what the button carries and the case log."""
-        question = (case.question or "") if case else ""
-        answer = self.engine.answer_for(ref.article_id, ref.version, question)
+    def rendered(self, click: Click, ref: Ref | None = None) -> Payload:
+        """The clicked message again, from what its button carries and the case log now."""
+        ref = ref or click.ref
+        case = self.engine.case(ref.case_id)
         status = None
         if case is not None and case.status_by and case.status_at and case.status != "answered":
             status = Status(case.status, case.status_by, datetime.fromisoformat(case.status_at))
+        if ref.kind == FOLLOW_UP_KIND:
+            return follow_up_message(ref, case.user if case else None, status=status)
+        question = (case.question or "") if case else ""
+        answer = self.engine.answer_for(ref.article_id, ref.version, question)
         # An ephemeral slash reply keeps its Share button after a click.
-        return answer_message(answer, ref, status=status, share=is_ephemeral(body))
+        return answer_message(answer, ref, status=status, share=click.ephemeral)
+
+    def update(self, click: Click, client: WebClient, respond: Respond, payload: Payload) -> None:
+        update_in_place(click.body, client, respond, payload)
 
     # -- handlers ----------------------------------------------------------------------
 
-    def pick_version(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = clicked(body)
-        picked = ref_from_picker_block_id(action["block_id"])
-        ref = Ref(picked.article_id, str(action["value"]), picked.case_id)
-        case = self.case_of(ref)
-        if case is not None and ref.version is not None:
-            self.engine.store.cases.choose_version(case.id, ref.version)
-            if ref.version == "other":
-                self.record_gap(case, clicker(body), "Outlook version not covered by the article")
-        update_in_place(body, client, respond, self.answer_payload(ref, body, case))
+    def pick_version(self, click: Click, client: WebClient, respond: Respond) -> None:
+        if click.case is not None and click.ref.version is not None:
+            self.engine.choose_version(click.case, click.ref.version, click.user)
+        self.update(click, client, respond, self.rendered(click))
 
-    def feedback(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = clicked(body)
-        ref = Ref.decode(action["value"])
-        if ref.case_id is None:
+    def feedback(self, click: Click, client: WebClient, respond: Respond) -> None:
+        if click.case is None:
             return
-        if not self.engine.record_click(ref.case_id, clicker(body), action["action_id"]):
+        if not self.engine.settle(click.case.id, click.user, Action(click.action_id)):
             return  # this person already clicked this: nothing changes
-        update_in_place(body, client, respond, self.answer_payload(ref, body, self.case_of(ref)))
+        self.update(click, client, respond, self.rendered(click))
 
-    def customer_text(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ref = Ref.decode(clicked(body)["value"])
-        case = self.case_of(ref)
-        if case is not None and not self.engine.record_click(
-            case.id, clicker(body), CASE_CUSTOMER_TEXT
-        ):
+    def customer_text(self, click: Click, client: WebClient, respond: Respond) -> None:
+        case = click.case
+        if case is not None and not self.engine.customer_text(case.id, click.user):
             return
         question = (case.question or "") if case else ""
-        answer = self.engine.answer_for(ref.article_id, ref.version, question)
+        answer = self.engine.answer_for(click.ref.article_id, click.ref.version, question)
         # Only the clicker needs text to paste into an email: keep the channel clean.
-        tell_clicker(body, client, respond, customer_text_message(answer))
+        tell_clicker(click.body, client, respond, customer_text_message(answer))
 
-    def escalate(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ref = Ref.decode(clicked(body)["value"])
-        case = self.case_of(ref)
+    def escalate(self, click: Click, client: WebClient, respond: Respond) -> None:
+        case = click.case
         if case is None:
             return
         if not self.settings.escalation_channel:
-            tell_clicker(body, client, respond, no_escalation_channel_message(case.id))
+            tell_clicker(click.body, client, respond, no_escalation_channel_message(case.id))
             return
-        user = clicker(body)
-        if not self.engine.record_click(case.id, user, CASE_ESCALATE):
+        if not self.engine.escalate(case.id, click.user):
             return
-        channel = case.channel or container(body).get("channel_id")
+        channel = case.channel or container(click.body).get("channel_id")
         post = escalation_message(
-            case_id=case.id, clicker=user, channel=channel, question=case.question,
-            permalink=self.permalink(case, body, client),
-            version_label=version_label(ref.version or case.version),
+            case_id=case.id, clicker=click.user, channel=channel, question=case.question,
+            permalink=self.permalink(case, click.body, client),
+            version_label=version_label(click.ref.version or case.version),
         )  # fmt: skip
         try:
             client.chat_postMessage(
@@ -137,11 +166,11 @@ class ActionHandlers:
         except SlackApiError as exc:
             logger.error("escalation post failed: %s", slack_error(exc))
             failed = f"I couldn't post to the escalation channel ({slack_error(exc)})."
-            tell_clicker(body, client, respond, notice_message(failed))
+            tell_clicker(click.body, client, respond, notice_message(failed))
             return
-        update_in_place(body, client, respond, self.answer_payload(ref, body, self.case_of(ref)))
+        self.update(click, client, respond, self.rendered(click))
         sent = escalation_sent_message(case.id, self.settings.escalation_channel)
-        tell_clicker(body, client, respond, sent)
+        tell_clicker(click.body, client, respond, sent)
 
     def permalink(self, case: Case, body: dict[str, Any], client: WebClient) -> str | None:
         """Link to the thread: the question's thread when we know it, else the message."""
@@ -157,51 +186,36 @@ class ActionHandlers:
             logger.info("no permalink for case %s: %s", case.id, slack_error(exc))
             return None
 
-    def suggestion_yes(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ref = Ref.decode(clicked(body)["value"])
-        case = self.case_of(ref)
-        if case is None:
+    def suggestion_yes(self, click: Click, client: WebClient, respond: Respond) -> None:
+        case = click.case
+        if case is None or not self.engine.accept_suggestion(case.id, click.user):
             return
-        if not self.engine.record_click(case.id, clicker(body), "suggestion_accepted"):
-            return
-        answer_ref = Ref(ref.article_id, case.version, case.id)
-        update_in_place(body, client, respond, self.answer_payload(answer_ref, body, case))
+        answer_ref = Ref(click.ref.article_id, case.version, case.id)
+        self.update(click, client, respond, self.rendered(click, answer_ref))
 
-    def suggestion_no(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ref = Ref.decode(clicked(body)["value"])
-        case = self.case_of(ref)
-        if case is None:
+    def suggestion_no(self, click: Click, client: WebClient, respond: Respond) -> None:
+        case = click.case
+        if case is None or not self.engine.reject_suggestion(case, click.user):
             return
-        user = clicker(body)
-        if not self.engine.record_click(case.id, user, "suggestion_rejected"):
-            return
-        self.record_gap(case, user, "suggestion rejected")
-        where = container(body)
+        where = container(click.body)
         try:
             client.chat_delete(channel=where["channel_id"], ts=where["message_ts"])
         except (SlackApiError, KeyError) as exc:
             logger.info("chat.delete failed (%s); deleting through response_url", exc)
             respond(delete_original=True)
 
-    def record_gap(self, case: Case, user: str, reason: str) -> None:
-        self.engine.store.gaps.record(
-            source=case.source, reason=reason, question=case.question or "", score=case.score,
-            version=case.version, team=case.team, channel=case.channel, user=user,
-        )  # fmt: skip
-
-    def share(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def share(self, click: Click, client: WebClient, respond: Respond) -> None:
         """Repost a /emailstatus reply for everyone, then remove the private copy."""
-        ref = Ref.decode(clicked(body)["value"])
-        payload = self.shared_payload(ref, body)
-        payload["blocks"].insert(0, shared_by_block(clicker(body)))
+        payload = self.shared_payload(click)
+        payload["blocks"].insert(0, shared_by_block(click.user))
         respond(response_type="in_channel", replace_original=False, **payload)
         respond(delete_original=True)
 
-    def shared_payload(self, ref: Ref, body: dict[str, Any]) -> Payload:
+    def shared_payload(self, click: Click) -> Payload:
+        ref = click.ref
         if ref.kind == "help":
             return help_message(usage_lines())
-        case = self.case_of(ref)
-        question = (case.question or "") if case else ""
+        question = (click.case.question or "") if click.case else ""
         answer = self.engine.answer_for(ref.article_id, ref.version, question)
         if ref.kind == "picker":
             return picker_message(answer, Ref(ref.article_id))
@@ -221,21 +235,30 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
         SHARE: handlers.share,
     }
     for action_id, handler in routes.items():
-        app.action(action_id)(_acking(handler))
+        app.action(action_id)(_acking(engine, handler))
 
 
-Handler = Callable[[dict[str, Any], WebClient, Respond], None]
+Handler = Callable[[Click, WebClient, Respond], None]
 
 
-def _acking(handler: Handler) -> Callable[..., None]:
-    """A bolt listener that acks at once, then runs the handler.
+def _acking(engine: Engine, handler: Handler) -> Callable[..., None]:
+    """A bolt listener that acks at once, parses the click once, then runs the handler.
 
     bolt passes arguments by parameter name, so the listener spells them out.
     """
 
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def listener(
+        ack: Ack,
+        action: dict[str, Any],
+        context: BoltContext,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
         ack()
-        handler(body, client, respond)
+        click = parse_click(engine, action, context, body)
+        if click is not None:
+            handler(click, client, respond)
 
     listener.__name__ = f"on_{handler.__name__}"
     return listener

@@ -28,7 +28,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread, topic_of
-from bot.store import Case
+from bot.store import Action, Case
 from bot.versions import follow_up_version
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
@@ -47,6 +47,7 @@ class Incoming:
     user: str
     team: str | None
     source: str  # "channel" | "dm" | "mention"
+    event_id: str | None = None  # the inbox row that is owed this reply
 
     @property
     def where(self) -> Where:
@@ -54,7 +55,12 @@ class Incoming:
 
 
 def incoming(
-    event: dict[str, Any], bot_user_id: str | None, *, team: str | None, mention: bool
+    event: dict[str, Any],
+    bot_user_id: str | None,
+    *,
+    team: str | None,
+    mention: bool,
+    event_id: str | None = None,
 ) -> Incoming | None:
     """The message to consider, or None for bots, the bot itself, edits, joins, etc."""
     if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
@@ -71,7 +77,8 @@ def incoming(
     else:
         source = "channel"
     thread_ts = event.get("thread_ts") or ts
-    return Incoming(text, channel, ts, thread_ts, user, team or event.get("team"), source)
+    team = team or event.get("team")
+    return Incoming(text, channel, ts, thread_ts, user, team, source, event_id)
 
 
 class MessageReplier:
@@ -80,7 +87,13 @@ class MessageReplier:
         self.settings = settings
 
     def handle(self, message: Incoming, client: WebClient) -> None:
-        if not self.engine.store.inbox.claim_message(message.channel, message.ts):
+        """Reply once per post, then mark the event's inbox row done (nothing owed)."""
+        self.reply(message, client)
+        if message.event_id:
+            self.engine.store.inbox.done(message.event_id)
+
+    def reply(self, message: Incoming, client: WebClient) -> None:
+        if not self.take(message):
             return  # the other event for this post (message / app_mention) got here first
         case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
         if case is not None:
@@ -92,9 +105,23 @@ class MessageReplier:
         payload = self.reply_for(outcome, message)
         if payload is None:
             return
-        reply_ts = post_in_thread(client, message.channel, message.thread_ts, payload)
+        reply_ts = self.post(message, client, payload)
         if outcome.case is not None and reply_ts:
             self.engine.store.cases.set_reply_ts(outcome.case.id, reply_ts)
+
+    def take(self, message: Incoming) -> bool:
+        """Claim the post; a re-run of the event that claimed it before a crash goes on too."""
+        inbox = self.engine.store.inbox
+        if inbox.claim_message(message.channel, message.ts, message.event_id):
+            return True
+        owner = inbox.message_claimed_by(message.channel, message.ts)
+        return message.event_id is not None and owner == message.event_id
+
+    def post(self, message: Incoming, client: WebClient, payload: Payload) -> str:
+        """Post in the thread; the inbox notes it first, so a re-run knows a reply may be out."""
+        if message.event_id:
+            self.engine.store.inbox.posting(message.event_id)
+        return post_in_thread(client, message.channel, message.thread_ts, payload)
 
     def quiet_suggestion(self, message: Incoming) -> bool:
         """True when suggestions are off here and this message would only get one.
@@ -131,26 +158,16 @@ class MessageReplier:
             return
         version = follow_up_version(message.text)
         if version is not None and version != case.version:
-            self.engine.store.cases.choose_version(case.id, version)
-            if version == "other":
-                self.record_uncovered(case, message)
-            article_id = case.article_id or ""
-            answer = self.engine.answer_for(article_id, version, case.question or message.text)
-            payload = answer_message(answer, Ref(answer.article_id, version, case.id))
-            post_in_thread(client, message.channel, message.thread_ts, payload)
+            answer = self.engine.choose_version(case, version, message.user)
+            self.post(
+                message, client, answer_message(answer, Ref(answer.article_id, version, case.id))
+            )
         elif message.source in DIRECT:
-            post_in_thread(client, message.channel, message.thread_ts, already_answered_message())
+            self.post(message, client, already_answered_message())
 
     def rejected(self, case: Case) -> bool:
         """Someone said 'No' to the suggestion in this thread: stay out of it."""
-        return self.engine.store.cases.has_click(case.id, "suggestion_rejected")
-
-    def record_uncovered(self, case: Case, message: Incoming) -> None:
-        self.engine.store.gaps.record(
-            source=message.source, reason="Outlook version not covered by the article",
-            question=message.text, version="other", team=message.team,
-            channel=message.channel, user=message.user,
-        )  # fmt: skip
+        return self.engine.store.cases.has_click(case.id, Action.SUGGESTION_REJECTED)
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
@@ -158,13 +175,19 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
 
     # One listener for every message subtype: those we ignore are still acked (no 404).
     @app.event("message")
-    def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(event, context.bot_user_id, team=context.team_id, mention=False)
+    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(
+            body["event"], context.bot_user_id, team=context.team_id, mention=False,
+            event_id=body.get("event_id"),
+        )  # fmt: skip
         if message is not None:
             replier.handle(message, client)
 
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(event, context.bot_user_id, team=context.team_id, mention=True)
+    def on_mention(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = incoming(
+            body["event"], context.bot_user_id, team=context.team_id, mention=True,
+            event_id=body.get("event_id"),
+        )  # fmt: skip
         if message is not None:
             replier.handle(message, client)

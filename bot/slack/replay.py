@@ -1,0 +1,162 @@
+"""Start-up re-run of acked events that a killed process never answered.
+
+Slack does not redeliver an event it got a 200 for, so an event acked by a process
+that died before replying would be lost. The inbox (``bot.store.inbox``) keeps such an
+event, with its payload, until the reply is sent. At start-up each worker claims the
+undone events of processes that are gone, younger than ``INBOX_REPLAY_MAX_AGE`` (one
+SQLite transaction, so every row is re-run by exactly one worker) and runs them
+through the same ``MessageReplier`` as a live event.
+
+A re-run must not answer twice. An event whose handling never reached the post (no
+``posting_at``) is simply run again, after dropping a case the dead process opened for
+it. An event killed while its reply was going out may already be answered: the thread
+is read back with ``conversations.replies`` first. If Slack cannot say (its docs warn
+that bot tokens may lack access to channel threads), the event is not re-run, and is
+logged and counted as ``uncertain``: a second answer is worse than a missing one that
+a person can see in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import metrics
+from bot.config import Settings
+from bot.engine import Engine
+from bot.slack.listeners.messages import Incoming, MessageReplier, incoming
+from bot.store.inbox import Pending
+
+logger = logging.getLogger(__name__)
+
+REPLAYABLE = frozenset({"message", "app_mention"})
+OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
+
+
+def inbox_payload(body: dict[str, Any]) -> str | None:
+    """What a re-run needs, for an event the bot may answer; None for everything else."""
+    event = body.get("event")
+    if body.get("type") != "event_callback" or not isinstance(event, dict):
+        return None
+    if event.get("type") not in REPLAYABLE or as_incoming(event, None) is None:
+        return None
+    kept = {"event_id": body.get("event_id"), "team_id": body.get("team_id"), "event": event}
+    return json.dumps(kept, separators=(",", ":"))
+
+
+def as_incoming(
+    event: dict[str, Any], team: str | None, event_id: str | None = None
+) -> Incoming | None:
+    """The message as the live listener sees it (the bot's own posts carry a bot_id)."""
+    mention = event.get("type") == "app_mention"
+    return incoming(event, None, team=team, mention=mention, event_id=event_id)
+
+
+class Replayer:
+    def __init__(self, engine: Engine, settings: Settings, client: WebClient) -> None:
+        self.engine = engine
+        self.client = client
+        self.replier = MessageReplier(engine, settings)
+        self.max_age = timedelta(seconds=settings.inbox_replay_max_age)
+        self._me: tuple[str, str] | None = None
+
+    def run(self) -> Counter[str]:
+        """Re-run what earlier runs left undone; the counts go to the log and /metrics."""
+        inbox = self.engine.store.inbox
+        counts: Counter[str] = Counter(expired=inbox.expire(self.max_age))
+        for pending in inbox.claim_replay(self.max_age):
+            try:
+                counts[self.replay(pending)] += 1
+            except sqlite3.ProgrammingError:  # the store closed under us: shutting down
+                logger.warning("inbox replay stopped: the database was closed")
+                break
+            except Exception:  # one bad row must not stop the others
+                logger.exception("re-running event %s failed", pending.event_id)
+                inbox.give_up(pending.event_id)
+                counts["failed"] += 1
+        for outcome in OUTCOMES:
+            metrics.inbox_replayed(outcome, counts[outcome])
+        if any(counts.values()):
+            summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+            logger.info("inbox replay: %s", summary)
+        return counts
+
+    def replay(self, pending: Pending) -> str:
+        inbox = self.engine.store.inbox
+        body = json.loads(pending.payload)
+        message = as_incoming(body["event"], body.get("team_id"), pending.event_id)
+        if message is None:
+            inbox.done(pending.event_id)
+            return "skipped"
+        taken_by = inbox.message_claimed_by(message.channel, message.ts)
+        if taken_by is not None and taken_by != pending.event_id:
+            inbox.done(pending.event_id)  # the other event for this post answers it
+            return "skipped"
+        if pending.posting_at:  # killed while its reply was going out
+            reply_ts = self.reply_in_thread(message)
+            if reply_ts is None:
+                inbox.give_up(pending.event_id)
+                logger.warning("event %s may be unanswered in %s; not re-run",
+                               pending.event_id, message.channel)  # fmt: skip
+                return "uncertain"
+            if reply_ts:
+                self.settle(message, reply_ts, pending.event_id)
+                return "already_replied"
+        if taken_by is not None:  # it had begun: a case may be open without its reply
+            self.engine.store.cases.drop_unanswered(
+                message.channel, message.thread_ts, message.user, pending.seen_at
+            )
+        self.replier.handle(message, self.client)
+        return "replayed"
+
+    def settle(self, message: Incoming, reply_ts: str, event_id: str) -> None:
+        case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
+        if case is not None and not case.reply_ts:
+            self.engine.store.cases.set_reply_ts(case.id, reply_ts)
+        self.engine.store.inbox.done(event_id)
+
+    def reply_in_thread(self, message: Incoming) -> str | None:
+        """This bot's reply after ``message`` in its thread: its ts, "" for none, None: unknown."""
+        me = self.identity()
+        if me is None:
+            return None
+        try:
+            found = self.client.conversations_replies(
+                channel=message.channel, ts=message.thread_ts, oldest=message.ts, limit=200
+            )
+        except SlackApiError as exc:
+            logger.warning("conversations.replies failed: %s", exc.response.get("error"))
+            return None
+        for reply in found.get("messages") or []:
+            later = float(reply.get("ts") or 0) > float(message.ts)
+            if later and (reply.get("bot_id") == me[1] or reply.get("user") == me[0]):
+                return str(reply["ts"])
+        return ""
+
+    def identity(self) -> tuple[str, str] | None:
+        """(bot user id, bot id) from auth.test, asked once."""
+        if self._me is None:
+            try:
+                answer = self.client.auth_test()
+            except SlackApiError as exc:
+                logger.warning("auth.test failed: %s", exc.response.get("error"))
+                return None
+            self._me = (str(answer.get("user_id") or ""), str(answer.get("bot_id") or ""))
+        return self._me
+
+
+def start_replay(app: App, engine: Engine, settings: Settings) -> threading.Thread:
+    """Re-run in the background, so the worker acks new events at once meanwhile."""
+    replayer = Replayer(engine, settings, app.client)
+    thread = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
+    thread.start()
+    return thread

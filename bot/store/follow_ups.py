@@ -1,0 +1,124 @@
+"""Follow-ups: one "did it fix it?" per answered case, claimed so it is asked exactly once.
+
+Rows are written when an answer is given; the follow-up scheduler reads the due ones,
+claims each (a row update only one process wins), posts, then marks it sent. A claim
+never marked sent (its process died mid-post) may be taken over once it is stale,
+exactly like the weekly summary's claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.store.db import Connection, iso
+from bot.store.models import Action
+
+# A claim never marked sent may be retaken after this.
+CLAIM_TIMEOUT = timedelta(minutes=15)
+# Clicks that do not settle anything: accepting a suggestion is what makes it an answer.
+NEUTRAL_CLICKS = (str(Action.SUGGESTION_ACCEPTED),)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A follow-up that is due, with what the scheduler needs to decide and to post."""
+
+    case_id: int
+    answered_at: str
+    source: str
+    level: str
+    status: str
+    channel: str | None
+    thread_ts: str | None
+    reply_ts: str | None
+    user: str | None
+    article_id: str | None
+    version: str | None
+    clicks: int  # clicks other than accepting a suggestion
+    accepted: bool  # someone said "Yes, show the fix" to a suggestion
+
+
+DUE = (
+    "select f.case_id, f.answered_at, c.source, c.level, c.status, c.channel, c.thread_ts,"
+    " c.reply_ts, c.user, c.article_id, coalesce(c.chosen_version, c.detected_version),"
+    " (select count(*) from case_clicks k where k.case_id = f.case_id"
+    f"   and k.action not in ({', '.join('?' for _ in NEUTRAL_CLICKS)})),"
+    " exists(select 1 from case_clicks k where k.case_id = f.case_id and k.action = ?)"
+    " from follow_ups f join cases c on c.id = f.case_id"
+    " where f.sent_at is null and f.skipped is null and f.answered_at <= ?"
+    " and (f.claimed_at is null or f.claimed_at < ?)"
+    " order by f.answered_at limit ?"
+)
+
+
+class FollowUps:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def schedule(self, case_id: int) -> bool:
+        """Remember an answered case; False if it already had a follow-up row."""
+        with self.conn.write() as db:
+            return bool(
+                db.execute(
+                    "insert or ignore into follow_ups (case_id, answered_at) values (?, ?)",
+                    [case_id, self.conn.now()],
+                ).rowcount
+            )
+
+    def due(
+        self, answered_before: str, *, stale_after: timedelta = CLAIM_TIMEOUT, limit: int = 50
+    ) -> list[Pending]:
+        """Unsent, unskipped follow-ups answered before the given time, oldest first."""
+        stale = iso(self.conn.clock() - stale_after)
+        params = [*NEUTRAL_CLICKS, str(Action.SUGGESTION_ACCEPTED), answered_before, stale, limit]
+        with self.conn.read() as db:
+            rows = db.execute(DUE, params).fetchall()
+        return [_pending(row) for row in rows]
+
+    def claim(self, case_id: int, by: str, *, stale_after: timedelta = CLAIM_TIMEOUT) -> bool:
+        """True for exactly one caller, in any process, until the claim goes stale."""
+        now = self.conn.clock()
+        with self.conn.write() as db:
+            return bool(
+                db.execute(
+                    "update follow_ups set claimed_at = ?, claimed_by = ? where case_id = ?"
+                    " and sent_at is null and skipped is null"
+                    " and (claimed_at is null or claimed_at < ?)",
+                    [iso(now), by, case_id, iso(now - stale_after)],
+                ).rowcount
+            )
+
+    def mark_sent(self, case_id: int, message_ts: str | None) -> None:
+        self._update(case_id, {"sent_at": self.conn.now(), "message_ts": message_ts})
+
+    def skip(self, case_id: int, reason: str) -> None:
+        """Never ask for this case (clicked, rejected, escalated, too old…)."""
+        self._update(case_id, {"skipped": reason})
+
+    def release(self, case_id: int) -> None:
+        """Give a claim back after a failed post, so a later tick retries."""
+        self._update(case_id, {"claimed_at": None, "claimed_by": None})
+
+    def get(self, case_id: int) -> dict[str, Any] | None:
+        with self.conn.read() as db:
+            rows = list(db.table("follow_ups").rows_where("case_id = ?", [case_id]))
+        return rows[0] if rows else None
+
+    def delete_before(self, db: Any, cutoff: str) -> int:
+        """Inside the caller's write transaction, before the cases themselves go."""
+        old = "select id from cases where created_at < ?"
+        return int(
+            db.execute(f"delete from follow_ups where case_id in ({old})", [cutoff]).rowcount
+        )
+
+    def _update(self, case_id: int, values: dict[str, Any]) -> None:
+        with self.conn.write() as db:
+            db.table("follow_ups").update(case_id, values)
+
+
+def _pending(row: Any) -> Pending:
+    names = [f for f in Pending.__dataclass_fields__ if f not in ("clicks", "accepted")]
+    values = dict(zip(names, row, strict=False))
+    return Pending(**values, clicks=int(row[-2]), accepted=bool(row[-1]))

@@ -1,0 +1,132 @@
+"""FOLLOW_UP_AFTER=2s end to end: the real app over HTTP, the real scheduler thread, the
+fake Slack Web API. An unclicked answer gets exactly one "did it fix it?" in its thread,
+a clicked one none, and a restart between the answer and the follow-up changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase
+from bot.render.blocks import CASE_RESOLVED
+from bot.slack.weekly import Background, start_scheduler
+from bot.store import Store
+from tests.ops.test_metrics import scrape, value
+from tests.support.fake_slack import FakeSlackApi
+from tests.support.http_harness import LiveBot
+
+ON_2010 = "Times Opened stays at zero for every rep email; the recipients use Outlook 2010."
+FOLLOW_UP_TEXT = "Did the steps above fix it?"
+TICK = 0.1
+
+
+@pytest.fixture
+def settings(live_settings: Settings) -> Settings:
+    return replace(live_settings, follow_up_after=Settings.from_env(
+        {"FOLLOW_UP_AFTER": "2s"}).follow_up_after)  # fmt: skip
+
+
+def follow_ups(slack: FakeSlackApi) -> list[dict[str, Any]]:
+    return [c for c in slack.calls("chat.postMessage") if c.get("text") == FOLLOW_UP_TEXT]
+
+
+def run_schedulers(bot: LiveBot, settings: Settings, store: Store | None = None) -> Background:
+    """What serve starts in each worker, ticking often enough for a 2 s delay."""
+    return start_scheduler(
+        bot.app.client, store or bot.engine.store, settings, follow_up_interval=TICK
+    )
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def settled(bot: LiveBot, case_id: int) -> bool:
+    row = bot.engine.store.follow_ups.get(case_id) or {}
+    return bool(row.get("sent_at") or row.get("skipped"))
+
+
+def test_an_unclicked_answer_gets_exactly_one_follow_up_in_its_thread(
+    settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase
+):
+    bot = LiveBot(settings, slack, knowledge)
+    background = run_schedulers(bot, settings)
+    series = ['emailstatus_follow_ups_total{event="sent"}',
+              'emailstatus_follow_ups_total{event="resolved"}']  # fmt: skip
+    before = scrape(bot)
+    try:
+        event, _, case = bot.ask_in_channel(ON_2010)
+        asked_at = time.monotonic()
+        [posted] = slack.wait_for("chat.postMessage", 1, timeout=10)
+        # Not before FOLLOW_UP_AFTER (the case log keeps whole seconds: up to 1 s early).
+        assert time.monotonic() - asked_at >= 1.0
+        time.sleep(1.0)  # several more ticks: still one
+        [follow_up] = follow_ups(slack)
+        assert follow_up is posted
+        assert follow_up["channel"] == event["channel"] and follow_up["thread_ts"] == event["ts"]
+        assert follow_up["blocks"][0]["text"]["text"].startswith(f"<@{event['user']}> ")
+        buttons = [e["text"]["text"] for e in follow_up["blocks"][1]["elements"]]
+        assert buttons == ["That fixed it", "Still not updating", "Ask a human"]
+
+        # Its button settles the case like the answer's own, and re-renders the follow-up.
+        slack.clear()
+        bot.click(follow_up, CASE_RESOLVED, thread_ts=event["ts"])
+        assert bot.engine.store.cases.get(case.id).status == "resolved"
+        [update] = slack.calls("chat.update")
+        assert update["text"] == FOLLOW_UP_TEXT and "marked this fixed" in str(update["blocks"])
+        after = scrape(bot)  # /metrics counts the follow-up and what it turned into
+        assert [value(after, s) - value(before, s) for s in series] == [1.0, 1.0]
+    finally:
+        background.stop()
+        bot.close()
+
+
+def test_a_clicked_answer_gets_none(
+    settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase
+):
+    bot = LiveBot(settings, slack, knowledge)
+    background = run_schedulers(bot, settings)
+    try:
+        _, reply, case = bot.ask_in_channel(ON_2010)
+        bot.click(reply, CASE_RESOLVED)
+        wait_until(lambda: settled(bot, case.id))
+        time.sleep(0.5)
+        assert follow_ups(slack) == []
+        assert bot.engine.store.follow_ups.get(case.id)["skipped"] == "case resolved"
+    finally:
+        background.stop()
+        bot.close()
+
+
+def test_a_restart_between_answer_and_follow_up_still_gives_exactly_one(
+    settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase
+):
+    first = LiveBot(settings, slack, knowledge)
+    background = run_schedulers(first, settings)
+    event, _, case = first.ask_in_channel(ON_2010)
+    background.stop()  # the process stops before the follow-up is due
+    first.close()
+    assert follow_ups(slack) == []
+
+    # The new process runs two workers on the same file, as gunicorn would.
+    second = LiveBot(settings, slack, knowledge)
+    other_worker = Store(settings.db_path)
+    workers = [run_schedulers(second, settings), run_schedulers(second, settings, other_worker)]
+    try:
+        wait_until(lambda: settled(second, case.id))
+        time.sleep(1.0)
+        [follow_up] = follow_ups(slack)
+        assert follow_up["thread_ts"] == event["ts"]
+    finally:
+        for background in workers:
+            background.stop()
+        other_worker.close()
+        second.close()
