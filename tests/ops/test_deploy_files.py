@@ -303,7 +303,7 @@ def test_the_build_stage_copies_enough_to_build_the_wheel(tmp_path: Path):
                 else:
                     shutil.copy(source, src / name)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
          "--wheel-dir", str(tmp_path / "wheels"), str(src)],
         capture_output=True, text=True,
     )  # fmt: skip

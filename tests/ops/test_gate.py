@@ -198,6 +198,7 @@ def test_hostile_request(server: Server, item: Probe):
 def test_rejections_say_why_in_one_line_without_the_body(server: Server):
     before = server.log_size()
     send(server, CORPUS[0])
+    settle(server)  # serve writes its log lines from a thread of their own
     added = [line for line in server.log_text()[before:].splitlines() if "slack request" in line]
     assert len(added) == 1 and "rejected 401: unsigned request" in added[0]
 

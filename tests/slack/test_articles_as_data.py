@@ -20,9 +20,10 @@ from bot.console import Console
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.render.text import answer_text, customer_ready_text
 from tests.conftest import KNOWLEDGE_DIR
-from tests.slack.conftest import Bot, make_bot
+from tests.slack.conftest import Bot
 from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
+from tests.support.drivers import InProcessBot
 
 FIXTURE = Path(__file__).parents[1] / "core" / "fixtures" / "second_article.yaml"
 RELAY_QUESTION = "Our email relay keeps failing the TLS handshake, any idea?"
@@ -42,7 +43,7 @@ def relay_only(tmp_path: Path) -> KnowledgeBase:
 
 @pytest.fixture
 def relay_bot(settings, slack, relay_only) -> Iterator[Bot]:
-    made = make_bot(settings, slack, relay_only)
+    made = InProcessBot(settings, slack, relay_only)
     yield made
     made.engine.store.close()
 
