@@ -87,6 +87,11 @@ def _follow_up_after(value: str | None, problems: list[str]) -> timedelta | None
     return timedelta(**{DURATION_UNITS[found.group(2)]: int(found.group(1))})
 
 
+def _float(name: str, value: str | None, default: float, problems: list[str]) -> float:
+    number = _number(name, value, default, problems)
+    return default if number is None else number
+
+
 def _words(value: str | None) -> frozenset[str]:
     return frozenset(w for w in (value or "").replace(",", " ").split() if w)
 
@@ -147,7 +152,7 @@ class Settings:
             suggest_threshold=_number(
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
-            inbox_replay_max_age=_number(
+            inbox_replay_max_age=_float(
                 "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
             )
             or 0.0,  # _number gives the 600.0 default back, never None, here

@@ -35,6 +35,9 @@ from bot.training import (
 __all__ = ["Explanation", "Level", "Match", "Matcher", "Thresholds"]
 
 _DEFAULT_CACHE = object()
+# "2013", "opens?", "open open open…": never a question to answer on their own (in a
+# thread, a bare version is a follow-up, handled before matching).
+MIN_DISTINCT_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class Matcher:
         evidence = self.concepts.analyse(text)
         if self.trained is None or not normalise(text):
             return evidence.match
+        if len(set(normalise(text).split())) < MIN_DISTINCT_WORDS:
+            why = ("one word is not a question: a reply in a conversation, or a test",)
+            return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
         probabilities = self._probabilities(text, evidence)
         article_id, probability = self._best_article(probabilities)
         score = round(probability * 100, 1)
@@ -142,7 +148,9 @@ class Matcher:
 
     def _probabilities(self, text: str, evidence: Evidence) -> dict[str, float]:
         assert self.trained is not None
-        row = self.trained.model.probabilities(self.inputs([text], [evidence]))[0]
+        row = self.trained.model.probabilities_of_one(
+            normalise(text), " ".join(evidence.words), evidence.features
+        )
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
     def _best_article(self, probabilities: dict[str, float]) -> tuple[str | None, float]:

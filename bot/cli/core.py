@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from tabulate import tabulate
@@ -12,7 +13,8 @@ from tabulate import tabulate
 from bot.answers import compose
 from bot.config import Settings
 from bot.evaluation import GATE, Report, evaluate, read_labelled
-from bot.knowledge import Article, KnowledgeBase, load_knowledge
+from bot.examples import ExampleSet, load_examples
+from bot.knowledge import EXAMPLES_SUFFIX, Article, KnowledgeBase, Problem, load_knowledge
 from bot.matching import Level, Matcher, Thresholds
 from bot.render.text import answer_text
 from bot.versions import detect_version
@@ -235,13 +237,51 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
       emailstatus-bot knowledge check knowledge/
     """
     targets = paths or (Path(Settings.from_env().knowledge_dir),)
-    kb = load_knowledge(*targets)
-    for problem in kb.problems:
+    articles = [t for t in targets if not t.name.endswith(EXAMPLES_SUFFIX)]
+    kb = load_knowledge(*articles) if articles else KnowledgeBase()
+    examples = load_examples(_examples_files(targets))
+    problems = [*kb.problems, *examples.problems, *_orphan_examples(kb, examples)]
+    for problem in problems:
         click.echo(str(problem))
-    if kb.problems:
-        click.echo(f"{len(kb.problems)} problem(s) found.", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
         sys.exit(1)
     click.echo(f"ok: {len(kb.articles)} article(s) valid.")
+    for article_id, counts in sorted(_example_counts(examples).items()):
+        langs = ", ".join(sorted(counts["langs"]))
+        click.echo(
+            f"ok: {article_id}: {counts['positive']} positive and {counts['negative']} negative"
+            f" example(s) ({langs})"
+        )
+
+
+def _examples_files(targets: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files += sorted(target.glob(f"*{EXAMPLES_SUFFIX}"))
+        elif target.name.endswith(EXAMPLES_SUFFIX):
+            files.append(target)
+    return files
+
+
+def _orphan_examples(kb: KnowledgeBase, examples: ExampleSet) -> list[Problem]:
+    """Examples for an article that is not there teach nothing: say so."""
+    if not kb.articles:
+        return []
+    known = {a.id for a in kb.articles}
+    orphans = sorted({e.article_id for e in examples.examples} - known)
+    return [Problem(f"{a}{EXAMPLES_SUFFIX}", 1, "article", f"no article '{a}' is loaded")
+            for a in orphans]  # fmt: skip
+
+
+def _example_counts(examples: ExampleSet) -> dict[str, dict[str, Any]]:
+    counts: dict[str, dict[str, Any]] = {}
+    for e in examples.examples:
+        entry = counts.setdefault(e.article_id, {"positive": 0, "negative": 0, "langs": set()})
+        entry[e.label.value] += 1
+        entry["langs"].add(e.lang)
+    return counts
 
 
 @knowledge.command(name="list")

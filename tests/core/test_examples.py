@@ -156,3 +156,32 @@ def test_the_firewall_finds_a_reworded_copy():
         "five words but unrelated",
     ]
     assert [t for t, _, _ in lookalikes(training, dev)] == [training[0]]
+
+
+def test_knowledge_check_validates_the_examples_files(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, folder)
+    ok = CliRunner().invoke(main, ["knowledge", "check", str(folder)])
+    assert ok.exit_code == 0, ok.output
+    assert any(
+        line.startswith("ok: 000385822: ") and "(de, en, es, fr, it, nl, pt)" in line
+        for line in ok.output.splitlines()
+    )
+    path = folder / "000385822.examples.yaml"
+    path.write_text(path.read_text().replace("    lang: en\n", "    lang: eng\n", 1))
+    bad = CliRunner().invoke(main, ["knowledge", "check", str(folder)])
+    assert bad.exit_code == 1
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "lang: eng" in text)
+    assert (
+        f"{path}:{line}: " in bad.output
+        and "'eng' is not allowed; did you mean 'en'?" in bad.output
+    )
+    (folder / "999.examples.yaml").write_text(GOOD.replace('"A1"', '"999"'))
+    orphan = CliRunner().invoke(main, ["knowledge", "check", str(folder)])
+    assert "999.examples.yaml:1: article: no article '999' is loaded" in orphan.output

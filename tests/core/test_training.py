@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from bot.decision import Level
-from bot.examples import Example, Label, examples_file, merge_examples
+from bot.examples import (
+    Example,
+    Label,
+    dump_examples,
+    examples_file,
+    merge_examples,
+    parse_examples_file,
+)
 from bot.knowledge import load_knowledge
 from bot.matching import Matcher
 from bot.training import NONE, choose_thresholds, figures_at
@@ -31,19 +38,29 @@ def knowledge_copy(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def small_knowledge(knowledge_copy: Path) -> Path:
+    """The shipped articles with a sample of each examples file: trains in a moment."""
+    for path in knowledge_copy.glob("*.examples.yaml"):
+        examples, _ = parse_examples_file(path)
+        sample = examples[:: max(1, len(examples) // 60)]
+        path.write_text(dump_examples(examples[0].article_id, sample), encoding="utf-8")
+    return knowledge_copy
+
+
 def add_line(folder: Path, text: str, label: Label) -> None:
-    article = load_knowledge(folder).articles[0]
+    article = load_knowledge(folder).primary
     example = Example(text, label, "en", "test", "team", article.id)
     assert merge_examples(examples_file(article.path, article.id), article.id, [example]) == (1, 0)
 
 
 def test_one_labelled_line_changes_the_decision_for_a_similar_message(knowledge_copy, tmp_path):
-    probe = "the little eye icon in salesforce never lights up for outlook folks"
+    probe = "is the opened flag in our CRM reliable for outlook readers?"
     before = Matcher(load_knowledge(knowledge_copy), cache_dir=tmp_path / "cache").match(probe)
     assert before.level is Level.ANSWER, before.score
     add_line(
         knowledge_copy,
-        "the little eye icon of the salesforce outlook add-in never lights up for our folks",
+        "is the opened flag in our CRM reliable for outlook readers, asking for the audit",
         Label.NEGATIVE,
     )
     after = Matcher(load_knowledge(knowledge_copy), cache_dir=tmp_path / "cache").match(probe)
@@ -51,38 +68,43 @@ def test_one_labelled_line_changes_the_decision_for_a_similar_message(knowledge_
     assert after.score < before.score
 
 
-def test_training_is_deterministic(knowledge):
-    first = Matcher(knowledge, cache_dir=None)
-    second = Matcher(knowledge, cache_dir=None)
-    text = "opens never register for our outlook 2016 recipients"
+def test_training_is_deterministic(small_knowledge, monkeypatch):
+    from bot import training
+
+    first = Matcher(load_knowledge(small_knowledge), cache_dir=None)
+    monkeypatch.setattr(training, "_MEMORY", {})  # train again, really
+    second = Matcher(load_knowledge(small_knowledge), cache_dir=None)
+    assert first.trained is not second.trained and second.trained.source == "trained"
     assert first.thresholds == second.thresholds
     assert first.trained.fingerprint == second.trained.fingerprint
-    assert first.match(text) == second.match(text)
+    texts = ["opens never register for our outlook 2016 recipients", "lunch at noon?"]
+    assert [first.match(t) for t in texts] == [second.match(t) for t in texts]
+    assert (first.trained.model.classifier.coef_ == second.trained.model.classifier.coef_).all()
 
 
-def test_fitted_model_is_cached_on_disk_by_what_it_learned(knowledge_copy, tmp_path):
+def test_fitted_model_is_cached_on_disk_by_what_it_learned(small_knowledge, tmp_path):
     cache = tmp_path / "cache"
-    trained = Matcher(load_knowledge(knowledge_copy), cache_dir=cache).trained
+    trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
     assert [p.name for p in cache.iterdir()] == [f"model-{trained.fingerprint}.pickle"]
     add_line(
-        knowledge_copy, "a brand new line about opens in outlook never counted", Label.POSITIVE
+        small_knowledge, "a brand new line about opens in outlook never counted", Label.POSITIVE
     )
-    changed = Matcher(load_knowledge(knowledge_copy), cache_dir=cache).trained
+    changed = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
     assert changed.fingerprint != trained.fingerprint
     assert len(list(cache.iterdir())) == 2
 
 
-def test_a_corrupt_cache_file_is_retrained_not_fatal(knowledge_copy, tmp_path):
+def test_a_corrupt_cache_file_is_retrained_not_fatal(small_knowledge, tmp_path):
     from bot import training
 
     cache = tmp_path / "cache"
-    trained = Matcher(load_knowledge(knowledge_copy), cache_dir=cache).trained
+    trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
     (cache / f"model-{trained.fingerprint}.pickle").write_bytes(b"not a pickle")
     training._MEMORY.clear()
-    again = Matcher(load_knowledge(knowledge_copy), cache_dir=cache)
+    again = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
     assert again.trained.source == "trained"
     training._MEMORY.clear()  # the retrained model was written back: the next start loads it
-    assert Matcher(load_knowledge(knowledge_copy), cache_dir=cache).trained.source == "disk cache"
+    assert Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained.source == "disk cache"
 
 
 def test_classes_are_the_articles_plus_none(matcher, knowledge):
@@ -179,3 +201,23 @@ def test_ask_explain_prints_the_explanation(matcher):
     assert any(line.startswith("concept rules alone: ") for line in lines)
     nearest = lines.index("nearest training examples:")
     assert all(line.startswith("  [") for line in lines[nearest + 1 : nearest + 4])
+
+
+SAMPLES = [
+    "Times Opened stays at 0 for our Outlook 2016 recipients",
+    "Pardot open rates dropped for Outlook users",
+    "<@U1> *statut des e-mails HTML* reste vide :sob: <https://x.test|lien>",
+    "",
+    "zzz",
+    "open " * 500,
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES, ids=range(len(SAMPLES)))
+def test_the_single_message_path_gives_sklearns_probabilities(matcher, text):
+    inputs = matcher.inputs([text])
+    expected = matcher.trained.model.probabilities(inputs)[0]
+    fast = matcher.trained.model.probabilities_of_one(
+        inputs.clean[0], inputs.corrected[0], list(inputs.concepts[0])
+    )
+    assert fast == pytest.approx(expected, abs=1e-5)

@@ -45,7 +45,7 @@ def relay_only(tmp_path: Path) -> KnowledgeBase:
 def relay_bot(settings, slack, relay_only) -> Iterator[Bot]:
     made = InProcessBot(settings, slack, relay_only)
     yield made
-    made.engine.store.close()
+    made.close()
 
 
 def no_outlook(text: str) -> None:
