@@ -5,13 +5,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EVAL_SET ?= ../shared/eval/questions-dev.jsonl
 
-.PHONY: run test lint eval bench clean
+.PHONY: run test lint eval bench clean lock
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every dependency (the image and CI install from it too).
+$(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Re-pin: a clean virtualenv of this project, frozen (without the project itself).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip && .lock-venv/bin/pip install --quiet '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude emailstatus-bot; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 run: $(STAMP)
 	@$(BIN)/emailstatus-bot run

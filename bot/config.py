@@ -20,10 +20,24 @@ class ConfigError(Exception):
     """Raised with one line per problem; the CLI prints it and exits 2."""
 
 
-def _flag(value: str | None, default: bool) -> bool:
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+OAUTH_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+def _flag(name: str, value: str | None, default: bool, problems: list[str]) -> bool:
+    """Only the usual spellings: a typo such as ``ture`` must not silently read as false."""
     if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    shown = "true" if default else "false"
+    problems.append(
+        f"{name} '{value.strip()}' is not a boolean (true/false, 1/0, yes/no, on/off); "
+        f"using {shown}."
+    )
+    return default
 
 
 def _number(
@@ -37,6 +51,21 @@ def _number(
         shown = "the learned value" if default is None else f"{default:g}"
         problems.append(f"{name} '{value}' is not a number; using {shown}.")
         return default
+
+
+def _port(value: str | None, problems: list[str]) -> int:
+    """``serve``'s port (``--port`` wins); the image's HEALTHCHECK reads the same variable."""
+    if value is None or not value.strip():
+        return 3000
+    if value.strip().isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    problems.append(f"PORT '{value.strip()}' is not a port number (1-65535); using 3000.")
+    return 3000
+
+
+def _bare_prefix(token: str) -> bool:
+    """``xoxb-`` or ``xoxb-...`` (the placeholder in docs): the prefix without a token."""
+    return bool(token) and not token.partition("-")[2].strip(".…")
 
 
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -89,6 +118,9 @@ class Settings:
     inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
     log_format: str = "text"
     log_level: str = "INFO"
+    port: int = 3000
+    # OAuth variables that are set: bolt would silently switch to OAuth with file stores.
+    oauth_variables: tuple[str, ...] = ()
     # Values that could not be read from the environment (reported by `config check`).
     parse_problems: tuple[str, ...] = ()
 
@@ -109,8 +141,10 @@ class Settings:
             summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
             summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
             follow_up_after=_follow_up_after(get("FOLLOW_UP_AFTER"), problems),
-            store_question_text=_flag(get("STORE_QUESTION_TEXT"), True),
-            suggestions_enabled=_flag(get("SUGGESTIONS"), True),
+            store_question_text=_flag(
+                "STORE_QUESTION_TEXT", get("STORE_QUESTION_TEXT"), True, problems
+            ),
+            suggestions_enabled=_flag("SUGGESTIONS", get("SUGGESTIONS"), True, problems),
             suggestions_off_channels=_words(get("SUGGESTIONS_OFF_CHANNELS")),
             answer_threshold=_number(
                 "MATCH_ANSWER_THRESHOLD", get("MATCH_ANSWER_THRESHOLD"), None, problems
@@ -120,9 +154,12 @@ class Settings:
             ),
             inbox_replay_max_age=_float(
                 "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
-            ),
+            )
+            or 0.0,  # _number gives the 600.0 default back, never None, here
             log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
             log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+            port=_port(get("PORT"), problems),
+            oauth_variables=tuple(n for n in OAUTH_NAMES if get(n, "").strip()),
             parse_problems=tuple(problems),
         )
 
@@ -147,12 +184,16 @@ class Settings:
             problems.append("SLACK_BOT_TOKEN is missing: set the bot token (xoxb-...).")
         elif not self.slack_bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        elif _bare_prefix(self.slack_bot_token):
+            problems.append("SLACK_BOT_TOKEN is only the xoxb- prefix: paste the whole token.")
         if need_app_token and not self.slack_app_token:
             problems.append(
                 "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...)."
             )
         elif self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        elif _bare_prefix(self.slack_app_token):
+            problems.append("SLACK_APP_TOKEN is only the xapp- prefix: paste the whole token.")
         if need_secret and not self.slack_signing_secret:
             problems.append("SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request.")
         return problems

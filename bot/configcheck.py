@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import SECRET_NAMES, Settings
 from bot.knowledge import load_knowledge
@@ -24,7 +25,7 @@ ENV_NAMES = {
     "store_question_text": "STORE_QUESTION_TEXT", "suggestions_enabled": "SUGGESTIONS",
     "suggestions_off_channels": "SUGGESTIONS_OFF_CHANNELS",
     "answer_threshold": "MATCH_ANSWER_THRESHOLD", "suggest_threshold": "MATCH_SUGGEST_THRESHOLD",
-    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL", "port": "PORT",
 }  # fmt: skip
 MODES = ("auto", "console", "socket", "http")
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -122,8 +123,32 @@ def knowledge_problems(knowledge_dir: str) -> list[str]:
     return found
 
 
+def api_url_problems(url: str) -> list[str]:
+    """SLACK_API_URL must be an absolute http(s) URL; slack_sdk would only fail per call."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"SLACK_API_URL '{url}' is not an http(s) URL such as https://slack.com/api/."]
+    if parts.query or parts.fragment:
+        return [f"SLACK_API_URL '{url}' must not have a query or fragment."]
+    return []
+
+
+def oauth_problems(settings: Settings) -> list[str]:
+    """bolt switches to OAuth (file stores, /slack/install) when these are set; we don't."""
+    if not settings.oauth_variables:
+        return []
+    names = " and ".join(settings.oauth_variables)
+    return [f"{names} set, but this bot is single-workspace (no OAuth): unset."]
+
+
 def other_problems(settings: Settings) -> list[str]:
-    found = []
+    found = api_url_problems(settings.slack_api_url) + oauth_problems(settings)
     if settings.log_format not in ("json", "text"):
         found.append(f"LOG_FORMAT '{settings.log_format}' must be json or text.")
     if not isinstance(logging.getLevelName(settings.log_level), int):

@@ -13,11 +13,15 @@ request's own text is cut out of every line logged while it is handled
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
+import os
+import queue
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -144,9 +148,82 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{' '.join(extras)}]" if extras else text
 
 
-def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
-    """Send every log line to stderr, formatted and redacted. Returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+class BackgroundWriter(logging.Handler):
+    """Formats in the calling thread, writes from a thread of its own (one per process).
+
+    With a plain StreamHandler every thread writes under one lock; a thread that loses
+    the GIL mid-write keeps the lock, and the others queue behind it: under load, a
+    serve worker's listener threads spent more time waiting for that lock than working.
+    Here a line is formatted (and redacted) where it is logged, then only queued.
+    The writer thread is started per process, so it also exists in gunicorn's forked
+    workers; ``flush`` waits until every queued line is written.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._pid = 0
+        self._starting = threading.Lock()
+        atexit.register(self.flush)
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # No handler lock: the queue is the only shared state (see the class docstring).
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self._ensure_writer()
+        self._lines.put(line)
+
+    def _ensure_writer(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._starting:
+            if self._pid != os.getpid():  # new process (a fork): its own queue and thread
+                self._lines = queue.Queue()
+                threading.Thread(target=self._write, name="log-writer", daemon=True).start()
+                self._pid = os.getpid()
+
+    def _write(self) -> None:
+        lines = self._lines
+        while True:
+            batch = [lines.get()]
+            while True:
+                try:
+                    batch.append(lines.get_nowait())
+                except queue.Empty:
+                    break
+            text = "".join(f"{line}\n" for line in batch if line is not None)
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError):  # a closed stream at exit
+                pass
+            for _ in batch:
+                lines.task_done()
+
+    def flush(self) -> None:
+        if self._pid == os.getpid():
+            self._lines.join()
+
+
+def configure_logging(
+    settings: Settings, stream: Any = None, *, background: bool = False
+) -> logging.Handler:
+    """Send every log line to stderr, formatted and redacted. Returns the handler.
+
+    ``background`` (``serve``): lines are written by a thread of their own.
+    """
+    stream = stream or sys.stderr
+    handler = BackgroundWriter(stream) if background else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
     private = not settings.store_question_text

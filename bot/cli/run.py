@@ -23,6 +23,22 @@ def _refuse_on_problems(settings: Settings, mode: str) -> None:
         sys.exit(2)
 
 
+def _refuse_unless_slack_accepts(settings: Settings) -> None:
+    """auth.test before starting: a token Slack rejects is one line and exit 2.
+
+    Slack unreachable at start is refused too (systemd and Docker restart the service):
+    a bot that cannot reach Slack answers nothing, and would only look healthy.
+    """
+    from bot.slack.app import build_client
+    from bot.slack.auth import check_token
+
+    status = check_token(build_client(settings))
+    if status.problem:
+        hint = "SLACK_BOT_TOKEN" if status.rejected else "SLACK_API_URL and the network"
+        click.echo(f"configuration error: {status.problem}; check {hint}.", err=True)
+        sys.exit(2)
+
+
 @click.command()
 def run() -> None:
     """Start the bot: Socket Mode with Slack tokens, else the local console.
@@ -50,16 +66,17 @@ def run() -> None:
         return
     from bot.slack.serve import run_socket_mode
 
+    _refuse_unless_slack_accepts(settings)
     configure_logging(settings)
     run_socket_mode(settings)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=3000, show_default=True, type=int, help="Port to bind.")
+@click.option("--port", type=int, help="Port to bind (default: PORT, else 3000).")
 @click.option("--workers", type=int, help="Gunicorn worker processes (default 2).")
-@click.option("--threads", type=int, help="Threads per worker (default 8).")
-def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+@click.option("--threads", type=int, help="Request threads per worker (default 64).")
+def serve(host: str, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
 
     Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Stops gracefully on SIGTERM.
@@ -72,9 +89,10 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
 
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")
-    server = ServerSettings(host=host, port=port)
+    _refuse_unless_slack_accepts(settings)
+    server = ServerSettings(host=host, port=port or settings.port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
-    configure_logging(settings)
+    configure_logging(settings, background=True)
     run_http(settings, server)
 
 

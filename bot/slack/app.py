@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
@@ -28,6 +28,7 @@ from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
 from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
 from bot.slack.replay import inbox_payload
+from bot.slack.respond import RetryingRespond
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,13 @@ def build_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=_api_url(settings.slack_api_url),
-        retry_handlers=[
-            CountsApiErrors(),  # first: it must see every attempt
-            CountedRateLimitRetry(max_retry_count=2),
-            CountedServerErrorRetry(max_retry_count=2),
-        ],
+        retry_handlers=[CountsApiErrors(), *retry_handlers()],  # first: sees every attempt
     )
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """429 (after Retry-After) and 5xx, twice each: for Web API calls and response_urls."""
+    return [CountedRateLimitRetry(max_retry_count=2), CountedServerErrorRetry(max_retry_count=2)]
 
 
 def _api_url(url: str) -> str:
@@ -127,13 +129,15 @@ def build_app(
     client: WebClient | None = None,
     process_before_response: bool = False,
     listener_executor: Executor | None = None,
+    verify_token: bool = False,
 ) -> App:
     """The bot's bolt App.
 
     Keep ``process_before_response`` False in servers: bolt acks at once and runs the
     listener on ``listener_executor`` (bolt's default is a 5-thread pool; size it for
     the load). Tests set it True to assert right after dispatch, or pass an executor
-    they can wait on.
+    they can wait on. ``verify_token``: bolt calls auth.test now, not on the first
+    request (which would wait for it: a slow auth.test delayed that ack by seconds).
     """
     client = client or build_client(settings)
     app = App(
@@ -145,9 +149,9 @@ def build_app(
         # therefore rejects everything with 401 rather than trusting anyone.
         signing_secret=settings.slack_signing_secret,
         process_before_response=process_before_response,
-        # No auth.test at start-up: tests and Socket Mode start offline. Bolt calls
-        # auth.test lazily on the first event instead.
-        token_verification_enabled=False,
+        # Servers verify at start (serve.build_bot, once Slack has answered); tests
+        # start offline, and then bolt calls auth.test lazily on the first event.
+        token_verification_enabled=verify_token,
     )
 
     @app.error
@@ -156,7 +160,7 @@ def build_app(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
-    app.middleware(note_request_ids)
+    app.middleware(prepare_request)
     app.middleware(dedupe_events(engine))
     for module in LISTENER_MODULES:
         module.register(app, engine, settings)
@@ -164,7 +168,39 @@ def build_app(
     return app
 
 
-def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+class StickyAck(Ack):
+    """An ``ack`` whose answer, once given, stays given.
+
+    bolt (1.30, thread_runner) sets ``ack.response`` back to None when a listener raises
+    *after* acking; the request thread, polling for the ack, then waits out its full 3
+    seconds (and answers 404 or 200 by chance). With this ack the answer sent is the
+    one the listener gave, at once; the error is still logged by ``@app.error``.
+    """
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self.__dict__.get("_response")
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self.__dict__.get("_response") is None:
+            self.__dict__["_response"] = value
+
+
+def prepare_request(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    """Registered first (one middleware, not several: each costs a kwargs build per request).
+
+    Every listener gets a ``StickyAck`` and a ``RetryingRespond``, and the request's ids
+    go on its log lines.
+    """
+    context["ack"] = StickyAck()
+    if context.response_url:
+        context["respond"] = RetryingRespond(response_url=context.response_url)
+    note_request_ids(body)
+    return next()
+
+
+def note_request_ids(body: dict[str, Any]) -> None:
     """Put the event_id or trigger_id on every log line of this request.
 
     The user's text is handed to the log filter too: with STORE_QUESTION_TEXT=false it
@@ -173,7 +209,6 @@ def note_request_ids(body: dict[str, Any], next: Callable[[], Any]) -> Any:
     annotate(event_id=body.get("event_id"), trigger_id=body.get("trigger_id"))
     for text in user_texts(body):
         keep_out_of_logs(text)
-    return next()
 
 
 def user_texts(body: dict[str, Any]) -> list[str]:

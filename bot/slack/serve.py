@@ -3,6 +3,8 @@
 HTTP routes: ``POST /slack/events`` (events, commands, interactivity, all signed),
 ``GET /healthz`` and ``GET /metrics``. Each gunicorn worker builds its own engine,
 SQLite connection and bolt App after the fork: SQLite connections must not cross a fork.
+Slack requests pass the request gate (bot/slack/gate.py: size cap, signature, parsing)
+before bolt sees them.
 """
 
 from __future__ import annotations
@@ -11,22 +13,26 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
+from bot.health import DatabaseProbe
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
-from bot.slack.app import build_app
+from bot.slack.app import build_app, build_client
+from bot.slack.auth import AuthMonitor
+from bot.slack.gate import Rejection, RequestGate
 from bot.slack.replay import start_replay
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
@@ -46,13 +52,17 @@ class ServerSettings:
       and keep the 3-second ack even while listeners wait on Slack.
     - 2 workers: one per core on the 2-core machines we target; more processes buy
       nothing for I/O-bound work and each holds its own SQLite connection.
-    - 8 threads per worker for requests. A request holds its thread until the listener
-      acks, and bolt (process_before_response=False) polls for that ack every 10 ms, so
-      one thread acks at most ~100 requests/s: 2 x 8 threads is ~1,600 acks/s, far above
-      Slack's 30,000 events per workspace per hour (~8/s).
-    - bolt's listener executor gets the same 8 threads per worker, so a burst of events
-      is replied to as fast as it is acked. More listener threads than that measured no
+    - 64 threads per worker for requests, and the ``StallProofThreadWorker``
+      (bot/slack/worker.py): a client that stops mid-request holds a thread until its
+      read deadline (5 s), so there are more threads than a burst of such clients (50
+      stalled connections leave /healthz answering at once). Idle threads cost only
+      memory; the work itself is bounded by the listener threads below.
+    - bolt's listener executor gets 8 threads per worker, so a burst of events is
+      replied to as fast as it is acked. More listener threads than that measured no
       faster on 2 cores (the GIL), only a worse p99.
+    - a GIL switch interval of 1 ms instead of Python's 5: threads that hold a lock (the
+      case log's, SQLite's) while waiting for the GIL hold it up to the interval, and the
+      others queue behind them. Measured with bench/bench_http.py.
     - ``timeout`` 30 s: a worker silent for that long is stuck (Slack itself gives up on
       an ack after 3 s). ``graceful_timeout`` 20 s bounds how long SIGTERM waits for
       in-flight work before workers are killed.
@@ -61,21 +71,26 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 3000
     workers: int = 2
-    threads: int = 8
+    threads: int = 64
+    listener_threads: int = 8
+    switch_interval: float = 0.001
     timeout: int = 30
     graceful_timeout: int = 20
     keepalive: int = 5
 
 
-def health(engine: Engine) -> tuple[int, dict[str, Any]]:
-    """200 when the database is writable and knowledge is loaded, else 503 and why."""
+def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[str, Any]]:
+    """200 when the case log takes writes, knowledge is loaded and Slack accepts the
+    token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
     problems = []
-    try:
-        engine.cases.check_writable()
-    except Exception as exc:  # any failure to write is a failed health check
-        problems.append(f"database not writable: {exc}")
+    database = DatabaseProbe(engine.store.path).problem()
+    if database:
+        problems.append(database)
     if not engine.knowledge.articles:
         problems.append("no knowledge articles loaded")
+    slack = auth.problem() if auth is not None else None
+    if slack:
+        problems.append(slack)
     status = {
         "status": "ok" if not problems else "unavailable",
         "articles": len(engine.knowledge.articles),
@@ -84,9 +99,19 @@ def health(engine: Engine) -> tuple[int, dict[str, Any]]:
     return (200 if not problems else 503), status
 
 
-def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
-    """The bot as a WSGI callable: Slack requests, health and metrics."""
-    slack = SlackRequestHandler(bolt_app)
+def create_wsgi_app(
+    bolt_app: App,
+    engine: Engine,
+    *,
+    signing_secret: str | None = None,
+    auth: AuthMonitor | None = None,
+) -> WSGIApp:
+    """The bot as a WSGI callable: Slack requests (through the gate), health and metrics.
+
+    ``signing_secret`` defaults to the bolt app's own (bolt has no public accessor).
+    """
+    secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
+    slack = slack_endpoint(bolt_app, RequestGate(secret))
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -96,38 +121,77 @@ def create_wsgi_app(bolt_app: App, engine: Engine) -> WSGIApp:
                 if method != "POST":
                     return _json(start_response, 405, {"error": "use POST"})
                 with request_context(**_slack_ids(environ)):
-                    return _logged(slack, environ, start_response)
+                    return slack(environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
-                code, status = health(engine)
+                code, status = health(engine, auth)
                 return _json(start_response, code, status)
             if path == "/metrics" and method == "GET":
                 body, content_type = metrics.exposition()
                 start_response("200 OK", [("Content-Type", content_type)])
                 return [body]
-            return _json(start_response, 404, {"error": "not found", "path": path})
+            return _json(start_response, 404, {"error": "not found"})
         finally:
             metrics.request_finished(path, time.perf_counter() - started)
 
     return application
 
 
-def _logged(app: WSGIApp, environ: dict[str, Any], start_response: StartResponse) -> Any:
-    """One line per Slack request once bolt has answered: its ids, status and ack time.
+def slack_endpoint(bolt_app: App, gate: RequestGate) -> WSGIApp:
+    """``POST /slack/events``: the gate, then bolt; one log line per request.
 
-    Listener lines logged after it (the reply) carry the same ids, and their elapsed_ms
-    counts from the same arrival, so one request reads as one story in the logs.
+    A rejected request is logged with its status and a fixed reason, never its body.
+    Listener lines logged after the answer (the reply) carry the same ids, and their
+    elapsed_ms counts from the same arrival, so one request reads as one story.
     """
-    answered: list[str] = []
 
-    def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
-        answered.append(status)
-        return start_response(status, headers, *exc)
+    def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            admitted = gate.admit(environ)
+        except Rejection as rejection:
+            logger.warning("slack request rejected %s: %s", rejection.status, rejection.reason)
+            return _json(start_response, rejection.status, {"error": rejection.reason})
+        request = BoltRequest(
+            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ)
+        )
+        response = bolt_app.dispatch(request)
+        level = logging.INFO if response.status < 400 else logging.WARNING
+        logger.log(level, "slack request answered %s", response.status)
+        return _bolt_answer(start_response, response)
 
-    body = app(environ, recording)
-    status = answered[0].split(" ", 1)[0] if answered else "?"
-    level = logging.INFO if status.startswith("2") else logging.WARNING
-    logger.log(level, "slack request answered %s", status)
-    return body
+    return handle
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
+    """The request headers as bolt's own WSGI adapter passes them."""
+    headers: dict[str, str | Sequence[str]] = {
+        key[5:].lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key[:5] == "HTTP_"
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key in environ:
+            headers[key.lower().replace("_", "-")] = environ[key]
+    return headers
+
+
+def _bolt_answer(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
+    body = (response.body or "").encode()
+    headers = [
+        (name, value)
+        for name, values in response.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    ]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(_status_line(response.status), headers)
+    return [body]
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
 
 
 def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:
@@ -137,10 +201,9 @@ def _slack_ids(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> list[bytes]:
-    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
     body = json.dumps(data).encode()
     start_response(
-        f"{code} {reasons[code]}",
+        _status_line(code),
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
@@ -155,6 +218,7 @@ class Bot:
     app: App
     executor: ThreadPoolExecutor
     stop_background: Callable[[], None]
+    auth: AuthMonitor | None = field(default=None)
 
     def close(self, wait_seconds: float = 10.0) -> None:
         """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
@@ -164,18 +228,43 @@ class Bot:
         waiter.join(wait_seconds)
         if waiter.is_alive():
             logger.warning("listeners still running after %ss; closing anyway", wait_seconds)
-        self.engine.cases.close()
+        self.engine.store.close()
 
 
-def build_bot(settings: Settings, listener_threads: int) -> Bot:
+def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = False) -> Bot:
+    """The engine, bolt app and scheduler of one process.
+
+    ``check_auth`` (serve workers): auth.test now, cached for /healthz, and handed to
+    bolt so that the first request does not wait for it.
+    """
     from bot.slack.weekly import start_scheduler
 
     engine = Engine.from_settings(settings)
-    executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
-    app = build_app(settings, engine, listener_executor=executor)
-    scheduler = start_scheduler(app.client, engine.cases, settings)
+    executor = ContextExecutor(
+        max_workers=listener_threads, thread_name_prefix="listener", initializer=_lean_sklearn
+    )
+    client = build_client(settings)
+    auth = AuthMonitor(client) if check_auth else None
+    verified = auth is not None and auth.check_now().problem is None
+    app = build_app(
+        settings, engine, client=client, listener_executor=executor, verify_token=verified
+    )
+    scheduler = start_scheduler(app.client, engine.store, settings)
     start_replay(app, engine, settings)  # acked events a killed run left unanswered
-    return Bot(settings, engine, app, executor, scheduler.stop if scheduler else lambda: None)
+    stop = scheduler.stop if scheduler else lambda: None
+    return Bot(settings, engine, app, executor, stop, auth)
+
+
+def _lean_sklearn() -> None:
+    """Each listener thread skips scikit-learn's per-call checks of its inputs.
+
+    The matcher's inputs are vectors the bot builds itself (always finite, always the
+    right shape), and the checks were a quarter of a match's time under load. The
+    setting is per thread in scikit-learn, hence an executor initializer.
+    """
+    import sklearn
+
+    sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:
@@ -183,13 +272,18 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
     bots: list[Bot] = []
 
     def load() -> WSGIApp:
-        bot = build_bot(settings, server.threads)
+        sys.setswitchinterval(server.switch_interval)
+        bot = build_bot(settings, server.listener_threads, check_auth=True)
         bots.append(bot)
-        return create_wsgi_app(bot.app, bot.engine)
+        return create_wsgi_app(
+            bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth
+        )
 
     def close_bots() -> None:
         for bot in bots:
             bot.close(wait_seconds=server.graceful_timeout / 2)
+        for handler in logging.getLogger().handlers:  # lines still queued (BackgroundWriter)
+            handler.flush()
 
     metrics.prepare_multiprocess(Path(os.environ.get("TMPDIR", "/tmp")))
     run_gunicorn(load, server, log_level=settings.log_level, on_worker_exit=close_bots)
@@ -213,7 +307,7 @@ def run_gunicorn(
         "bind": f"{server.host}:{server.port}",
         "workers": server.workers,
         "threads": server.threads,
-        "worker_class": "gthread",
+        "worker_class": "bot.slack.worker.StallProofThreadWorker",
         "timeout": server.timeout,
         "graceful_timeout": server.graceful_timeout,
         "keepalive": server.keepalive,

@@ -48,3 +48,73 @@ def test_bad_tokens_are_one_clear_line_each_and_exit_2(
     assert done.stdout == ""
     for secret in env.values():  # a wrong token is named, never printed
         assert secret not in done.stderr
+
+
+# -- Slack's own answer: auth.test before starting ----------------------------------------
+
+REJECTED = (
+    "configuration error: Slack rejected the bot token (invalid_auth); check SLACK_BOT_TOKEN."
+)
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_token_slack_rejects_is_one_line_and_exit_2(command: str, tmp_path: Path):
+    # Before: `run` printed a SlackApiError traceback, and `serve` started and said 200.
+    from tests.support.fake_slack import FakeSlackApi
+
+    with FakeSlackApi() as slack:
+        slack.fail("auth.test", "invalid_auth", times=5)
+        clean = {k: v for k, v in os.environ.items() if k not in TOKENS}
+        clean.update(
+            SLACK_BOT_TOKEN="xoxb-1-2-revokedtoken", SLACK_APP_TOKEN="xapp-1-A1-apptoken",
+            SLACK_SIGNING_SECRET="s3cret-value", SLACK_API_URL=slack.url,
+            EMAILSTATUS_DB=str(tmp_path / "bot.db"),
+        )  # fmt: skip
+        if command == "serve":
+            clean.pop("SLACK_APP_TOKEN")
+        done = subprocess.run(
+            [str(EXE), command], env=clean, capture_output=True, text=True, timeout=20
+        )
+        assert slack.methods() == ["auth.test"]  # nothing else was tried
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [REJECTED]
+    assert "revokedtoken" not in done.stderr
+
+
+def test_slack_unreachable_at_start_is_one_line_and_exit_2(tmp_path: Path):
+    clean = {k: v for k, v in os.environ.items() if k not in TOKENS}
+    clean.update(
+        SLACK_BOT_TOKEN="xoxb-1-2-abc", SLACK_SIGNING_SECRET="s3cret-value",
+        SLACK_API_URL="http://127.0.0.1:9/api/", EMAILSTATUS_DB=str(tmp_path / "bot.db"),
+    )  # fmt: skip
+    done = subprocess.run(
+        [str(EXE), "serve"], env=clean, capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "configuration error: Slack API unreachable (URLError); "
+        "check SLACK_API_URL and the network."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SLACK_API_URL": "not-a-url"}, "SLACK_API_URL 'not-a-url' is not an http(s) URL"),
+        ({"STORE_QUESTION_TEXT": "ture"}, "STORE_QUESTION_TEXT 'ture' is not a boolean"),
+        ({"SLACK_BOT_TOKEN": "xoxb-"}, "SLACK_BOT_TOKEN is only the xoxb- prefix"),
+    ],
+)
+def test_serve_refuses_malformed_settings_before_calling_slack(env, problem, tmp_path: Path):
+    clean = {k: v for k, v in os.environ.items() if k not in TOKENS and k != "SLACK_API_URL"}
+    clean.update(
+        SLACK_BOT_TOKEN="xoxb-1-2-abc", SLACK_SIGNING_SECRET="s3cret-value",
+        SLACK_API_URL="http://127.0.0.1:9/api/", EMAILSTATUS_DB=str(tmp_path / "bot.db"),
+    )  # fmt: skip
+    clean.update(env)
+    done = subprocess.run(
+        [str(EXE), "serve"], env=clean, capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"configuration error: {problem}")

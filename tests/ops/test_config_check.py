@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.config import Settings
 from bot.configcheck import ENV_NAMES
 from tests.conftest import KNOWLEDGE_DIR
 
@@ -51,7 +52,30 @@ PROBLEMS = [
     ("only one threshold", [], {**GOOD_HTTP, "MATCH_SUGGEST_THRESHOLD": "40"},
      "Set both MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, or neither"),
     ("bad log format", [], {**GOOD_HTTP, "LOG_FORMAT": "xml"}, "LOG_FORMAT 'xml' must be json"),
+    ("boolean typo", [], {**GOOD_HTTP, "STORE_QUESTION_TEXT": "ture"},
+     "STORE_QUESTION_TEXT 'ture' is not a boolean (true/false, 1/0, yes/no, on/off)"),
+    ("boolean typo 2", [], {**GOOD_HTTP, "SUGGESTIONS": "of"}, "SUGGESTIONS 'of' is not a boolean"),
+    ("api url not a url", [], {**GOOD_HTTP, "SLACK_API_URL": "not-a-url"},
+     "SLACK_API_URL 'not-a-url' is not an http(s) URL"),
+    ("api url bad port", [], {**GOOD_HTTP, "SLACK_API_URL": "https://slack.com:api/"},
+     "SLACK_API_URL 'https://slack.com:api/' is not an http(s) URL"),
+    ("bare bot token", [], {**GOOD_HTTP, "SLACK_BOT_TOKEN": "xoxb-"},
+     "SLACK_BOT_TOKEN is only the xoxb- prefix"),
+    ("placeholder bot token", [], {**GOOD_HTTP, "SLACK_BOT_TOKEN": "xoxb-..."},
+     "SLACK_BOT_TOKEN is only the xoxb- prefix"),
+    ("bare app token", ["--mode", "socket"], {**GOOD_HTTP, "SLACK_APP_TOKEN": "xapp-"},
+     "SLACK_APP_TOKEN is only the xapp- prefix"),
+    ("oauth variables", [], {**GOOD_HTTP, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"},
+     "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, but this bot is single-workspace"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("word", ["true", "FALSE", "1", "0", "yes", "No", "on", " off "])
+def test_booleans_take_the_usual_spellings(word):
+    settings = Settings.from_env({"STORE_QUESTION_TEXT": word, "SUGGESTIONS": word})
+    expected = word.strip().lower() in ("true", "1", "yes", "on")
+    assert (settings.store_question_text, settings.suggestions_enabled) == (expected, expected)
+    assert settings.parse_problems == ()
 
 
 @pytest.mark.parametrize(("args", "env", "expected"), [p[1:] for p in PROBLEMS],

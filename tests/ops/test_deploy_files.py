@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,28 +35,75 @@ def unit(name: str) -> dict[str, list[str]]:
     return values
 
 
-def test_dockerfile_is_multi_stage_on_slim_python_and_runs_as_a_user():
+def test_dockerfile_is_multi_stage_on_a_pinned_slim_python_and_runs_as_a_numeric_user():
+    (image,) = [a for a in instructions("ARG") if a.startswith("PYTHON_IMAGE=")]
+    # Exact tag and digest: the same base every build, whatever `3.11-slim` points to today.
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-\w+@sha256:[0-9a-f]{64}", image)
     bases = instructions("FROM")
-    assert len(bases) == 2 and all(b.startswith("python:3.11-slim") for b in bases)
+    assert bases == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]
     # The final stage takes only the wheels from the build stage (bind-mounted, not copied).
     (install,) = [r for r in instructions("RUN") if "from=build" in r]
     assert "--no-index" in install and "emailstatus-bot" in install
     assert "COPY . " not in DOCKERFILE  # only what is needed: bot/, pyproject, knowledge/
-    (user,) = instructions("USER")
-    assert user not in ("root", "0")
+    # Numeric, for Kubernetes' runAsNonRoot; the same ids useradd creates.
+    assert instructions("USER") == ["10001:10001"]
+    assert "--uid 10001" in DOCKERFILE and "--gid 10001" in DOCKERFILE
+
+
+def test_the_image_and_make_install_from_the_constraints_file():
+    (wheels,) = [r for r in instructions("RUN") if r.startswith("pip wheel")]
+    assert "--constraint constraints.txt" in wheels
+    assert any("constraints.txt" in c.split() for c in instructions("COPY"))
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--constraint constraints.txt -e '.[dev]'" in makefile
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_constraints_pin_every_dependency_exactly():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_name(name)] = version
+            assert re.fullmatch(r"[0-9][0-9A-Za-z.+]*", version), line
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    assert {_name(r) for r in wanted} <= pins.keys()
+    assert "emailstatus-bot" not in pins
 
 
 def test_dockerfile_command_port_volume_and_healthcheck():
-    assert instructions("CMD") == [
-        '["emailstatus-bot", "serve", "--host", "0.0.0.0", "--port", "3000"]'
-    ]
-    assert instructions("EXPOSE") == ["3000"]
-    (volume,) = instructions("VOLUME")
-    assert "/data" in volume and "/app/knowledge" in volume
-    env = " ".join(instructions("ENV"))
-    assert "EMAILSTATUS_DB=/data/emailstatus.db" in env and "KNOWLEDGE_DIR=/app/knowledge" in env
+    assert instructions("CMD") == ['["emailstatus-bot", "serve", "--host", "0.0.0.0"]']
+    env = dict(re.findall(r"([A-Z_]+)=(\S+)", " ".join(instructions("ENV"))))
+    assert instructions("EXPOSE") == [env["PORT"]] == ["3000"]
+    # Only the database is a volume: a VOLUME for knowledge left an anonymous volume behind.
+    assert instructions("VOLUME") == ['["/data"]']
+    assert env["EMAILSTATUS_DB"] == "/data/emailstatus.db"
+    assert env["KNOWLEDGE_DIR"] == "/app/knowledge"
+    assert env["MPLCONFIGDIR"].startswith("/tmp/")  # HOME=/app is read-only
     (health,) = instructions("HEALTHCHECK")
-    assert "127.0.0.1:3000/healthz" in health
+    # The check follows PORT, the port `serve` binds when --port is not given.
+    assert "os.environ.get('PORT', '3000')" in health and "/healthz" in health
+    assert "3000/healthz" not in health
+
+
+def test_serve_binds_port_from_the_environment():
+    from bot.config import Settings
+
+    assert Settings.from_env({"PORT": "8080"}).port == 8080
+    assert Settings.from_env({}).port == 3000
+    assert Settings.from_env({"PORT": "80a"}).parse_problems
+
+
+def test_readme_docker_run_waits_longer_than_gunicorns_graceful_timeout():
+    from bot.slack.serve import ServerSettings
+
+    [run] = re.findall(r"docker run [^`]*?emailstatus-bot\n", README.replace("\\\n", " "))
+    stop = re.search(r"--stop-timeout (\d+)", run)
+    assert stop and int(stop.group(1)) > ServerSettings().graceful_timeout
 
 
 def test_compose_matches_the_image():
@@ -120,11 +168,45 @@ def test_cron_and_timer_use_the_units_paths():
     summary = unit("emailstatus-summary.service")
     assert summary["Environment"] == unit_env
     assert summary["EnvironmentFile"] == unit("emailstatus-bot.service")["EnvironmentFile"]
-    cron = [x for x in (DEPLOY / "crontab.example").read_text().splitlines() if x[:1].isdigit()]
-    assert cron and all(x.startswith("0 9 * * 1 ") and "summary --post" in x for x in cron)
-    venv_line = next(x for x in cron if ".venv/bin/emailstatus-bot" in x)
-    assert ". /etc/emailstatus-bot/env" in venv_line
-    assert all(setting in venv_line for setting in unit_env)
+    text = (DEPLOY / "crontab.example").read_text()
+    cron = [x for x in text.splitlines() if x[:1].isdigit()]
+    assert cron and all(x.startswith("0 9 * * 1 ") for x in cron)
+    assert any(x.endswith("emailstatus-bot summary --post") for x in cron)  # docker compose
+    # systemd: the oneshot unit, so the summary runs as the dynamic user, never as a named
+    # account (DynamicUser= creates none that cron could use) and never as root.
+    assert any(x.endswith("systemctl start emailstatus-summary.service") for x in cron)
+    assert not re.search(r"crontab -e -u|sudo -u|\bsu \w", text)
+
+
+def test_admin_wrapper_runs_commands_as_the_service_does():
+    script = (DEPLOY / "emailstatus-cli").read_text()
+    properties: dict[str, list[str]] = {}
+    for key, value in re.findall(r"-p (\w+)=(\S+)", script):
+        properties.setdefault(key, []).append(value)
+    service = unit("emailstatus-bot.service")
+    for key in ("DynamicUser", "User", "StateDirectory", "CacheDirectory", "EnvironmentFile",
+                "Environment", "UMask"):  # fmt: skip
+        assert properties[key] == service[key], key
+    assert script.startswith("#!/bin/sh") and (DEPLOY / "emailstatus-cli").stat().st_mode & 0o111
+    assert '/opt/emailstatus-bot/.venv/bin/emailstatus-bot "$@"' in script
+
+
+def test_socket_mode_unit_is_the_http_unit_running_run():
+    http, socket_mode = unit("emailstatus-bot.service"), unit("emailstatus-bot-socket.service")
+    assert socket_mode["ExecStart"] == ["/opt/emailstatus-bot/.venv/bin/emailstatus-bot run"]
+    assert socket_mode["ExecStartPre"][0].endswith("config check --mode socket")
+    assert socket_mode["Conflicts"] == ["emailstatus-bot.service"]
+    different = {"ExecStart", "ExecStartPre", "Description", "Conflicts"}
+    assert {k: v for k, v in http.items() if k not in different} == {
+        k: v for k, v in socket_mode.items() if k not in different
+    }
+
+
+def test_units_give_matplotlib_a_writable_cache():
+    for name in ("emailstatus-bot.service", "emailstatus-summary.service"):
+        service = unit(name)
+        assert service["CacheDirectory"] == ["emailstatus-bot"], name
+        assert "MPLCONFIGDIR=/var/cache/emailstatus-bot" in service["Environment"], name
 
 
 def test_systemd_units_run_serve_hardened_and_post_the_summary_weekly():
@@ -171,6 +253,15 @@ def test_readme_deploy_section_names_the_same_things():
         "systemd",
         "emailstatus-summary.timer",
         "/metrics",
+        "emailstatus-bot-socket.service",
+        "deploy/emailstatus-cli",
+        "emailstatus-cli cases list",
+        "emailstatus-cli cases backup",
+        "exec emailstatus-bot emailstatus-bot cases list",
+        "exec emailstatus-bot emailstatus-bot cases backup",
+        "exec emailstatus-bot emailstatus-bot summary",
+        "--stop-timeout",
+        "413",
     ):
         assert promise in deploy, promise
 
@@ -191,6 +282,31 @@ def test_dockerignore_keeps_secrets_and_data_out_and_what_the_image_copies_in():
     for secret in ("deploy/.env", ".env", "data/emailstatus.db", "x/bot.db-wal", ".git/config"):
         assert ignored(secret), secret
     copied = [s for c in instructions("COPY") if not c.startswith("--") for s in c.split()[:-1]]
-    assert {"pyproject.toml", "README.md", "bot", "knowledge"} <= set(copied)
+    assert {"pyproject.toml", "README.md", "LICENSE", "bot", "knowledge"} <= set(copied)
     for source in copied:
         assert not ignored(source), source
+
+
+def test_the_build_stage_copies_enough_to_build_the_wheel(tmp_path: Path):
+    # No Docker here: copy what the build stage COPYs, and build the wheel from only that.
+    build_stage = DOCKERFILE.split("\nFROM ", 2)[1]
+    src = tmp_path / "src"
+    src.mkdir()
+    for line in re.sub(r"\\\n\s*", " ", build_stage).splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, _target = line.split()[1:]
+            for name in sources:
+                source = ROOT / name
+                if source.is_dir():
+                    skip = shutil.ignore_patterns("__pycache__")
+                    shutil.copytree(source, src / name, ignore=skip)
+                else:
+                    shutil.copy(source, src / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+         "--wheel-dir", str(tmp_path / "wheels"), str(src)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    [wheel] = (tmp_path / "wheels").iterdir()
+    assert wheel.name.startswith("emailstatus_bot-")

@@ -134,9 +134,10 @@ def test_each_slack_request_gets_one_line_with_its_status(live_settings, slack, 
     finally:
         bot.close()
         logging.getLogger().removeHandler(handler)
-    answered = [x for x in lines(stream) if x["message"].startswith("slack request answered")]
-    assert [(x["message"][-3:], x["level"]) for x in answered] == [
+    answered = [x for x in lines(stream) if x["message"].startswith("slack request ")]
+    assert [(x["message"].split()[3].strip(":"), x["level"]) for x in answered] == [
         ("200", "info"),
         ("401", "warning"),  # a wrong secret, or a proxy that rewrote the body
     ]
+    assert answered[1]["message"].startswith("slack request rejected 401: invalid signature")
     assert answered[0]["event_id"] == "EvGood" and answered[0]["elapsed_ms"] >= 0

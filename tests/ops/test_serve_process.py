@@ -27,6 +27,7 @@ from tests.support.signing import SECRET, sign
 BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
 QUESTION = "Times Opened stays at 0 for our Acme Widgets prospect on Outlook 2016"
 EXE = Path(sys.executable).with_name("emailstatus-bot")
+JSON = "application/json"
 
 
 def free_port() -> int:
@@ -102,20 +103,6 @@ def test_health_is_ok(served: Served):
     assert status == 200 and json.loads(body)["status"] == "ok"
 
 
-@pytest.mark.skipif(which("chattr") is None, reason="needs chattr to stop root writing")
-def test_health_is_503_when_the_database_folder_cannot_be_written(served: Served):
-    # Tests run as root, which ignores chmod; the immutable flag stops root too.
-    if subprocess.run(["chattr", "+i", str(served.db_folder)], capture_output=True).returncode:
-        pytest.skip("this filesystem has no immutable flag")
-    try:
-        status, body = served.get("/healthz")
-    finally:
-        subprocess.run(["chattr", "-i", str(served.db_folder)], check=True)
-    assert status == 503
-    assert "database not writable" in json.loads(body)["problems"][0]
-    assert served.get("/healthz")[0] == 200
-
-
 def test_counts_from_every_worker_are_added_up(served: Served):
     # Two workers, each with its own counters; a scrape reaches one of them. Only the
     # multiprocess folder makes /metrics show all four questions whichever answers.
@@ -129,6 +116,28 @@ def test_counts_from_every_worker_are_added_up(served: Served):
         assert 'emailstatus_answers_total{version="2013+"} 4.0' in metrics
     (metrics_folder,) = served.scratch.iterdir()
     assert metrics_folder.name.startswith("emailstatus-metrics-")
+
+
+@pytest.mark.skipif(which("chattr") is None, reason="needs chattr to stop root writing")
+def test_a_read_only_database_folder_with_writable_files_is_healthy(served: Served):
+    # SQLite's -wal/-shm files exist beside the database, so the bot still writes: health
+    # must say 200 (it said 503 when it probed by creating a file in the folder).
+    # Tests run as root, which ignores chmod; the immutable flag stops root too.
+    served.post(json.dumps(P.event_body(P.message("warm-up question"), "EvWarm")), JSON)
+    if subprocess.run(["chattr", "+i", str(served.db_folder)], capture_output=True).returncode:
+        pytest.skip("this filesystem has no immutable flag")
+    try:
+        status, body = served.get("/healthz")
+        before = len(served.slack.calls("chat.postMessage"))
+        message = P.message(f"{QUESTION} (read-only folder)")
+        served.post(json.dumps(P.event_body(message, "EvReadOnlyFolder")), JSON)
+        served.slack.wait_for("chat.postMessage", before + 1)
+    finally:
+        subprocess.run(["chattr", "-i", str(served.db_folder)], check=True)
+    assert (status, json.loads(body)["problems"]) == (200, [])
+    with closing(sqlite3.connect(served.db_folder / "bot.db")) as db:
+        count = "select count(*) from cases where thread_ts = ?"
+        assert db.execute(count, [message["ts"]]).fetchone()[0] == 1
 
 
 def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):

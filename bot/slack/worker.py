@@ -1,0 +1,78 @@
+"""gunicorn's gthread worker, with a read deadline so stalled clients cannot starve it.
+
+gthread hands each connection to a thread as soon as its first bytes arrive, and the
+thread then reads the rest of the request head and body with blocking reads that have
+no timeout. A client that sends half a header and stops holds that thread for as long as
+it keeps the connection open: 16 of them took every thread of a 2 x 8 server, and
+/healthz timed out. This worker gives every client socket a per-read deadline
+(``READ_TIMEOUT``): a client silent for that long is dropped, as if it had hung up
+(gunicorn then logs nothing at INFO, and no traceback). ``ServerSettings`` also gives
+the workers more threads than a burst of such clients, so /healthz and Slack's own
+requests find a free thread while the stalled ones wait out their deadline.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import weakref
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+READ_TIMEOUT = 5.0  # Slack sends a request in one go; its own ack deadline is 3 s
+# Sockets whose write side is shut: gunicorn is closing them (see DeadlineSocket.recv).
+_closing: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+
+class DeadlineSocket(socket.socket):
+    """A client socket whose blocking mode is "blocking, up to READ_TIMEOUT per call"."""
+
+    __slots__ = ()  # socket.socket's own layout, so that an accepted socket can become one
+
+    def setblocking(self, flag: bool) -> None:
+        super().settimeout(READ_TIMEOUT if flag else 0.0)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if self in _closing:
+            # gunicorn closes a connection by shutting its write side, then reading
+            # until the client hangs up, for up to 2 s, on the worker's main loop: one
+            # stalled client then blocks every other connection of the worker for 2 s.
+            # Only what the client has already sent is drained here, without waiting.
+            self.settimeout(0.0)  # a timeout would first wait for data to arrive
+            try:
+                return super().recv(bufsize, flags)
+            except (BlockingIOError, TimeoutError):
+                return b""
+        try:
+            return super().recv(bufsize, flags)
+        except TimeoutError:
+            raise ConnectionResetError(errno.ECONNRESET, "client stalled") from None
+
+    def shutdown(self, how: int) -> None:
+        super().shutdown(how)
+        if how in (socket.SHUT_WR, socket.SHUT_RDWR):
+            _closing.add(self)
+
+    def recv_into(self, *args: Any) -> int:
+        try:
+            return super().recv_into(*args)
+        except TimeoutError:
+            raise ConnectionResetError(errno.ECONNRESET, "client stalled") from None
+
+    def sendall(self, *args: Any) -> None:
+        try:
+            super().sendall(*args)
+        except TimeoutError:  # a client that stopped reading the answer
+            raise BrokenPipeError(errno.EPIPE, "client stalled") from None
+
+
+class StallProofThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """``worker_class`` for ``serve``: gthread, every client socket a ``DeadlineSocket``."""
+
+    def enqueue_req(self, conn: Any) -> None:
+        if type(conn.sock) is socket.socket:  # not TLS-wrapped; same memory layout
+            blocking = conn.sock.getblocking()
+            conn.sock.__class__ = DeadlineSocket
+            conn.sock.setblocking(blocking)
+        super().enqueue_req(conn)

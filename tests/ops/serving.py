@@ -1,0 +1,125 @@
+"""`emailstatus-bot serve` as a real gunicorn process, its log in a file the test can read.
+
+For the tests that need the real server in front of the bot: the request gate under
+gunicorn's own body handling (chunked bodies, bad Content-Length), stalled clients, and
+what reaches the log.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.fake_slack import FakeSlackApi
+from tests.support.signing import SECRET
+
+EXE = Path(sys.executable).with_name("emailstatus-bot")
+BOT_TOKEN = "xoxb-1111-2222-gatebottoken"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    seconds: float
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    db_folder: Path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> Answer:
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body, headers or {})
+            answer = connection.getresponse()
+            data = answer.read()
+        finally:
+            connection.close()
+        return Answer(answer.status, data, time.perf_counter() - started)
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
+    """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tmp").mkdir(exist_ok=True)
+    port = free_port()
+    full = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url,
+        "EMAILSTATUS_DB": str(folder / "data" / "bot.db"),
+        "TMPDIR": str(folder / "tmp"),
+        **env,
+    }
+    for name in ("SLACK_APP_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
+        full.pop(name, None)
+    log = folder / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(EXE), "serve", "--port", str(port), "--workers", "2"],
+            env=full, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = Server(process, port, log, folder / "data")
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_healthy(server: Server, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError("serve exited: " + server.log_text()[-2000:])
+        try:
+            if server.request("GET", "/healthz", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("serve did not become healthy: " + server.log_text()[-2000:])

@@ -1,0 +1,120 @@
+"""Replies through a response_url: retried on 429 and 5xx, logged and counted when lost.
+
+Before, bolt's respond() posted once: a 500 or 429 from the response_url returned
+quietly and the reply was lost, with no log line and no metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+from bot import metrics
+from bot.slack.respond import ConnectionPool, RetryingRespond
+from tests.support import payloads as P
+from tests.support.http_harness import LiveBot, live, live_settings, slack, slack_server
+
+__all__ = ["live", "live_settings", "slack", "slack_server"]  # fixtures, used by name
+FORM = "application/x-www-form-urlencoded"
+
+
+def counter(sample: str) -> float:
+    text = metrics.exposition()[0].decode()
+    found = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+RETRIED_5XX = 'emailstatus_slack_api_retries_total{reason="server_error"}'
+RETRIED_429 = 'emailstatus_slack_api_retries_total{reason="rate_limited"}'
+LOST_500 = 'emailstatus_slack_api_errors_total{error="response_url_http_500"}'
+
+
+def test_a_500_from_the_response_url_is_retried(live: LiveBot):
+    url = live.slack.response_url()
+    live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500)
+    before = counter(RETRIED_5XX)
+    live.send(P.slash_form("help", response_url=url), FORM)
+    posts = live.slack.responses(url)
+    assert len(posts) == 2 and posts[1]["text"]  # the failed one, then the reply
+    assert counter(RETRIED_5XX) - before == 1
+
+
+def test_a_429_waits_for_retry_after_then_retries(live: LiveBot):
+    url = live.slack.response_url()
+    live.slack.rate_limit(url.removeprefix(live.slack.base + "/"), retry_after=1)
+    before = counter(RETRIED_429)
+    live.send(P.slash_form("help", response_url=url), FORM)
+    [first, second] = live.slack.requests(url.removeprefix(live.slack.base + "/"))
+    assert second.at - first.at >= 0.9
+    assert counter(RETRIED_429) - before == 1
+
+
+def test_a_reply_lost_after_the_retries_is_logged_and_counted(live: LiveBot, caplog):
+    url = live.slack.response_url()
+    live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500, times=3)
+    before = counter(LOST_500)
+    with caplog.at_level(logging.WARNING, logger="bot.slack.respond"):
+        live.send(P.slash_form("help", response_url=url), FORM)
+    assert len(live.slack.responses(url)) == 3  # the first try and two retries
+    assert counter(LOST_500) - before == 1
+    assert "reply to response_url lost: HTTP 500 after retries" in caplog.text
+
+
+class _KeepAlive(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Slack's hooks.slack.com
+    connections: ClassVar[list[int]] = []
+    lock = threading.Lock()
+
+    def setup(self) -> None:
+        super().setup()
+        with self.lock:
+            self.connections.append(id(self.connection))
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        if self.path == "/close":  # a server that drops idle connections
+            self.close_connection = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_connections_are_kept_alive_and_a_dropped_one_is_reopened():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    respond = RetryingRespond(response_url=f"{base}/r", pool=ConnectionPool())
+    try:
+        for _ in range(3):
+            assert respond(text="hi").status_code == 200
+        assert len(_KeepAlive.connections) == 1  # bolt's respond() opened one per reply
+        closing = RetryingRespond(response_url=f"{base}/close", pool=respond.pool)
+        assert closing(text="bye").status_code == 200  # the server closes it after this
+        assert respond(text="again").status_code == 200  # a new connection, no error
+        assert len(_KeepAlive.connections) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_retry_after_is_capped():
+    waits: list[float] = []
+
+    class Pool(ConnectionPool):
+        answers: ClassVar[list[tuple[int, dict[str, str], str]]] = [
+            (429, {"Retry-After": "3600"}, ""),
+            (200, {}, "ok"),
+        ]
+
+        def post(self, url: str, body: bytes) -> tuple[int, dict[str, str], str]:
+            return self.answers.pop(0)
+
+    respond = RetryingRespond(response_url="http://x/r", pool=Pool(), sleep=waits.append)
+    assert respond(text="hi").status_code == 200 and waits == [30.0]

@@ -1,0 +1,65 @@
+"""Stalled clients cannot starve `serve`: 50 connections stop mid-request, /healthz answers.
+
+Before: gthread threads read the request head with blocking reads and no deadline, so
+16 connections that sent half a header and stopped held every thread of a 2 x 8 server,
+and about half the /healthz probes waited 40 s.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from tests.ops.serving import Server, serve
+from tests.support.fake_slack import FakeSlackApi
+
+STALLED = 50
+HALF_A_HEAD = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Ty"
+# A whole request that asks for Connection: close, from a client that never hangs up:
+# gunicorn lingers up to 2 s per such close on its main loop, one connection after another.
+NEVER_HANGS_UP = b"GET /healthz HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n"
+HEAD_WITHOUT_BODY = (
+    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 1000\r\n\r\n{"type": '
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("stalled")
+    with FakeSlackApi() as slack, serve(slack, folder) as running:
+        yield running
+
+
+def stall(server: Server, stack: ExitStack, data: bytes) -> list[socket.socket]:
+    sockets = []
+    for _ in range(STALLED):
+        conn = stack.enter_context(socket.create_connection(("127.0.0.1", server.port)))
+        conn.sendall(data)
+        sockets.append(conn)
+    return sockets
+
+
+@pytest.mark.parametrize(
+    "data", [HALF_A_HEAD, HEAD_WITHOUT_BODY, NEVER_HANGS_UP], ids=["head", "body", "linger"]
+)
+def test_health_answers_within_a_second_while_50_clients_stall(server: Server, data: bytes):
+    before = server.log_size()
+    with ExitStack() as stack:
+        sockets = stall(server, stack, data)
+        started = time.monotonic()
+        # Through the read deadline (5 s) and the closing of all 50 connections after it.
+        while time.monotonic() - started < 7.5:
+            answer = server.request("GET", "/healthz", timeout=5)
+            assert answer.status == 200 and answer.seconds < 1.0, answer.seconds
+            time.sleep(0.25)
+        for conn in sockets:  # every stalled connection was dropped, none kept forever
+            conn.settimeout(0.5)
+            assert not conn.recv(65536).startswith(b"HTTP/1.1 5")
+            assert conn.recv(65536) == b""
+    added = server.log_text()[before:]
+    assert "Traceback" not in added, added[-3000:]
