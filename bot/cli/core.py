@@ -284,6 +284,28 @@ def _example_counts(examples: ExampleSet) -> dict[str, dict[str, Any]]:
     return counts
 
 
+@knowledge.command(name="train")
+def knowledge_train() -> None:
+    """Train the matcher on the examples now (or load it), and print its figures.
+
+    The fitted model is cached in MODEL_CACHE_DIR under a hash of what it learned, so
+    the bot's next start loads it instead of training (the image runs this at build).
+
+    \b
+    Example:
+      emailstatus-bot knowledge train
+    """
+    _, matcher = load_matcher(Settings.from_env())
+    if matcher.trained is None:
+        raise click.ClickException("no labelled examples next to the articles: nothing to train")
+    trained = matcher.trained
+    click.echo(
+        f"model {trained.fingerprint}: {trained.training_size} examples, classes "
+        f"{', '.join(trained.model.classes)}; {trained.source} in {trained.seconds:.1f} s"
+    )
+    _print_cross_validation(matcher)
+
+
 @knowledge.command(name="list")
 def knowledge_list() -> None:
     """List the loaded articles with their source, the date it was read, and variants.

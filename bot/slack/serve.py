@@ -240,9 +240,7 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     from bot.slack.weekly import start_scheduler
 
     engine = Engine.from_settings(settings)
-    executor = ContextExecutor(
-        max_workers=listener_threads, thread_name_prefix="listener", initializer=_lean_sklearn
-    )
+    executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
     client = build_client(settings)
     auth = AuthMonitor(client) if check_auth else None
     verified = auth is not None and auth.check_now().problem is None
@@ -253,18 +251,6 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     start_replay(app, engine, settings)  # acked events a killed run left unanswered
     stop = scheduler.stop if scheduler else lambda: None
     return Bot(settings, engine, app, executor, stop, auth)
-
-
-def _lean_sklearn() -> None:
-    """Each listener thread skips scikit-learn's per-call checks of its inputs.
-
-    The matcher's inputs are vectors the bot builds itself (always finite, always the
-    right shape), and the checks were a quarter of a match's time under load. The
-    setting is per thread in scikit-learn, hence an executor initializer.
-    """
-    import sklearn
-
-    sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:

@@ -221,3 +221,21 @@ def test_the_single_message_path_gives_sklearns_probabilities(matcher, text):
         inputs.clean[0], inputs.corrected[0], list(inputs.concepts[0])
     )
     assert fast == pytest.approx(expected, abs=1e-5)
+
+
+def test_knowledge_train_trains_once_then_loads(small_knowledge, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(small_knowledge))
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    first = CliRunner().invoke(main, ["knowledge", "train"])
+    assert first.exit_code == 0, first.output
+    assert " trained in " in first.output.splitlines()[0]
+    assert "5-fold cross-validation" in first.output
+    from bot import training
+
+    monkeypatch.setattr(training, "_MEMORY", {})  # a new process, as the bot's next start
+    again = CliRunner().invoke(main, ["knowledge", "train"])
+    assert " disk cache in " in again.output.splitlines()[0]

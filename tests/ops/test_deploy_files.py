@@ -202,6 +202,24 @@ def test_socket_mode_unit_is_the_http_unit_running_run():
     }
 
 
+def test_the_image_ships_a_trained_matcher():
+    """Trained at build, after the knowledge is copied, into the cache the bot reads."""
+    env = dict(re.findall(r"([A-Z_]+)=(\S+)", " ".join(instructions("ENV"))))
+    assert env["MODEL_CACHE_DIR"] == "/app/model-cache"
+    runs = instructions("RUN")
+    assert "emailstatus-bot knowledge train" in runs[-1]
+    position = DOCKERFILE.index
+    assert position("COPY knowledge /app/knowledge") < position("knowledge train")
+    assert position("knowledge train") < position("USER 10001:10001")
+
+
+def test_units_keep_the_trained_matcher_in_their_cache_directory():
+    for name in ("emailstatus-bot.service", "emailstatus-bot-socket.service"):
+        service = unit(name)
+        assert service["CacheDirectory"] == ["emailstatus-bot"], name
+        assert "MODEL_CACHE_DIR=/var/cache/emailstatus-bot/model" in service["Environment"], name
+
+
 def test_units_give_matplotlib_a_writable_cache():
     for name in ("emailstatus-bot.service", "emailstatus-summary.service"):
         service = unit(name)
