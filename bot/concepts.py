@@ -52,6 +52,7 @@ class Evidence:
 
     match: Match  # the v1 decision
     features: list[float]  # in ``ConceptMatcher.feature_names`` order
+    clean: str  # the normalised text (``bot.text.normalise``)
     words: list[str]  # normalised, with typos of known words corrected
     phrases: dict[str, dict[str, str]]  # article id -> concept -> the phrase that showed it
 
@@ -109,17 +110,19 @@ class ConceptMatcher:
     def analyse(self, text: str) -> Evidence:
         """The v1 decision and the concept features, from one pass over the words."""
         version = detect_version(text)
-        words, corrections = self._words(text)
+        clean, words, corrections = self._words(text)
         hits = self._find_concepts(words) if words else {}
         scored = {i: self._score(i, h) for i, h in hits.items()}
         features = self._features(hits, scored)
         if not words:
             why = ("no words to match",)
-            return Evidence(Match(Level.SILENT, None, 0.0, version, why), features, words, {})
+            return Evidence(
+                Match(Level.SILENT, None, 0.0, version, why), features, clean, words, {}
+            )
         if not hits:
             why = ("no topic words",)
             silent = Match(Level.SILENT, None, 0.0, version, why, (), corrections)
-            return Evidence(silent, features, words, {})
+            return Evidence(silent, features, clean, words, {})
         index = max(scored, key=lambda i: scored[i][0])
         score, requirement_met = scored[index]
         best_hits = hits[index]
@@ -133,7 +136,7 @@ class ConceptMatcher:
             corrections=corrections,
         )
         phrases = {self.articles[i].article.id: dict(h.phrases) for i, h in hits.items()}
-        return Evidence(match, features, words, phrases)
+        return Evidence(match, features, clean, words, phrases)
 
     @property
     def feature_names(self) -> list[str]:
@@ -166,8 +169,10 @@ class ConceptMatcher:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _words(self, text: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
-        words = normalise(text).split()
+    def _words(self, text: str) -> tuple[str, list[str], tuple[tuple[str, str], ...]]:
+        """The normalised text, its words with known-word typos corrected, the corrections."""
+        clean = normalise(text)
+        words = clean.split()
         corrections = []
         for position, word in enumerate(words):
             if word in self.vocabulary or len(word) < MIN_TYPO_LENGTH or word.isdigit():
@@ -176,7 +181,7 @@ class ConceptMatcher:
             if known is not None:
                 corrections.append((word, known))
                 words[position] = known
-        return words, tuple(corrections)
+        return clean, words, tuple(corrections)
 
     def _closest_known_word(self, word: str) -> str | None:
         """A known word one typo away (two for long words), with the same first letter."""

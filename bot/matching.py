@@ -84,12 +84,12 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         evidence = self.concepts.analyse(text)
-        if self.trained is None or not normalise(text):
+        if self.trained is None or not evidence.clean:
             return evidence.match
-        if len(set(normalise(text).split())) < MIN_DISTINCT_WORDS:
+        if len(set(evidence.clean.split())) < MIN_DISTINCT_WORDS:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
-        probabilities = self._probabilities(text, evidence)
+        probabilities = self._probabilities(evidence)
         article_id, probability = self._best_article(probabilities)
         score = round(probability * 100, 1)
         level = self.thresholds.level(score)
@@ -109,7 +109,7 @@ class Matcher:
         evidence = self.concepts.analyse(text)
         if self.trained is None:
             return Explanation(match, [], [], [], evidence.match)
-        probabilities = self._probabilities(text, evidence)
+        probabilities = self._probabilities(evidence)
         ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
         chosen = match.article_id or ranked[0][0]
         row = self.trained.model.features(self.inputs([text], [evidence]))
@@ -141,15 +141,15 @@ class Matcher:
         """What the model reads: clean text, typo-corrected words and concept evidence."""
         found = evidence or [self.concepts.analyse(t) for t in texts]
         return Inputs(
-            clean=[normalise(t) for t in texts],
+            clean=[e.clean for e in found],
             corrected=[" ".join(e.words) for e in found],
             concepts=np.array([e.features for e in found], dtype=np.float32),
         )
 
-    def _probabilities(self, text: str, evidence: Evidence) -> dict[str, float]:
+    def _probabilities(self, evidence: Evidence) -> dict[str, float]:
         assert self.trained is not None
         row = self.trained.model.probabilities_of_one(
-            normalise(text), " ".join(evidence.words), evidence.features
+            evidence.clean, " ".join(evidence.words), evidence.features
         )
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 

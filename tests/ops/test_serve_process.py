@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,20 +18,14 @@ from shutil import which
 
 import pytest
 
+from tests.ops.serving import EXE, free_port
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.signing import SECRET, sign
 
 BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
 QUESTION = "Times Opened stays at 0 for our Acme Widgets prospect on Outlook 2016"
-EXE = Path(sys.executable).with_name("emailstatus-bot")
 JSON = "application/json"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
