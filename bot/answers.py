@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.knowledge import Article, Link, Point, Uncovered, Variant
-from bot.text import normalise
+from bot.text import has_term, padded_words
 from bot.versions import detect_variant
 
 OTHER = "other"  # the variant id for "one the article does not cover"
@@ -62,9 +62,10 @@ class Answer:
 def compose(article: Article, version: str | None, question: str = "") -> Answer:
     """Build the answer for an article and a detected (or picked) variant."""
     guide = _guide(article, version)
-    lead = next((n.text for n in article.notes if n.answer and _applies(n.applies_when, question)),
+    asked = padded_words(question)  # once: every note and client below is looked up in it
+    lead = next((n.text for n in article.notes if n.answer and _applies(n.applies_when, asked)),
                 None)  # fmt: skip
-    client = other_client(article, question) if version is None and lead is None else None
+    client = other_client(article, question, asked) if version is None and lead is None else None
     return Answer(
         article_id=article.id,
         title=article.title,
@@ -75,7 +76,7 @@ def compose(article: Article, version: str | None, question: str = "") -> Answer
         version=version if guide is not None or version is None else None,
         guide=guide if lead is None else None,
         choices=article.variants,
-        notes=relevant_notes(article, question),
+        notes=relevant_notes(article, asked),
         see_also=article.see_also,
         links=article.links,
         variant_question=article.variant_question,
@@ -104,28 +105,28 @@ def choose_variant(article: Article, detected: str | None, question: str) -> str
     return detect_variant(article, question)
 
 
-def relevant_notes(article: Article, question: str) -> tuple[str, ...]:
-    """Notes whose trigger words appear in the question, other than the one that leads."""
+def relevant_notes(article: Article, asked: str) -> tuple[str, ...]:
+    """Notes whose trigger words appear in the question (``asked``, from ``padded_words``),
+    other than the one that leads."""
     return tuple(
         note.text
         for note in article.notes
-        if not note.answer and _applies(note.applies_when, question)
+        if not note.answer and _applies(note.applies_when, asked)
     )
 
 
-def other_client(article: Article, question: str) -> str | None:
+def other_client(article: Article, question: str, asked: str) -> str | None:
     """The other mail client a question names, when it names none of the article's variants."""
     clients = article.other_clients
     if clients is None or detect_variant(article, question) is not None:
         return None
-    if _applies(clients.unless, question):
+    if _applies(clients.unless, asked):
         return None
-    return next((t for t in clients.terms if _applies((t,), question)), None)
+    return next((t for t in clients.terms if has_term(asked, t)), None)
 
 
-def _applies(terms: tuple[str, ...], question: str) -> bool:
-    text = f" {normalise(question)} "
-    return any(f" {normalise(term)} " in text for term in terms)
+def _applies(terms: tuple[str, ...], asked: str) -> bool:
+    return any(has_term(asked, term) for term in terms)
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,12 @@ def _only_a_version(text: str) -> str | None:
         return None
     # "outlook2010" → "outlook 2010", but "2k10" and "o365" stay whole.
     words = re.sub(r"(?<=[a-z]{2})(?=\d)", " ", text.lower()).replace("'", " ").split()
+    if len(words) > 4:  # a sentence that names a version is a question
+        return None
     leftovers = [
         w for w in words if w not in VERSION_FILLER and detect_version(w, bare=True) is None
     ]
-    return version if len(leftovers) <= 1 and len(words) <= 4 else None
+    return version if len(leftovers) <= 1 else None
 
 
 def did_you_mean(text: str) -> str | None:

@@ -112,11 +112,12 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
+        context = current_context()
         for name in CONTEXT_FIELDS:
-            value = getattr(record, name, None) or current_context().get(name)
+            value = getattr(record, name, None) or context.get(name)
             if value is not None:
                 setattr(record, name, value)
-        record.elapsed_ms = current_context().get("elapsed_ms")
+        record.elapsed_ms = context.get("elapsed_ms")
         return True
 
 
@@ -154,15 +155,17 @@ class BackgroundWriter(logging.Handler):
     With a plain StreamHandler every thread writes under one lock; a thread that loses
     the GIL mid-write keeps the lock, and the others queue behind it: under load, a
     serve worker's listener threads spent more time waiting for that lock than working.
-    Here a line is formatted (and redacted) where it is logged, then only queued.
-    The writer thread is started per process, so it also exists in gunicorn's forked
-    workers; ``flush`` waits until every queued line is written.
+    Here a line is formatted (and redacted) where it is logged, then only queued, on a
+    ``SimpleQueue``: its ``put`` takes no Python lock (``queue.Queue``'s did, and request
+    threads queued for it the same way). The writer thread is started per process, so
+    it also exists in gunicorn's forked workers; ``flush`` waits until every line queued
+    before it is written.
     """
 
     def __init__(self, stream: Any) -> None:
         super().__init__()
         self.stream = stream
-        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._lines: queue.SimpleQueue[str | threading.Event] = queue.SimpleQueue()
         self._pid = 0
         self._starting = threading.Lock()
         atexit.register(self.flush)
@@ -188,7 +191,7 @@ class BackgroundWriter(logging.Handler):
             return
         with self._starting:
             if self._pid != os.getpid():  # new process (a fork): its own queue and thread
-                self._lines = queue.Queue()
+                self._lines = queue.SimpleQueue()
                 threading.Thread(target=self._write, name="log-writer", daemon=True).start()
                 self._pid = os.getpid()
 
@@ -196,23 +199,23 @@ class BackgroundWriter(logging.Handler):
         lines = self._lines
         while True:
             batch = [lines.get()]
-            while True:
-                try:
-                    batch.append(lines.get_nowait())
-                except queue.Empty:
-                    break
-            text = "".join(f"{line}\n" for line in batch if line is not None)
+            while not lines.empty():
+                batch.append(lines.get())
+            text = "".join(f"{line}\n" for line in batch if isinstance(line, str))
             try:
                 self.stream.write(text)
                 self.stream.flush()
             except (OSError, ValueError):  # a closed stream at exit
                 pass
-            for _ in batch:
-                lines.task_done()
+            for flushed in batch:
+                if isinstance(flushed, threading.Event):
+                    flushed.set()
 
-    def flush(self) -> None:
+    def flush(self, timeout: float = 10.0) -> None:
         if self._pid == os.getpid():
-            self._lines.join()
+            written = threading.Event()
+            self._lines.put(written)
+            written.wait(timeout)
 
 
 def configure_logging(

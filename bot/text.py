@@ -8,6 +8,7 @@ case, and split on anything that is not a letter or a digit.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -50,6 +51,27 @@ def normalise(text: str) -> str:
     text = _ELISION.sub(r"\1 ", text)  # "l'e-mail" → "l e-mail", "d'ouverture" → "d ouverture"
     text = _EMAIL_WORD.sub(r"email\1", text)  # "e-mail", "E Mails" → "email"
     return _NOT_WORD.sub(" ", text).strip()
+
+
+@functools.lru_cache(maxsize=4096)
+def normalised_term(term: str) -> str:
+    """``normalise`` for the fixed words of the knowledge files (aliases, trigger words).
+
+    Cached because every answer checks them all against the question: normalising
+    them afresh each time was most of the cost of composing an answer. Questions are
+    not cached here (they are many, and may be private).
+    """
+    return normalise(term)
+
+
+def padded_words(text: str) -> str:
+    """The normalised text with a space on each side, for whole-word ``in`` tests."""
+    return f" {normalise(text)} "
+
+
+def has_term(padded: str, term: str) -> bool:
+    """Whether ``term`` appears as whole words in ``padded`` (from ``padded_words``)."""
+    return f" {normalised_term(term)} " in padded
 
 
 def words(text: str) -> list[str]:

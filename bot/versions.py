@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge import Article
-from bot.text import fold, normalise, strip_slack_markup
+from bot.text import fold, has_term, padded_words, strip_slack_markup
 
 VersionId = str  # "2007" | "2010" | "2013+" | "other"
 COVERED = ("2007", "2010", "2013+")
@@ -195,8 +195,8 @@ def detect_variant(article: Article, text: str, *, bare: bool = False) -> Versio
 
 
 def alias_variant(article: Article, text: str) -> str | None:
-    padded = f" {normalise(text)} "
+    padded = padded_words(text)
     for variant in article.variants:
-        if any(f" {normalise(alias)} " in padded for alias in variant.aliases):
+        if any(has_term(padded, alias) for alias in variant.aliases):
             return variant.id
     return None

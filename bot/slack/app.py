@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import Executor
+from types import ModuleType
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
@@ -33,7 +34,10 @@ from bot.slack.respond import RetryingRespond
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = WebClient.BASE_URL
-LISTENER_MODULES = (messages, commands, actions, shortcuts, home, workflow)
+ListenerModule = ModuleType  # each has ``register(app, engine, settings)``
+LISTENER_MODULES: tuple[ListenerModule, ...] = (
+    messages, commands, actions, shortcuts, home, workflow,
+)  # fmt: skip
 
 
 class _CountsRetries:
@@ -130,6 +134,7 @@ def build_app(
     process_before_response: bool = False,
     listener_executor: Executor | None = None,
     verify_token: bool = False,
+    modules: tuple[ListenerModule, ...] = LISTENER_MODULES,
 ) -> App:
     """The bot's bolt App.
 
@@ -138,6 +143,7 @@ def build_app(
     the load). Tests set it True to assert right after dispatch, or pass an executor
     they can wait on. ``verify_token``: bolt calls auth.test now, not on the first
     request (which would wait for it: a slow auth.test delayed that ack by seconds).
+    ``modules``: the listener modules to register (``build_command_app`` takes one).
     """
     client = client or build_client(settings)
     app = App(
@@ -160,12 +166,28 @@ def build_app(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
-    app.middleware(prepare_request)
-    app.middleware(dedupe_events(engine))
-    for module in LISTENER_MODULES:
+    app.middleware(prepare_request(engine))
+    for module in modules:
         module.register(app, engine, settings)
     register_catch_alls(app)
     return app
+
+
+def build_command_app(
+    settings: Settings, engine: Engine, *, client: WebClient, verify_token: bool = False
+) -> App:
+    """The slash command alone, in an App that runs it on the request thread.
+
+    Its reply is the ack itself (listeners/commands.py), ready in about a millisecond,
+    so handing it to a listener thread only adds work: bolt's request thread then
+    polls for the ack every 10 ms. ``process_before_response`` is bolt's own switch
+    for "run the listener, then answer"; ``serve`` sends slash commands here and
+    everything else to ``build_app``'s App. Same client, middleware and error handler.
+    """
+    return build_app(
+        settings, engine, client=client, process_before_response=True,
+        verify_token=verify_token, modules=(commands,),
+    )  # fmt: skip
 
 
 class StickyAck(Ack):
@@ -187,17 +209,24 @@ class StickyAck(Ack):
             self.__dict__["_response"] = value
 
 
-def prepare_request(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
-    """Registered first (one middleware, not several: each costs a kwargs build per request).
+def prepare_request(engine: Engine) -> Callable[..., Any]:
+    """The one middleware (each costs bolt a kwargs build per request, so not several).
 
-    Every listener gets a ``StickyAck`` and a ``RetryingRespond``, and the request's ids
-    go on its log lines.
+    Every listener gets a ``StickyAck`` and a ``RetryingRespond``, the request's ids go
+    on its log lines, and a repeated delivery of an event is acked and dropped
+    (``repeated_delivery``).
     """
-    context["ack"] = StickyAck()
-    if context.response_url:
-        context["respond"] = RetryingRespond(response_url=context.response_url)
-    note_request_ids(body)
-    return next()
+
+    def prepare(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        context["ack"] = StickyAck()
+        if context.response_url:
+            context["respond"] = RetryingRespond(response_url=context.response_url)
+        note_request_ids(body)
+        if repeated_delivery(engine, body):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return prepare
 
 
 def note_request_ids(body: dict[str, Any]) -> None:
@@ -220,8 +249,8 @@ def user_texts(body: dict[str, Any]) -> list[str]:
     return [t for t in texts if isinstance(t, str) and t]
 
 
-def dedupe_events(engine: Engine) -> Callable[..., Any]:
-    """Ack and drop an event whose event_id was already delivered (Slack retries events).
+def repeated_delivery(engine: Engine, body: dict[str, Any]) -> bool:
+    """Is this an event whose event_id was already delivered (Slack retries events)?
 
     The id is stored in SQLite *before* any listener runs, so a retry that arrives while
     the first delivery is still being handled, in this process or another one, or after
@@ -229,17 +258,12 @@ def dedupe_events(engine: Engine) -> Callable[..., Any]:
     payload in the same row, so one killed mid-reply is re-run at the next start-up
     (``bot.slack.replay``) rather than lost.
     """
-
-    def dedupe(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        first = event_id and engine.store.inbox.first_delivery(str(event_id), inbox_payload(body))
-        if event_id and not first:
-            metrics.dedupe_hit()
-            logger.info("dropping repeated delivery of event %s", event_id)
-            return BoltResponse(status=200, body="")
-        return next()
-
-    return dedupe
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    if not event_id or engine.store.inbox.first_delivery(str(event_id), inbox_payload(body)):
+        return False
+    metrics.dedupe_hit()
+    logger.info("dropping repeated delivery of event %s", event_id)
+    return True
 
 
 def register_catch_alls(app: App) -> None:

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.health import DatabaseProbe
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
-from bot.slack.app import build_app, build_client
+from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
 from bot.slack.replay import start_replay
@@ -105,13 +105,15 @@ def create_wsgi_app(
     *,
     signing_secret: str | None = None,
     auth: AuthMonitor | None = None,
+    command_app: App | None = None,
 ) -> WSGIApp:
     """The bot as a WSGI callable: Slack requests (through the gate), health and metrics.
 
     ``signing_secret`` defaults to the bolt app's own (bolt has no public accessor).
+    ``command_app`` (``app.build_command_app``) takes the slash commands, if given.
     """
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
-    slack = slack_endpoint(bolt_app, RequestGate(secret))
+    slack = slack_endpoint(bolt_app, RequestGate(secret), command_app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -136,8 +138,11 @@ def create_wsgi_app(
     return application
 
 
-def slack_endpoint(bolt_app: App, gate: RequestGate) -> WSGIApp:
+def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = None) -> WSGIApp:
     """``POST /slack/events``: the gate, then bolt; one log line per request.
+
+    Slash commands go to ``command_app`` when there is one (they are answered on the
+    request thread), everything else to ``bolt_app``.
 
     A rejected request is logged with its status and a fixed reason, never its body.
     Listener lines logged after the answer (the reply) carry the same ids, and their
@@ -153,7 +158,9 @@ def slack_endpoint(bolt_app: App, gate: RequestGate) -> WSGIApp:
         request = BoltRequest(
             body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ)
         )
-        response = bolt_app.dispatch(request)
+        slash = "command" in admitted.body
+        app = command_app if command_app is not None and slash else bolt_app
+        response = app.dispatch(request)
         level = logging.INFO if response.status < 400 else logging.WARNING
         logger.log(level, "slack request answered %s", response.status)
         return _bolt_answer(start_response, response)
@@ -219,6 +226,7 @@ class Bot:
     executor: ThreadPoolExecutor
     stop_background: Callable[[], None]
     auth: AuthMonitor | None = field(default=None)
+    command_app: App | None = field(default=None)
 
     def close(self, wait_seconds: float = 10.0) -> None:
         """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
@@ -247,10 +255,11 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     app = build_app(
         settings, engine, client=client, listener_executor=executor, verify_token=verified
     )
+    command_app = build_command_app(settings, engine, client=client, verify_token=verified)
     scheduler = start_scheduler(app.client, engine.store, settings)
     start_replay(app, engine, settings)  # acked events a killed run left unanswered
     stop = scheduler.stop if scheduler else lambda: None
-    return Bot(settings, engine, app, executor, stop, auth)
+    return Bot(settings, engine, app, executor, stop, auth, command_app)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:
@@ -262,8 +271,9 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
         bot = build_bot(settings, server.listener_threads, check_auth=True)
         bots.append(bot)
         return create_wsgi_app(
-            bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth
-        )
+            bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth,
+            command_app=bot.command_app,
+        )  # fmt: skip
 
     def close_bots() -> None:
         for bot in bots:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -41,19 +42,14 @@ class Connection:
         self.clock = clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
-            isolation_level=None,
-        )  # fmt: skip
-        self.db = Database(conn)
+        self.db = Database(_connect(self.path))
         # The lock keeps a write transaction whole while other threads share the connection.
         self.lock = threading.RLock()
+        self._inserters = threading.local()  # see insert_row
+        self._opened: list[sqlite3.Connection] = []
         with self.lock:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
 
     def now(self) -> str:
@@ -82,6 +78,32 @@ class Connection:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    def insert_row(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row as one statement, committed on its own; returns its id.
+
+        The hot path (a case per question). It runs on a connection of the calling
+        thread's own, so it never waits for the shared connection's lock: under load,
+        the threads queued for that lock each waited, after it was released, for the
+        GIL as well, and most of a busy worker's time went to that queue. SQLite itself
+        keeps writers apart (WAL: one writer at a time, with the busy timeout), and its
+        write lock is held only inside the one call, while Python runs other threads.
+        """
+        names = ", ".join(f'"{name}"' for name in row)
+        sql = f'insert into "{table}" ({names}) values ({", ".join("?" * len(row))})'
+        row_id = self._inserter().execute(sql, list(row.values())).lastrowid
+        assert row_id is not None
+        return row_id
+
+    def _inserter(self) -> sqlite3.Connection:
+        if self.path == ":memory:":  # a second connection would be another database
+            return self.db.conn
+        conn: sqlite3.Connection | None = getattr(self._inserters, "conn", None)
+        if conn is None:
+            conn = self._inserters.conn = _connect(self.path)
+            with self.lock:
+                self._opened.append(conn)
+        return conn
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -112,4 +134,17 @@ class Connection:
 
     def close(self) -> None:
         with self.lock:
-            self.db.conn.close()
+            for conn in (*self._opened, self.db.conn):
+                conn.close()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection with the settings every one of ours has (autocommit unless a
+    ``BEGIN`` says otherwise; the busy timeout; WAL's usual ``synchronous``)."""
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn

@@ -30,13 +30,14 @@ class SlackDriver:
         return response
 
     def command(self, text: str, **kwargs: Any) -> dict[str, Any]:
-        """Run /emailstatus and return the one reply it sent to the response_url."""
+        """Run /emailstatus and return its reply: the ack's body, and nothing else sent."""
         url = self.slack.response_url()
         response = self.send(P.slash_form(text, response_url=url, **kwargs), FORM)
-        assert response.status == 200 and not response.body, response.body  # ack: empty 200
-        replies = self.slack.responses(url)
-        assert len(replies) == 1, replies
-        return replies[0]
+        assert response.status == 200 and response.body, response.body
+        assert self.slack.responses(url) == []  # the reply is the ack, not a second post
+        reply: dict[str, Any] = json.loads(response.body)
+        assert reply["response_type"] == "ephemeral", reply
+        return reply
 
     def interact(self, payload: dict[str, Any]) -> Any:
         response = self.send(P.interactive_form(payload), FORM)

@@ -24,7 +24,7 @@ import pytest
 
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
-from bot.slack.app import build_app
+from bot.slack.app import build_app, build_command_app
 from bot.slack.serve import create_wsgi_app
 from tests.support import payloads as P
 from tests.support.driver import SlackDriver
@@ -79,9 +79,9 @@ class LiveBot(SlackDriver):
         self.engine = engine_for(settings, knowledge)
         self.executor = DrainableExecutor()
         self.app = build_app(settings, self.engine, listener_executor=self.executor)
-        self._server = make_server(
-            "127.0.0.1", 0, create_wsgi_app(self.app, self.engine), _Server, _QuietHandler
-        )
+        commands = build_command_app(settings, self.engine, client=self.app.client)
+        wsgi = create_wsgi_app(self.app, self.engine, command_app=commands)  # as serve
+        self._server = make_server("127.0.0.1", 0, wsgi, _Server, _QuietHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -1,4 +1,11 @@
-"""The /emailstatus slash command: ack, then one ephemeral reply through ``respond()``.
+"""The /emailstatus slash command: the ephemeral reply goes back in the ack itself.
+
+Slack shows a message returned in the HTTP response to a slash command to the person
+who typed it, exactly like one posted to the command's response_url within its 3
+seconds (https://api.slack.com/interactivity/slash-commands, "Responding to
+commands"). Every reply here is ready in about a millisecond, so none waits for a
+second request: the agent sees the answer sooner, no reply can be lost between the ack
+and a later post, and a killed process cannot leave an acked command unanswered.
 
 Slack sends the command text HTML-escaped; ``parse_command`` unescapes it, and every
 renderer escapes whatever it echoes back.
@@ -6,9 +13,10 @@ renderer escapes whatever it echoes back.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
 from bot.answers import Lookup, article_lookup
 from bot.commands import COMMAND, Command, parse_command, usage_lines
@@ -28,6 +36,8 @@ from bot.render.summary import summary_message
 from bot.slack.listeners.common import first_article, topic_of
 from bot.store import utc_now
 from bot.summary import summary_for
+
+logger = logging.getLogger(__name__)
 
 PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
 
@@ -88,8 +98,23 @@ def summary_reply(engine: Engine, settings: Settings, argument: str, user_id: st
     return summary_message(summary)
 
 
+FAILED = (
+    "Sorry, something went wrong on my side while answering that; it is logged. "
+    "Please try again in a moment."
+)
+
+
+def safe_command_reply(engine: Engine, settings: Settings, body: dict[str, Any]) -> Payload:
+    """``command_reply``, or a short apology: an ack must answer even when a reply fails
+    (without one Slack shows the agent its own timeout error)."""
+    try:
+        return command_reply(engine, settings, body)
+    except Exception:
+        logger.exception("%s failed", COMMAND)
+        return notice_message(FAILED)
+
+
 def register(app: App, engine: Engine, settings: Settings) -> None:
     @app.command(COMMAND)
-    def on_emailstatus(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        respond(response_type="ephemeral", **command_reply(engine, settings, body))
+    def on_emailstatus(ack: Ack, body: dict[str, Any]) -> None:
+        ack({"response_type": "ephemeral", **safe_command_reply(engine, settings, body)})
