@@ -135,6 +135,7 @@ def build_app(
     listener_executor: Executor | None = None,
     verify_token: bool = False,
     modules: tuple[ListenerModule, ...] = LISTENER_MODULES,
+    events: bool = True,
 ) -> App:
     """The bot's bolt App.
 
@@ -143,7 +144,9 @@ def build_app(
     the load). Tests set it True to assert right after dispatch, or pass an executor
     they can wait on. ``verify_token``: bolt calls auth.test now, not on the first
     request (which would wait for it: a slow auth.test delayed that ack by seconds).
-    ``modules``: the listener modules to register (``build_command_app`` takes one).
+    ``modules``: the listener modules to register (``build_command_app`` takes one);
+    ``events=False`` (an App that never sees an Events API payload) leaves out bolt's
+    built-in middleware that only acts on events.
     """
     client = client or build_client(settings)
     app = App(
@@ -158,6 +161,12 @@ def build_app(
         # Servers verify at start (serve.build_bot, once Slack has answered); tests
         # start offline, and then bolt calls auth.test lazily on the first event.
         token_verification_enabled=verify_token,
+        # bolt's built-in middleware that only ever acts on Events API or function payloads
+        ignoring_self_events_enabled=events,
+        ignoring_self_assistant_message_events_enabled=events,
+        url_verification_enabled=events,
+        attaching_function_token_enabled=events,
+        attaching_conversation_kwargs_enabled=events,
     )
 
     @app.error
@@ -186,7 +195,7 @@ def build_command_app(
     """
     return build_app(
         settings, engine, client=client, process_before_response=True,
-        verify_token=verify_token, modules=(commands,),
+        verify_token=verify_token, modules=(commands,), events=False,
     )  # fmt: skip
 
 

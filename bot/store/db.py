@@ -47,6 +47,7 @@ class Connection:
         self.lock = threading.RLock()
         self._inserters = threading.local()  # see insert_row
         self._opened: list[sqlite3.Connection] = []
+        self._closed = False
         with self.lock:
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode = WAL")
@@ -100,8 +101,10 @@ class Connection:
             return self.db.conn
         conn: sqlite3.Connection | None = getattr(self._inserters, "conn", None)
         if conn is None:
-            conn = self._inserters.conn = _connect(self.path)
             with self.lock:
+                if self._closed:  # as the shared connection would say
+                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                conn = self._inserters.conn = _connect(self.path)
                 self._opened.append(conn)
         return conn
 
@@ -134,6 +137,7 @@ class Connection:
 
     def close(self) -> None:
         with self.lock:
+            self._closed = True
             for conn in (*self._opened, self.db.conn):
                 conn.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -121,3 +122,20 @@ def test_every_kind_of_signed_request_is_verified(live: LiveBot, kind: str):
     replied = live.slack.responses(url) + live.slack.calls("chat.postMessage")
     in_ack = expected == 200 and bool(response.body)  # a slash command's reply is its ack
     assert len(replied) + in_ack == (1 if expected == 200 else 0)
+
+
+def test_a_slash_command_is_answered_while_every_listener_thread_is_busy(live: LiveBot):
+    """Slash commands run on the request thread (serve's command App), not on bolt's
+    listener pool: a pool busy with slow Slack calls does not delay their answer."""
+    release = threading.Event()
+    busy = [live.executor.submit(release.wait, 10) for _ in range(live.executor._max_workers)]
+    try:
+        started = time.monotonic()
+        url = live.slack.response_url()
+        response = R.command_request("2010", response_url=url).post(live.url)
+        assert response.status == 200 and "Outlook 2010" in response.body
+        assert time.monotonic() - started < 1.0  # bolt would wait 3 s for a free thread
+    finally:
+        release.set()
+        for each in busy:
+            each.result(5)

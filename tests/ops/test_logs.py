@@ -5,13 +5,20 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from concurrent.futures import wait
 from dataclasses import replace
 
 import pytest
 
 from bot.config import Settings
-from bot.logs import ContextExecutor, annotate, configure_logging, request_context
+from bot.logs import (
+    BackgroundWriter,
+    ContextExecutor,
+    annotate,
+    configure_logging,
+    request_context,
+)
 from tests.support import payloads as P
 from tests.support.http_harness import live_with
 from tests.support.signing import sign
@@ -141,3 +148,27 @@ def test_each_slack_request_gets_one_line_with_its_status(live_settings, slack, 
     ]
     assert answered[1]["message"].startswith("slack request rejected 401: invalid signature")
     assert answered[0]["event_id"] == "EvGood" and answered[0]["elapsed_ms"] >= 0
+
+
+def test_the_background_writer_writes_every_line_before_flush_returns():
+    """serve's writer: lines from many threads, each thread's in order, none lost."""
+    stream = io.StringIO()
+    writer = BackgroundWriter(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.Logger("writer-test")
+    log.addHandler(writer)
+
+    def talk(thread: int) -> None:
+        for line in range(200):
+            log.warning("%d %d", thread, line)
+
+    threads = [threading.Thread(target=talk, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.flush()
+    lines = [tuple(map(int, x.split())) for x in stream.getvalue().splitlines()]
+    assert len(lines) == 1200
+    for thread in range(6):
+        assert [n for t, n in lines if t == thread] == list(range(200))

@@ -368,6 +368,16 @@ def test_slash_question_is_matched_like_a_channel_question(bot: Bot):
     assert bot.engine.store.cases.get(case_id).source == "slash"
 
 
+def test_slash_reply_that_fails_is_an_apology_in_the_ack_not_an_error(bot: Bot, monkeypatch):
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the case log is gone")
+
+    monkeypatch.setattr(bot.engine, "ask", broken)
+    reply = bot.command(ON_2010)  # still a 200 whose body is the reply (see SlackDriver)
+    assert "something went wrong on my side" in all_text(reply)
+    assert "the case log is gone" not in json.dumps(reply)  # the error is logged, not shown
+
+
 def test_slash_question_that_matches_nothing_says_so_with_help(bot: Bot):
     reply = bot.command("where are bounce details for a lead")
     text = all_text(reply)
