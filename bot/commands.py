@@ -70,12 +70,12 @@ def parse_command(raw: str) -> Command:
 
 
 def _only_a_version(text: str) -> str | None:
-    version = detect_version(text, bare=True)
-    if version is None:
-        return None
     # "outlook2010" → "outlook 2010", but "2k10" and "o365" stay whole.
     words = re.sub(r"(?<=[a-z]{2})(?=\d)", " ", text.lower()).replace("'", " ").split()
     if len(words) > 4:  # a sentence that names a version is a question
+        return None
+    version = detect_version(text, bare=True)
+    if version is None:
         return None
     leftovers = [
         w for w in words if w not in VERSION_FILLER and detect_version(w, bare=True) is None

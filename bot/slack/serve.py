@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -56,13 +55,15 @@ class ServerSettings:
       (bot/slack/worker.py): a client that stops mid-request holds a thread until its
       read deadline (5 s), so there are more threads than a burst of such clients (50
       stalled connections leave /healthz answering at once). Idle threads cost only
-      memory; the work itself is bounded by the listener threads below.
+      memory. Slash commands are answered on these threads (the reply is the ack);
+      events and clicks are acked here and handled on the listener threads below.
     - bolt's listener executor gets 8 threads per worker, so a burst of events is
       replied to as fast as it is acked. More listener threads than that measured no
       faster on 2 cores (the GIL), only a worse p99.
-    - a GIL switch interval of 1 ms instead of Python's 5: threads that hold a lock (the
-      case log's, SQLite's) while waiting for the GIL hold it up to the interval, and the
-      others queue behind them. Measured with bench/bench_http.py.
+    - Python's own GIL switch interval (5 ms). A 1 ms interval once shortened the queue
+      of threads waiting for a lock whose holder waited for the GIL; the hot path now
+      holds no shared lock (cases insert on their thread's own connection, log lines
+      queue without one), and bench/bench_http.py measured 5 ms with the lower p99.
     - ``timeout`` 30 s: a worker silent for that long is stuck (Slack itself gives up on
       an ack after 3 s). ``graceful_timeout`` 20 s bounds how long SIGTERM waits for
       in-flight work before workers are killed.
@@ -73,7 +74,6 @@ class ServerSettings:
     workers: int = 2
     threads: int = 64
     listener_threads: int = 8
-    switch_interval: float = 0.001
     timeout: int = 30
     graceful_timeout: int = 20
     keepalive: int = 5
@@ -147,6 +147,9 @@ def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = N
     A rejected request is logged with its status and a fixed reason, never its body.
     Listener lines logged after the answer (the reply) carry the same ids, and their
     elapsed_ms counts from the same arrival, so one request reads as one story.
+    The line for a request answered 2xx is DEBUG: at INFO each question already has
+    its line (``bot.engine``), ``/metrics`` counts every request by path and latency,
+    and that line was a sixth of the CPU of a slash-command lookup.
     """
 
     def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -161,7 +164,7 @@ def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = N
         slash = "command" in admitted.body
         app = command_app if command_app is not None and slash else bolt_app
         response = app.dispatch(request)
-        level = logging.INFO if response.status < 400 else logging.WARNING
+        level = logging.DEBUG if response.status < 300 else logging.WARNING
         logger.log(level, "slack request answered %s", response.status)
         return _bolt_answer(start_response, response)
 
@@ -267,7 +270,6 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
     bots: list[Bot] = []
 
     def load() -> WSGIApp:
-        sys.setswitchinterval(server.switch_interval)
         bot = build_bot(settings, server.listener_threads, check_auth=True)
         bots.append(bot)
         return create_wsgi_app(
