@@ -54,12 +54,6 @@ class Engine(CaseLifecycle):
         self.store = store
         self.matcher = matcher
 
-    @property
-    def cases(self) -> Store:
-        """Old name of ``store``, kept only for ``bot/slack/serve.py`` (close, check_writable,
-        the scheduler) until that file moves to ``engine.store``. Don't use it in new code."""
-        return self.store
-
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dir)

@@ -92,13 +92,15 @@ class Connection:
         """
         names = ", ".join(f'"{name}"' for name in row)
         sql = f'insert into "{table}" ({names}) values ({", ".join("?" * len(row))})'
-        row_id = self._inserter().execute(sql, list(row.values())).lastrowid
+        if self.path == ":memory:":  # a second connection would be another database
+            with self.lock:  # so this one is shared: keep out of others' transactions
+                row_id = self.db.conn.execute(sql, list(row.values())).lastrowid
+        else:
+            row_id = self._inserter().execute(sql, list(row.values())).lastrowid
         assert row_id is not None
         return row_id
 
     def _inserter(self) -> sqlite3.Connection:
-        if self.path == ":memory:":  # a second connection would be another database
-            return self.db.conn
         conn: sqlite3.Connection | None = getattr(self._inserters, "conn", None)
         if conn is None:
             with self.lock:

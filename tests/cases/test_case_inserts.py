@@ -56,3 +56,19 @@ def test_close_closes_the_threads_connections_too(db_path: Path) -> None:
     store.close()
     with pytest.raises(sqlite3.ProgrammingError):  # a closed connection refuses work
         store.cases.open(source="dm", level="answer")
+
+
+def test_an_in_memory_insert_stays_out_of_another_threads_transaction() -> None:
+    """In memory there is one shared connection: an insert waits for a transaction that
+    another thread has open on it, rather than joining it and being rolled back with it."""
+    store = Store(":memory:")
+    opened: list[int] = []
+    inserter = threading.Thread(
+        target=lambda: opened.append(store.cases.open(source="dm", level="answer").id)
+    )
+    with pytest.raises(RuntimeError), store.conn.write():
+        inserter.start()
+        inserter.join(0.3)  # it waits for the lock (without one it would insert now)
+        raise RuntimeError("roll this transaction back")
+    inserter.join(5)
+    assert store.cases.get(opened[0]) is not None
