@@ -137,12 +137,6 @@ class CaseStore:
         with self.conn.read() as db:
             return int(db.execute("select count(*) from cases").fetchone()[0])
 
-    def delete_before(self, db: Any, cutoff: str) -> int:
-        """Inside the caller's write transaction: cases (and their clicks) before cutoff."""
-        old = "select id from cases where created_at < ?"
-        db.execute(f"delete from case_clicks where case_id in ({old})", [cutoff])
-        return int(db.execute("delete from cases where created_at < ?", [cutoff]).rowcount)
-
 
 def _case_filter(
     status: str | None, since: datetime | None, until: datetime | None, user: str | None

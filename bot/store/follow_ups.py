@@ -8,36 +8,17 @@ exactly like the weekly summary's claims.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.store.db import Connection, iso
 from bot.store.models import Action
+from bot.store.models import FollowUpPending as Pending
 
 # A claim never marked sent may be retaken after this.
 CLAIM_TIMEOUT = timedelta(minutes=15)
 # Clicks that do not settle anything: accepting a suggestion is what makes it an answer.
 NEUTRAL_CLICKS = (str(Action.SUGGESTION_ACCEPTED),)
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A follow-up that is due, with what the scheduler needs to decide and to post."""
-
-    case_id: int
-    answered_at: str
-    source: str
-    level: str
-    status: str
-    channel: str | None
-    thread_ts: str | None
-    reply_ts: str | None
-    user: str | None
-    article_id: str | None
-    version: str | None
-    clicks: int  # clicks other than accepting a suggestion
-    accepted: bool  # someone said "Yes, show the fix" to a suggestion
 
 
 DUE = (
@@ -105,13 +86,6 @@ class FollowUps:
         with self.conn.read() as db:
             rows = list(db.table("follow_ups").rows_where("case_id = ?", [case_id]))
         return rows[0] if rows else None
-
-    def delete_before(self, db: Any, cutoff: str) -> int:
-        """Inside the caller's write transaction, before the cases themselves go."""
-        old = "select id from cases where created_at < ?"
-        return int(
-            db.execute(f"delete from follow_ups where case_id in ({old})", [cutoff]).rowcount
-        )
 
     def _update(self, case_id: int, values: dict[str, Any]) -> None:
         with self.conn.write() as db:

@@ -41,7 +41,3 @@ class GapStore:
         with self.conn.read() as db:
             rows = list(db.table("gaps").rows_where(order_by="id"))
         yield from rows
-
-    def delete_before(self, db: Any, cutoff: str) -> int:
-        """Inside the caller's write transaction: gaps created before cutoff."""
-        return int(db.execute("delete from gaps where created_at < ?", [cutoff]).rowcount)

@@ -14,24 +14,14 @@ see ``bot.store.runs``), so a start-up never re-runs what a live process is hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.store.db import Connection, iso
+from bot.store.models import InboxPending as Pending
 from bot.store.runs import is_alive, this_run
 
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 FORGET_EVERY = 500  # claims between two sweeps of expired ids
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An acked event that was never marked done."""
-
-    event_id: str
-    seen_at: str
-    payload: str
-    posting_at: str | None = None  # set: a reply may have reached Slack
 
 
 class Inbox:

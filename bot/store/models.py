@@ -89,3 +89,32 @@ def stored_question(text: str, keep: bool) -> str | None:
     if len(text) <= QUESTION_LIMIT:
         return text
     return text[:QUESTION_LIMIT] + CUT_MARKER.format(cut=len(text) - QUESTION_LIMIT)
+
+
+@dataclass(frozen=True)
+class InboxPending:
+    """An acked event that was never marked done."""
+
+    event_id: str
+    seen_at: str
+    payload: str
+    posting_at: str | None = None  # set: a reply may have reached Slack
+
+
+@dataclass(frozen=True)
+class FollowUpPending:
+    """A follow-up that is due, with what the scheduler needs to decide and to post."""
+
+    case_id: int
+    answered_at: str
+    source: str
+    level: str
+    status: str
+    channel: str | None
+    thread_ts: str | None
+    reply_ts: str | None
+    user: str | None
+    article_id: str | None
+    version: str | None
+    clicks: int  # clicks other than accepting a suggestion
+    accepted: bool  # someone said "Yes, show the fix" to a suggestion

@@ -1,0 +1,173 @@
+"""The SQLite backend's whole-database parts: reports, purge, backup, health, describe.
+
+The stores themselves (cases, gaps, inbox, claims, follow-ups) are the modules beside
+this one; they share the one ``Connection`` of ``bot.store.db``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sqlite3
+from pathlib import Path
+
+from bot.store import runs
+from bot.store.db import Connection
+from bot.store.migrations import migrations
+from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
+
+TABLES = ("cases", "case_clicks", "gaps", "follow_ups", "summary_claims", "slack_events",
+          "message_claims")  # fmt: skip
+MIN_FREE_BYTES = 16 * 1024 * 1024  # a week of cases is a few hundred KB; WAL needs room
+LOCK_WAIT_SECONDS = 1.0  # the bot's own writes take milliseconds
+
+# Reads only ``idx_cases_week`` (a covering index), so it stays fast at a million cases.
+WEEK_ROWS = (
+    "select created_at, status, source, channel,"
+    " coalesce(chosen_version, detected_version), resolve_seconds"
+    " from cases indexed by idx_cases_week"
+    " where created_at >= ? and created_at < ?"
+)
+GAPS_BETWEEN = (
+    f"select {', '.join(GapRow._fields)} from gaps"
+    " where created_at >= ? and created_at < ? order by id"
+)
+FOLLOW_UPS_BETWEEN = (
+    "select f.case_id, f.sent_at, c.status, c.status_at from follow_ups f"
+    " join cases c on c.id = f.case_id"
+    " where f.sent_at is not null and c.created_at >= ? and c.created_at < ?"
+    " order by f.case_id"
+)
+CASES_CLICKED = (
+    "select id, article_id, question from cases where id in "
+    "(select case_id from case_clicks where action = ?) order by id"
+)
+TEXTS_STORED = (
+    "select exists(select 1 from cases where question != '')"
+    " or exists(select 1 from gaps where question != '')"
+)
+
+
+class SqliteReports:
+    """The weekly summary's and ``learn``'s reads."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _rows(self, sql: str, params: builtins.list[str]) -> builtins.list[tuple]:  # type: ignore[type-arg]
+        with self.conn.read() as db:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+    def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]:
+        return [WeekRow(*row) for row in self._rows(WEEK_ROWS, [start, end])]
+
+    def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]:
+        return [GapRow(*row) for row in self._rows(GAPS_BETWEEN, [start, end])]
+
+    def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]:
+        return [FollowUpRow(*row) for row in self._rows(FOLLOW_UPS_BETWEEN, [start, end])]
+
+    def cases_clicked(self, action: str) -> builtins.list[ClickedCase]:
+        return [ClickedCase(*row) for row in self._rows(CASES_CLICKED, [action])]
+
+    def texts_stored(self) -> bool:
+        return bool(self._rows(TEXTS_STORED, [])[0][0])
+
+
+class SqliteRuns:
+    """Processes on this host, told apart by pid and start time (``bot.store.runs``)."""
+
+    def this_run(self) -> str:
+        return runs.this_run()
+
+    def is_alive(self, run: str | None) -> bool:
+        return runs.is_alive(run)
+
+
+class SqliteBackend:
+    kind = "sqlite"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def purge_before(self, cutoff: str, *, dry_run: bool = False) -> tuple[int, int]:
+        """Cases (with clicks and follow-ups) and gaps created before ``cutoff``."""
+        if dry_run:
+            with self.conn.read() as db:
+                return (
+                    db.table("cases").count_where("created_at < ?", [cutoff]),
+                    db.table("gaps").count_where("created_at < ?", [cutoff]),
+                )
+        old = "select id from cases where created_at < ?"
+        with self.conn.write() as db:
+            db.execute(f"delete from follow_ups where case_id in ({old})", [cutoff])
+            db.execute(f"delete from case_clicks where case_id in ({old})", [cutoff])
+            cases = db.execute("delete from cases where created_at < ?", [cutoff]).rowcount
+            gaps = db.execute("delete from gaps where created_at < ?", [cutoff]).rowcount
+        return int(cases), int(gaps)
+
+    def backup(self, target: str | Path) -> Path:
+        return self.conn.backup(target)
+
+    def check_writable(self) -> None:
+        self.conn.check_writable()
+
+    def write_problem(self) -> str | None:
+        """None when a write would succeed now, else a short reason without paths."""
+        if self.conn.path == ":memory:":
+            return None
+        return _space_problem(Path(self.conn.path)) or _write_problem(Path(self.conn.path))
+
+    def describe(self) -> Description:
+        with self.conn.read() as db:
+            applied = migrations.applied(db)
+            pending = len(migrations.pending(db))
+        level = applied[-1].name if applied else "none"
+        return Description("sqlite", self.conn.path, sqlite3.sqlite_version, level, pending)
+
+    def table_counts(self) -> dict[str, int]:
+        with self.conn.read() as db:
+            return {table: db.table(table).count for table in TABLES}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _space_problem(path: Path) -> str | None:
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError as exc:
+        return f"database folder unavailable ({exc.strerror or 'error'})"
+    free = stats.f_bavail * stats.f_frsize
+    if free < MIN_FREE_BYTES:
+        return f"disk almost full ({free // 1024} KiB free)"
+    return None
+
+
+def _write_problem(path: Path) -> str | None:
+    """A write transaction on a connection of its own, rolled back.
+
+    It fails when the files are read-only or another process holds the write lock, and
+    succeeds when only the folder is read-only but -wal/-shm are writable (the bot works).
+    """
+    if not path.is_file():
+        return "database file missing"
+    try:
+        db = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        return f"database not writable ({_reason(exc)})"
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("CREATE TABLE healthz_probe (data BLOB)")
+        db.execute("INSERT INTO healthz_probe VALUES (zeroblob(4096))")
+        db.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        return f"database not writable ({_reason(exc)})"
+    finally:
+        db.close()
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    # SQLite's messages name no path; keep only the first line anyway (/healthz is public).
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
