@@ -1,0 +1,155 @@
+"""The PostgreSQL backend's whole-database parts: reports, purge, backup, health, describe."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bot.store.postgres.database import (
+    Conn,
+    Database,
+    applied_migrations,
+    at,
+    stamp,
+    without_password,
+)
+from bot.store.postgres.runs import PgRuns
+from bot.store.postgres.schema import MIGRATIONS
+from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
+from bot.store.sqlite import TABLES
+
+WEEK_ROWS = (
+    "select created_at, status, source, channel,"
+    " coalesce(chosen_version, detected_version), resolve_seconds"
+    " from cases where created_at >= %s and created_at < %s"
+)
+GAPS_BETWEEN = (
+    f"select {', '.join(GapRow._fields)} from gaps"
+    " where created_at >= %s and created_at < %s order by id"
+)
+FOLLOW_UPS_BETWEEN = (
+    "select f.case_id, f.sent_at, c.status, c.status_at from follow_ups f"
+    " join cases c on c.id = f.case_id"
+    " where f.sent_at is not null and c.created_at >= %s and c.created_at < %s"
+    " order by f.case_id"
+)
+CASES_CLICKED = (
+    "select id, article_id, question from cases where id in "
+    "(select case_id from case_clicks where action = %s) order by id"
+)
+TEXTS_STORED = (
+    "select exists(select 1 from cases where question <> '')"
+    " or exists(select 1 from gaps where question <> '')"
+)
+BACKUP_HOWTO = (
+    "pg_dump not found: back up with `pg_dump --format=custom DATABASE_URL > backup.dump`"
+)
+
+
+class PgReports:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _rows(self, sql: str, params: builtins.list[Any]) -> builtins.list[tuple[Any, ...]]:
+        rows = self.db.transact(lambda c: c.execute(sql, params).fetchall())
+        return [tuple(stamp(v) if hasattr(v, "tzinfo") else v for v in r.values()) for r in rows]
+
+    def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]:
+        return [WeekRow(*row) for row in self._rows(WEEK_ROWS, [at(start), at(end)])]
+
+    def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]:
+        return [GapRow(*row) for row in self._rows(GAPS_BETWEEN, [at(start), at(end)])]
+
+    def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]:
+        rows = self._rows(FOLLOW_UPS_BETWEEN, [at(start), at(end)])
+        return [FollowUpRow(*row) for row in rows]
+
+    def cases_clicked(self, action: str) -> builtins.list[ClickedCase]:
+        return [ClickedCase(*row) for row in self._rows(CASES_CLICKED, [action])]
+
+    def texts_stored(self) -> bool:
+        return bool(self._rows(TEXTS_STORED, [])[0][0])
+
+
+class PgBackend:
+    kind = "postgresql"
+
+    def __init__(self, db: Database, runs: PgRuns) -> None:
+        self.db = db
+        self.runs = runs
+
+    def purge_before(self, cutoff: str, *, dry_run: bool = False) -> tuple[int, int]:
+        """Cases (their clicks and follow-ups cascade) and gaps created before ``cutoff``."""
+        verb = "select count(*) as n from" if dry_run else "with gone as (delete from"
+        tail = "" if dry_run else " returning 1) select count(*) as n from gone"
+
+        def purge(conn: Conn) -> tuple[int, int]:
+            counts = [
+                conn.execute(f"{verb} {table} where created_at < %s{tail}", [at(cutoff)])
+                for table in ("cases", "gaps")
+            ]
+            cases, gaps = (int(cursor.fetchone()["n"]) for cursor in counts)  # type: ignore[index]
+            return cases, gaps
+
+        return self.db.transact(purge)
+
+    def backup(self, target: str | Path) -> Path:
+        """``pg_dump --format=custom`` into ``target`` (restore with ``pg_restore``)."""
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise RuntimeError(BACKUP_HOWTO)
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conninfo, password = without_password(self.db.url)
+        env = {**os.environ, **({"PGPASSWORD": password} if password else {})}
+        command = [pg_dump, "--format=custom", f"--file={path}", f"--dbname={conninfo}"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"pg_dump failed: {done.stderr.strip()[:300]}")
+        return path
+
+    def check_writable(self) -> None:
+        problem = self.write_problem()
+        if problem:
+            raise RuntimeError(problem)
+
+    def write_problem(self) -> str | None:
+        """None when this replica can write now, else a short reason (never the URL)."""
+
+        def probe(conn: Conn) -> None:
+            conn.execute("set local statement_timeout = 2000")
+            with conn.transaction(force_rollback=True):
+                conn.execute("create temporary table healthz_probe (x int) on commit drop")
+                conn.execute("lock table runs in row exclusive mode")
+
+        try:
+            self.db.transact(probe)
+        except psycopg.Error as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            return f"database not writable ({first[:120]})"
+        return None
+
+    def describe(self) -> Description:
+        def read(conn: Conn) -> tuple[str, list[str]]:
+            version = conn.execute("show server_version").fetchone()
+            return str(version["server_version"] if version else "?"), applied_migrations(conn)
+
+        version, applied = self.db.transact(read)
+        pending = len([name for name, _ in MIGRATIONS if name not in applied])
+        level = applied[-1] if applied else "none"
+        return Description(self.kind, self.db.safe_url(), version, level, pending)
+
+    def table_counts(self) -> dict[str, int]:
+        sql = " union all ".join(f"select '{t}' as t, count(*) as n from {t}" for t in TABLES)
+        rows = self.db.transact(lambda c: c.execute(sql).fetchall())
+        return {row["t"]: int(row["n"]) for row in rows}
+
+    def close(self) -> None:
+        self.runs.stop()
+        self.db.close()

@@ -1,0 +1,183 @@
+"""Cases and knowledge gaps on PostgreSQL (the same contract as ``bot.store.cases``)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from bot.store.cases import _case_filter
+from bot.store.models import FINAL_ACTIONS, SOURCES, Action, Case, stored_question
+from bot.store.postgres.database import Conn, Database, at, strings
+
+CASE_COLUMNS = (
+    'id, created_at, team, channel, thread_ts, reply_ts, "user", source, question, article_id,'
+    " score, level, detected_version, chosen_version, status, status_by, status_at,"
+    " resolve_seconds"
+)
+
+
+def _case(row: dict[str, Any]) -> Case:
+    return Case(**strings(row))
+
+
+class PgCaseStore:
+    def __init__(self, db: Database, *, keep_text: bool = True) -> None:
+        self.db = db
+        self.keep_text = keep_text  # STORE_QUESTION_TEXT
+
+    def open(
+        self,
+        *,
+        source: str,
+        level: str,
+        question: str = "",
+        article_id: str | None = None,
+        score: float | None = None,
+        detected_version: str | None = None,
+        team: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        user: str | None = None,
+    ) -> Case:
+        """A new case, status 'answered'."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
+        row: dict[str, Any] = {
+            "created_at": self.db.now(), "source": source, "status": "answered",
+            "level": level, "question": stored_question(question, self.keep_text),
+            "article_id": article_id, "score": score, "detected_version": detected_version,
+            "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
+        }  # fmt: skip
+        names = ", ".join(f'"{name}"' for name in row)
+        sql = f"insert into cases ({names}) values ({', '.join(['%s'] * len(row))}) returning id"
+        case_id = self.db.transact(lambda c: c.execute(sql, list(row.values())).fetchone())
+        assert case_id is not None
+        return _case({**row, "id": case_id["id"]})
+
+    def get(self, case_id: int) -> Case | None:
+        return self._first("id = %s", [case_id])
+
+    def for_thread(self, channel: str, thread_ts: str) -> Case | None:
+        """The latest case answered in this thread."""
+        return self._first("channel = %s and thread_ts = %s", [channel, thread_ts])
+
+    def _first(self, where: str, params: builtins.list[Any]) -> Case | None:
+        sql = f"select {CASE_COLUMNS} from cases where {where} order by id desc limit 1"
+        row = self.db.transact(lambda c: c.execute(sql, params).fetchone())
+        return _case(row) if row else None
+
+    def set_reply_ts(self, case_id: int, reply_ts: str) -> None:
+        self._set(case_id, "reply_ts", reply_ts)
+
+    def choose_version(self, case_id: int, version: str) -> None:
+        self._set(case_id, "chosen_version", version)
+
+    def _set(self, case_id: int, column: str, value: str) -> None:
+        sql = f"update cases set {column} = %s where id = %s"
+        self.db.transact(lambda c: c.execute(sql, [value, case_id]))
+
+    def drop_unanswered(self, channel: str, thread_ts: str, user: str, since: str) -> int:
+        """Drop a killed reply's case (no reply, no clicks): its re-run opens it again."""
+        sql = """delete from cases where channel = %s and thread_ts = %s and "user" = %s
+            and created_at >= %s and coalesce(reply_ts, '') = ''
+            and not exists (select 1 from case_clicks k where k.case_id = cases.id)"""
+        params = [channel, thread_ts, user, at(since)]
+        return self.db.transact(lambda c: c.execute(sql, params).rowcount)
+
+    def has_click(self, case_id: int, action: str) -> bool:
+        sql = "select exists(select 1 from case_clicks where case_id = %s and action = %s) as x"
+        row = self.db.transact(lambda c: c.execute(sql, [case_id, action]).fetchone())
+        return bool(row and row["x"])
+
+    def record_click(self, case_id: int, user: str, action: str) -> bool:
+        """Record a click once per (case, user, action); False on repeats."""
+        now = self.db.now()
+
+        def click(conn: Conn) -> bool:
+            inserted = conn.execute(
+                'insert into case_clicks (case_id, "user", action, at) values (%s, %s, %s, %s)'
+                " on conflict do nothing",
+                [case_id, user, action, now],
+            ).rowcount
+            if inserted and action in FINAL_ACTIONS:
+                conn.execute(
+                    "update cases set status = %s, status_by = %s, status_at = %s,"
+                    " resolve_seconds = case when %s and resolve_seconds is null"
+                    " then extract(epoch from %s - created_at) else resolve_seconds end"
+                    " where id = %s",
+                    [str(FINAL_ACTIONS[action]), user, now, action == Action.RESOLVED, now,
+                     case_id],
+                )  # fmt: skip
+            return bool(inserted)
+
+        return self.db.transact(click)
+
+    def iter(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[Case]:
+        """Cases in id order (or newest first), read in one snapshot."""
+        where, params = _case_filter(status, since, until, user)  # ISO strings cast as timestamptz
+        sql = f"select {CASE_COLUMNS} from cases"
+        sql += f" where {where.replace('?', '%s')}" if where else ""
+        sql += " order by created_at desc, id desc" if newest_first else " order by id"
+        sql += f" limit {int(limit)}" if limit is not None else ""
+        rows = self.db.transact(lambda c: c.execute(sql, params).fetchall())
+        yield from (_case(row) for row in rows)
+
+    def list(self, **filters: Any) -> builtins.list[Case]:
+        """``iter``'s filters, newest first unless told otherwise."""
+        return [*self.iter(**{"newest_first": True, **filters})]
+
+    def recent(self, user: str, limit: int = 5) -> builtins.list[Case]:
+        return self.list(user=user, limit=limit)
+
+    def count(self) -> int:
+        row = self.db.transact(lambda c: c.execute("select count(*) as n from cases").fetchone())
+        return int(row["n"]) if row else 0
+
+
+class PgGapStore:
+    def __init__(self, db: Database, *, keep_text: bool = True) -> None:
+        self.db = db
+        self.keep_text = keep_text  # STORE_QUESTION_TEXT
+
+    def record(
+        self,
+        *,
+        source: str,
+        reason: str,
+        question: str = "",
+        score: float | None = None,
+        version: str | None = None,
+        team: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+    ) -> int:
+        row = {
+            "created_at": self.db.now(), "source": source, "reason": reason,
+            "question": stored_question(question, self.keep_text), "score": score,
+            "version": version, "team": team, "channel": channel, "user": user,
+        }  # fmt: skip
+        names = ", ".join(f'"{name}"' for name in row)
+        sql = f"insert into gaps ({names}) values ({', '.join(['%s'] * len(row))}) returning id"
+        gap = self.db.transact(lambda c: c.execute(sql, list(row.values())).fetchone())
+        assert gap is not None
+        return int(gap["id"])
+
+    def iter(self) -> Iterator[dict[str, Any]]:
+        """Every gap, oldest first, read in one snapshot."""
+        sql = (
+            'select id, created_at, source, team, channel, "user", question, reason, score,'
+            " version from gaps order by id"
+        )
+        rows = self.db.transact(lambda c: c.execute(sql).fetchall())
+        yield from (strings(row) for row in rows)
