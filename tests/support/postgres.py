@@ -75,9 +75,8 @@ class Server:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+            conn.execute(f"drop database if exists {database_name(url)} with (force)")
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin_dir / program), *args]
@@ -105,3 +104,8 @@ def start_server() -> Server:
         server.stop()
         raise
     return server
+
+
+def database_name(url: str) -> str:
+    """The database of one of ``Server.url``'s URLs."""
+    return url.split("@/", 1)[1].split("?", 1)[0]
