@@ -15,6 +15,7 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from bot.cli.migrate import migrate_to_command
 from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
@@ -138,6 +139,9 @@ def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     for index, row in enumerate(rows):
         yield ("," if index else "") + "\n  " + json.dumps(row, ensure_ascii=False)
     yield "\n]\n"
+
+
+cases.add_command(migrate_to_command)  # bot/cli/migrate.py (PostgreSQL)
 
 
 @cases.command(name="backup")

@@ -30,16 +30,11 @@ from bot.store.protocols import (
     Runs,
     WeekClaims,
 )
+from bot.store.urls import is_database_url, redact_url
 
 __all__ = ["FINAL_ACTIONS", "SOURCES", "STATUSES", "Action", "Case", "Description", "GapReason",
-           "PurgeResult", "Status", "Store", "is_database_url", "iso", "open_store",
+           "PurgeResult", "Status", "Store", "is_database_url", "iso", "open_store", "redact_url",
            "utc_now"]  # fmt: skip
-
-URL_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_database_url(location: str) -> bool:
-    return location.startswith(URL_SCHEMES)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Every table of the case log, parents before children (the order a copy inserts in).
+TABLES = ("cases", "case_clicks", "gaps", "follow_ups", "summary_claims", "slack_events",
+          "message_claims")  # fmt: skip
 SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console", "workflow")
 
 

@@ -10,14 +10,14 @@ import builtins
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from bot.store import runs
 from bot.store.db import Connection
 from bot.store.migrations import migrations
+from bot.store.models import TABLES
 from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
 
-TABLES = ("cases", "case_clicks", "gaps", "follow_ups", "summary_claims", "slack_events",
-          "message_claims")  # fmt: skip
 MIN_FREE_BYTES = 16 * 1024 * 1024  # a week of cases is a few hundred KB; WAL needs room
 LOCK_WAIT_SECONDS = 1.0  # the bot's own writes take milliseconds
 
@@ -129,8 +129,28 @@ class SqliteBackend:
         with self.conn.read() as db:
             return {table: db.table(table).count for table in TABLES}
 
+    def export_rows(self, table: str) -> builtins.list[dict[str, Any]]:
+        """Every row of one table, in insertion order (``cases migrate-to``)."""
+        with self.conn.read() as db:
+            return list(db.table(_known(table)).rows_where(order_by="rowid"))
+
+    def import_rows(self, tables: dict[str, builtins.list[dict[str, Any]]]) -> None:
+        """Insert rows as they are (ids kept), all tables in one transaction."""
+        with self.conn.write() as db:
+            for table, rows in tables.items():
+                known = set(db.table(_known(table)).columns_dict)
+                db.table(table).insert_all(
+                    {k: v for k, v in row.items() if k in known} for row in rows
+                )
+
     def close(self) -> None:
         self.conn.close()
+
+
+def _known(table: str) -> str:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    return table
 
 
 def _space_problem(path: Path) -> str | None:

@@ -11,19 +11,22 @@ from typing import Any
 
 import psycopg
 
+from bot.store.models import TABLES
 from bot.store.postgres.database import (
     Conn,
     Database,
     applied_migrations,
     at,
     stamp,
+    strings,
     without_password,
 )
 from bot.store.postgres.runs import PgRuns
 from bot.store.postgres.schema import MIGRATIONS
 from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
-from bot.store.sqlite import TABLES
 
+ORDER = {"slack_events": "seq", "cases": "id", "gaps": "id"}
+LOCAL = {"seq", "token"}  # this backend's own bookkeeping: not copied
 WEEK_ROWS = (
     "select created_at, status, source, channel,"
     " coalesce(chosen_version, detected_version), resolve_seconds"
@@ -50,6 +53,21 @@ TEXTS_STORED = (
 BACKUP_HOWTO = (
     "pg_dump not found: back up with `pg_dump --format=custom DATABASE_URL > backup.dump`"
 )
+
+
+def _known(table: str) -> str:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    return table
+
+
+def _columns(conn: Conn, table: str) -> set[str]:
+    sql = "select column_name from information_schema.columns where table_name = %s"
+    return {row["column_name"] for row in conn.execute(sql, [table])}
+
+
+def _quoted(names: builtins.list[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
 
 
 class PgReports:
@@ -149,6 +167,34 @@ class PgBackend:
         sql = " union all ".join(f"select '{t}' as t, count(*) as n from {t}" for t in TABLES)
         rows = self.db.transact(lambda c: c.execute(sql).fetchall())
         return {row["t"]: int(row["n"]) for row in rows}
+
+    def export_rows(self, table: str) -> builtins.list[dict[str, Any]]:
+        """Every row of one table, times as ISO strings, in insertion order."""
+        order = ORDER.get(_known(table), "1")
+        sql = f"select * from {table} order by {order}"
+        rows = self.db.transact(lambda c: c.execute(sql).fetchall())
+        return [{k: v for k, v in strings(row).items() if k not in LOCAL} for row in rows]
+
+    def import_rows(self, tables: dict[str, builtins.list[dict[str, Any]]]) -> None:
+        """Insert rows as they are (ids kept), all tables in one transaction."""
+
+        def insert(conn: Conn) -> None:
+            for table, rows in tables.items():
+                known = _columns(conn, _known(table)) - LOCAL
+                for row in rows:
+                    names = [name for name in row if name in known]
+                    conn.execute(
+                        f"insert into {table} ({_quoted(names)})"
+                        f" values ({', '.join(['%s'] * len(names))})",
+                        [row[name] for name in names],
+                    )
+            for table in ("cases", "gaps"):  # new ids continue after the copied ones
+                conn.execute(
+                    f"select setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" coalesce((select max(id) from {table}), 0) + 1, false)"
+                )
+
+        self.db.transact(insert)
 
     def close(self) -> None:
         self.runs.stop()

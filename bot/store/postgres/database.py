@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -23,6 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from bot.store.db import Clock, iso
 from bot.store.postgres.schema import MIGRATIONS
+from bot.store.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Database:
 
     def safe_url(self) -> str:
         """The URL without its password, for ``config check`` and logs."""
-        return redact(self.url)
+        return redact_url(self.url)
 
     def close(self) -> None:
         self.pool.close()
@@ -99,16 +99,6 @@ def migrate(conn: Conn) -> None:
 
 def applied_migrations(conn: Conn) -> list[str]:
     return [row["name"] for row in conn.execute("select name from schema_migrations order by 1")]
-
-
-def redact(url: str) -> str:
-    """A connection URL with its password (in the address or the query) shown as ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="/*")))
 
 
 def without_password(url: str) -> tuple[str, str | None]:
