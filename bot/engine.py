@@ -17,7 +17,7 @@ from bot.knowledge import Article, KnowledgeBase, load_knowledge
 from bot.lifecycle import CaseLifecycle
 from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
-from bot.store import Case, GapReason, Store
+from bot.store import Case, GapReason, Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ class Engine(CaseLifecycle):
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dir)
         thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
-        store = store or Store(settings.db_path, store_question_text=settings.store_question_text)
+        store = store or open_store(
+            settings.db_path, store_question_text=settings.store_question_text
+        )
         return cls(knowledge, store, Matcher(knowledge, thresholds))
 
     def ask(self, text: str, where: Where, *, version: str | None = None) -> Outcome:

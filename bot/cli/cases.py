@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings
 from bot.matching import Level, Matcher
 from bot.render.summary import summary_json, summary_text
 from bot.store import STATUSES, Case, GapReason, Store, utc_now
+from bot.store import open_store as store_for
 from bot.summary import WeekSummary, summary_for
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -32,7 +33,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def open_store(settings: Settings | None = None) -> Store:
     settings = settings or Settings.from_env()
-    return Store(settings.db_path, store_question_text=settings.store_question_text)
+    return store_for(settings.db_path, store_question_text=settings.store_question_text)
 
 
 def parse_age(text: str) -> timedelta:
