@@ -160,7 +160,14 @@ def backup_command(path: Path, force: bool) -> None:
     if path.exists():
         path.unlink()
     store = open_store()
-    store.backup(path)
+    try:
+        store.backup(path)
+    except RuntimeError as exc:  # PostgreSQL without pg_dump: one line on how to back up
+        raise click.ClickException(str(exc)) from exc
+    if store.kind != "sqlite":
+        click.echo(f"Backed up {store.path} to {path} with pg_dump; restore with pg_restore.")
+        store.close()
+        return
     copy = Store(path)
     try:
         count = copy.cases.count()

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.store import Store, open_store
 from bot.store.postgres.schema import MIGRATIONS
 from tests.cases.support import Clock
@@ -142,3 +144,24 @@ def test_database_url_wins_over_the_file(pg_database: str, tmp_path: Path) -> No
         assert store.kind == "postgresql" and not (tmp_path / "cases.db").exists()
     finally:
         store.close()
+
+
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump not installed")
+def test_cases_backup_runs_pg_dump(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", pg_database)
+    result = CliRunner().invoke(main, ["cases", "backup", str(tmp_path / "cases.dump")])
+    assert result.exit_code == 0, result.output
+    assert "with pg_dump; restore with pg_restore" in result.output
+    assert (tmp_path / "cases.dump").read_bytes().startswith(b"PGDMP")  # custom format
+
+
+def test_without_pg_dump_backup_says_how(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", pg_database)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump here
+    result = CliRunner().invoke(main, ["cases", "backup", str(tmp_path / "cases.dump")])
+    assert result.exit_code == 1
+    assert "pg_dump --format=custom DATABASE_URL > backup.dump" in result.output
