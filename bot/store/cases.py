@@ -14,13 +14,16 @@ from bot.store.models import (
     STATUSES,
     Action,
     Case,
+    RowSink,
     stored_question,
 )
 
 
-class CaseStore:
-    def __init__(self, conn: Connection, *, keep_text: bool = True) -> None:
-        self.conn = conn
+class CaseWriter:
+    """Opening a case, the same on every backend: one insert, no read-back."""
+
+    def __init__(self, rows: RowSink, *, keep_text: bool = True) -> None:
+        self.rows = rows
         self.keep_text = keep_text  # STORE_QUESTION_TEXT
 
     def open(
@@ -41,7 +44,7 @@ class CaseStore:
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
         row: dict[str, Any] = {
-            "created_at": self.conn.now(), "source": source, "status": "answered",
+            "created_at": self.rows.now(), "source": source, "status": "answered",
             "level": level, "question": stored_question(question, self.keep_text),
             "article_id": article_id, "score": score, "detected_version": detected_version,
             "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
@@ -49,7 +52,13 @@ class CaseStore:
         # A question's hot path: one statement and no read-back (the other columns
         # start empty), where sqlite-utils' insert looked the table up twice and ran
         # in a transaction of its own.
-        return Case(id=self.conn.insert_row("cases", row), **row)
+        return Case(id=self.rows.insert_row("cases", row), **row)
+
+
+class CaseStore(CaseWriter):
+    def __init__(self, conn: Connection, *, keep_text: bool = True) -> None:
+        super().__init__(conn, keep_text=keep_text)
+        self.conn = conn
 
     def get(self, case_id: int) -> Case | None:
         return self._first("id = ?", [case_id])

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.store.db import Connection
-from bot.store.models import stored_question
+from bot.store.models import RowSink, stored_question
 
 
-class GapStore:
-    def __init__(self, conn: Connection, *, keep_text: bool = True) -> None:
-        self.conn = conn
+class GapWriter:
+    """Recording a gap, the same on every backend: one insert."""
+
+    def __init__(self, rows: RowSink, *, keep_text: bool = True) -> None:
+        self.rows = rows
         self.keep_text = keep_text  # STORE_QUESTION_TEXT
 
     def record(
@@ -27,14 +29,17 @@ class GapStore:
         user: str | None = None,
     ) -> int:
         row = {
-            "created_at": self.conn.now(), "source": source, "reason": reason,
+            "created_at": self.rows.now(), "source": source, "reason": reason,
             "question": stored_question(question, self.keep_text), "score": score,
             "version": version, "team": team, "channel": channel, "user": user,
         }  # fmt: skip
-        with self.conn.write() as db:
-            gap_id = db.table("gaps").insert(row).last_pk
-        assert gap_id is not None
-        return int(gap_id)
+        return self.rows.insert_row("gaps", row)
+
+
+class GapStore(GapWriter):
+    def __init__(self, conn: Connection, *, keep_text: bool = True) -> None:
+        super().__init__(conn, keep_text=keep_text)
+        self.conn = conn
 
     def iter(self) -> Iterator[dict[str, Any]]:
         """Every gap, oldest first, read in one snapshot."""

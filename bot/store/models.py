@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
 
 # Every table of the case log, parents before children (the order a copy inserts in).
 TABLES = ("cases", "case_clicks", "gaps", "follow_ups", "summary_claims", "slack_events",
@@ -121,3 +122,10 @@ class FollowUpPending:
     version: str | None
     clicks: int  # clicks other than accepting a suggestion
     accepted: bool  # someone said "Yes, show the fix" to a suggestion
+
+
+class RowSink(Protocol):
+    """What the shared writers (``CaseWriter``, ``GapWriter``) need of a backend."""
+
+    def now(self) -> str: ...
+    def insert_row(self, table: str, row: dict[str, Any]) -> int: ...

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from bot.store.cases import _case_filter
-from bot.store.models import FINAL_ACTIONS, SOURCES, Action, Case, stored_question
+from bot.store.cases import CaseWriter, _case_filter
+from bot.store.gaps import GapWriter
+from bot.store.models import FINAL_ACTIONS, Action, Case
 from bot.store.postgres.database import Conn, Database, at, strings
 
 CASE_COLUMNS = (
@@ -22,39 +23,10 @@ def _case(row: dict[str, Any]) -> Case:
     return Case(**strings(row))
 
 
-class PgCaseStore:
+class PgCaseStore(CaseWriter):
     def __init__(self, db: Database, *, keep_text: bool = True) -> None:
+        super().__init__(db, keep_text=keep_text)
         self.db = db
-        self.keep_text = keep_text  # STORE_QUESTION_TEXT
-
-    def open(
-        self,
-        *,
-        source: str,
-        level: str,
-        question: str = "",
-        article_id: str | None = None,
-        score: float | None = None,
-        detected_version: str | None = None,
-        team: str | None = None,
-        channel: str | None = None,
-        thread_ts: str | None = None,
-        user: str | None = None,
-    ) -> Case:
-        """A new case, status 'answered'."""
-        if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
-        row: dict[str, Any] = {
-            "created_at": self.db.now(), "source": source, "status": "answered",
-            "level": level, "question": stored_question(question, self.keep_text),
-            "article_id": article_id, "score": score, "detected_version": detected_version,
-            "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
-        }  # fmt: skip
-        names = ", ".join(f'"{name}"' for name in row)
-        sql = f"insert into cases ({names}) values ({', '.join(['%s'] * len(row))}) returning id"
-        case_id = self.db.transact(lambda c: c.execute(sql, list(row.values())).fetchone())
-        assert case_id is not None
-        return _case({**row, "id": case_id["id"]})
 
     def get(self, case_id: int) -> Case | None:
         return self._first("id = %s", [case_id])
@@ -93,7 +65,7 @@ class PgCaseStore:
 
     def record_click(self, case_id: int, user: str, action: str) -> bool:
         """Record a click once per (case, user, action); False on repeats."""
-        now = self.db.now()
+        now = self.db.moment()
 
         def click(conn: Conn) -> bool:
             inserted = conn.execute(
@@ -145,33 +117,10 @@ class PgCaseStore:
         return int(row["n"]) if row else 0
 
 
-class PgGapStore:
+class PgGapStore(GapWriter):
     def __init__(self, db: Database, *, keep_text: bool = True) -> None:
+        super().__init__(db, keep_text=keep_text)
         self.db = db
-        self.keep_text = keep_text  # STORE_QUESTION_TEXT
-
-    def record(
-        self,
-        *,
-        source: str,
-        reason: str,
-        question: str = "",
-        score: float | None = None,
-        version: str | None = None,
-        team: str | None = None,
-        channel: str | None = None,
-        user: str | None = None,
-    ) -> int:
-        row = {
-            "created_at": self.db.now(), "source": source, "reason": reason,
-            "question": stored_question(question, self.keep_text), "score": score,
-            "version": version, "team": team, "channel": channel, "user": user,
-        }  # fmt: skip
-        names = ", ".join(f'"{name}"' for name in row)
-        sql = f"insert into gaps ({names}) values ({', '.join(['%s'] * len(row))}) returning id"
-        gap = self.db.transact(lambda c: c.execute(sql, list(row.values())).fetchone())
-        assert gap is not None
-        return int(gap["id"])
 
     def iter(self) -> Iterator[dict[str, Any]]:
         """Every gap, oldest first, read in one snapshot."""

@@ -72,8 +72,20 @@ class Database:
                 pause *= 2
         raise AssertionError("unreachable")
 
-    def now(self) -> datetime:
+    def moment(self) -> datetime:
         return self.clock().astimezone(UTC)
+
+    def now(self) -> str:
+        """Now as stored times are shown (a UTC ISO string; PostgreSQL casts it)."""
+        return iso(self.clock())
+
+    def insert_row(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row, committed on its own; returns its id."""
+        names = ", ".join(f'"{name}"' for name in row)
+        sql = f"insert into {table} ({names}) values ({', '.join(['%s'] * len(row))}) returning id"
+        found = self.transact(lambda conn: conn.execute(sql, list(row.values())).fetchone())
+        assert found is not None
+        return int(found["id"])
 
     def safe_url(self) -> str:
         """The URL without its password, for ``config check`` and logs."""

@@ -34,14 +34,14 @@ class PgInbox:
         """True the first time an event id is seen, by any replica; False for retries."""
         if payload is not None:
             self.runs.start_heartbeat()  # this run now owes replies: others watch its lease
-        now = self.db.now()
+        now = self.db.moment()
         row = {"event_id": event_id, "seen_at": now, "boot": self.runs.this_run(),
                "payload": payload, "done_at": None if payload is not None else now}  # fmt: skip
         return self._claim("slack_events", row, ("event_id", event_id))
 
     def claim_message(self, channel: str, ts: str, event_id: str | None = None) -> bool:
         """True for the first event about a message (``message`` and ``app_mention`` both fire)."""
-        row = {"channel": channel, "ts": ts, "event_id": event_id, "seen_at": self.db.now()}
+        row = {"channel": channel, "ts": ts, "event_id": event_id, "seen_at": self.db.moment()}
         return self._claim("message_claims", row, ("channel", channel), ("ts", ts))
 
     def message_claimed_by(self, channel: str, ts: str) -> str | None:
@@ -52,12 +52,12 @@ class PgInbox:
     def posting(self, event_id: str) -> None:
         """A reply is about to be sent: from here a re-run must first ask Slack."""
         sql = "update slack_events set posting_at = %s where event_id = %s and posting_at is null"
-        self._execute(sql, [self.db.now(), event_id])
+        self._execute(sql, [self.db.moment(), event_id])
 
     def done(self, event_id: str) -> None:
         """Answered: nothing is owed any more, so the payload (the question) goes."""
         sql = "update slack_events set done_at = %s, payload = null where event_id = %s"
-        self._execute(sql, [self.db.now(), event_id])
+        self._execute(sql, [self.db.moment(), event_id])
 
     def give_up(self, event_id: str) -> None:
         """Not re-run (the outcome is unknown): keep the row, drop the payload."""
@@ -70,7 +70,7 @@ class PgInbox:
 
     def claim_replay(self, max_age: timedelta) -> list[InboxPending]:
         """Undone events of runs that are gone, younger than ``max_age``, for us only."""
-        cutoff, now, me = self.db.now() - max_age, self.db.now(), self.runs.this_run()
+        cutoff, now, me = self.db.moment() - max_age, self.db.moment(), self.runs.this_run()
 
         def claim(conn: Conn) -> list[InboxPending]:
             rows = conn.execute(REPLAYABLE, [cutoff]).fetchall()
@@ -92,11 +92,11 @@ class PgInbox:
             "update slack_events set payload = null where done_at is null"
             " and payload is not null and seen_at < %s"
         )
-        return self._execute(sql, [self.db.now() - max_age])
+        return self._execute(sql, [self.db.moment() - max_age])
 
     def forget_old(self) -> int:
         """Drop ids older than ``EVENT_MEMORY``; returns how many."""
-        cutoff = self.db.now() - EVENT_MEMORY
+        cutoff = self.db.moment() - EVENT_MEMORY
 
         def forget(conn: Conn) -> int:
             events = conn.execute("delete from slack_events where seen_at < %s", [cutoff])

@@ -36,7 +36,7 @@ class PgSummaryClaims:
 
     def claim(self, week: str, by: str, *, stale_after: timedelta = CLAIM_TIMEOUT) -> bool:
         """Claim a week's post; True for exactly one caller, in any replica."""
-        now = self.db.now()
+        now = self.db.moment()
 
         def claim(conn: Conn) -> bool:
             inserted = conn.execute(
@@ -61,7 +61,7 @@ class PgSummaryClaims:
             "update summary_claims set posted_at = %s, channel = %s, message_ts = %s"
             " where week = %s"
         )
-        params = [self.db.now(), channel, message_ts, week]
+        params = [self.db.moment(), channel, message_ts, week]
         self.db.transact(lambda c: c.execute(sql, params))
 
     def release(self, week: str) -> None:
@@ -84,13 +84,13 @@ class PgFollowUps:
     def schedule(self, case_id: int) -> bool:
         """Remember an answered case; False if it already had a follow-up row."""
         sql = "insert into follow_ups (case_id, answered_at) values (%s, %s) on conflict do nothing"
-        return bool(self._execute(sql, [case_id, self.db.now()]))
+        return bool(self._execute(sql, [case_id, self.db.moment()]))
 
     def due(
         self, answered_before: str, *, stale_after: timedelta = CLAIM_TIMEOUT, limit: int = 50
     ) -> list[FollowUpPending]:
         """Unsent, unskipped follow-ups answered before the given time, oldest first."""
-        stale = self.db.now() - stale_after
+        stale = self.db.moment() - stale_after
         params = [list(NEUTRAL_CLICKS), str(Action.SUGGESTION_ACCEPTED), at(answered_before),
                   stale, limit]  # fmt: skip
         rows = self.db.transact(lambda c: c.execute(DUE, params).fetchall())
@@ -98,7 +98,7 @@ class PgFollowUps:
 
     def claim(self, case_id: int, by: str, *, stale_after: timedelta = CLAIM_TIMEOUT) -> bool:
         """True for exactly one caller, in any replica, until the claim goes stale."""
-        now = self.db.now()
+        now = self.db.moment()
         sql = (
             "update follow_ups set claimed_at = %s, claimed_by = %s where case_id = %s"
             " and sent_at is null and skipped is null"
@@ -108,7 +108,7 @@ class PgFollowUps:
 
     def mark_sent(self, case_id: int, message_ts: str | None) -> None:
         sql = "update follow_ups set sent_at = %s, message_ts = %s where case_id = %s"
-        self._execute(sql, [self.db.now(), message_ts, case_id])
+        self._execute(sql, [self.db.moment(), message_ts, case_id])
 
     def skip(self, case_id: int, reason: str) -> None:
         self._execute("update follow_ups set skipped = %s where case_id = %s", [reason, case_id])

@@ -40,11 +40,11 @@ class PgRuns:
         sql = "select heartbeat_at from runs where run = %s"
         query = lambda c: c.execute(sql, [run]).fetchone()  # noqa: E731
         row = query(conn) if conn is not None else self.db.transact(query)
-        return row is not None and row["heartbeat_at"] > self.db.now() - self.lease
+        return row is not None and row["heartbeat_at"] > self.db.moment() - self.lease
 
     def beat(self) -> None:
         """Say this run is alive now."""
-        now = self.db.now()
+        now = self.db.moment()
         self.db.transact(
             lambda c: c.execute(
                 "insert into runs (run, host, started_at, heartbeat_at) values (%s, %s, %s, %s)"
