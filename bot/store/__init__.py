@@ -88,7 +88,7 @@ class Store:
     @property
     def path(self) -> str:
         """The SQLite file (or ":memory:"); for PostgreSQL, the URL without its password."""
-        return self.location if self._sqlite else self.describe().location
+        return self.location if self._sqlite else redact_url(self.location)
 
     @property
     def conn(self) -> Connection:

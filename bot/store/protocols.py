@@ -148,6 +148,11 @@ class FollowUpRow(NamedTuple):
     status: str
     status_at: str | None
 
+    @property
+    def answered_after(self) -> bool:
+        """Did the case get an outcome after the follow-up asked (what it turned into)?"""
+        return self.status != "answered" and (self.status_at or "") >= self.sent_at
+
 
 class ClickedCase(NamedTuple):
     id: int

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.store import Store, open_store
+from bot.store import Store, open_store, utc_now
+from bot.store.postgres.database import Database, StoreUnavailable
 from bot.store.postgres.schema import MIGRATIONS
 from tests.cases.support import Clock
 from tests.store.rows import set_owner
@@ -165,3 +166,11 @@ def test_without_pg_dump_backup_says_how(
     result = CliRunner().invoke(main, ["cases", "backup", str(tmp_path / "cases.dump")])
     assert result.exit_code == 1
     assert "pg_dump --format=custom DATABASE_URL > backup.dump" in result.output
+
+
+def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
+    url = f"postgresql://bot:hunter2@/emailstatus?host={tmp_path}"  # no server listens there
+    with pytest.raises(StoreUnavailable) as raised:
+        Database(url, clock=utc_now, connect_timeout=0.5)
+    assert "cannot reach the database at postgresql://bot:***@/emailstatus" in str(raised.value)
+    assert "hunter2" not in str(raised.value)

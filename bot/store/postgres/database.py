@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.store.db import Clock, iso
 from bot.store.postgres.schema import MIGRATIONS
@@ -37,8 +37,19 @@ RETRY_PAUSE = 0.25  # seconds, doubled after each failed attempt
 MIGRATION_LOCK = 0x656D61696C
 
 
+class StoreUnavailable(RuntimeError):
+    """The database server cannot be reached (the message names no password)."""
+
+
 class Database:
-    def __init__(self, url: str, *, clock: Clock, max_size: int = POOL_MAX) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock,
+        max_size: int = POOL_MAX,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         self.url = url
         self.clock = clock
         self.pool: ConnectionPool[Conn] = ConnectionPool(
@@ -48,11 +59,16 @@ class Database:
             kwargs={"autocommit": True, "row_factory": dict_row},
             open=False,
             name="emailstatus",
-            timeout=CONNECT_TIMEOUT,
+            timeout=connect_timeout,
         )
-        self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
         try:
+            self.pool.open(wait=True, timeout=connect_timeout)
             self.transact(migrate)
+        except PoolTimeout as exc:
+            self.pool.close()
+            raise StoreUnavailable(
+                f"cannot reach the database at {self.safe_url()} within {connect_timeout:g} s"
+            ) from exc
         except BaseException:
             self.pool.close()
             raise
