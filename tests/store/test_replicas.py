@@ -22,15 +22,8 @@ def test_replicas_racing_for_the_same_work_split_it_exactly(
         case = store.cases.open(source="channel", level="answer", channel="C1", thread_ts=f"{n}")
         store.follow_ups.schedule(case.id)
     command = [sys.executable, "-m", "tests.store.replica_process", location]
-    racers = [
-        subprocess.Popen(
-            [*command, f"r{n}", str(EVENTS), str(CASES)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        for n in range(REPLICAS)
-    ]
+    arguments = [[*command, f"r{n}", str(EVENTS), str(CASES)] for n in range(REPLICAS)]
+    racers = [subprocess.Popen(a, cwd=ROOT, stdout=subprocess.PIPE, text=True) for a in arguments]
     results = [json.loads(racer.communicate(timeout=120)[0]) for racer in racers]
     events = sorted(n for result in results for n in result["events"])
     cases = sorted(n for result in results for n in result["cases"])
