@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.db import Clock, Connection, iso, utc_now
-from bot.store.models import FINAL_ACTIONS, SOURCES, STATUSES, Action, Case, GapReason, Status
+from bot.store.models import (
+    FINAL_ACTIONS,
+    SOURCES,
+    STATUSES,
+    Action,
+    Case,
+    GapReason,
+    Status,
+    StoreClosed,
+)
 from bot.store.protocols import (
     Backend,
     CaseLog,
@@ -33,8 +42,8 @@ from bot.store.protocols import (
 from bot.store.urls import is_database_url, redact_url
 
 __all__ = ["FINAL_ACTIONS", "SOURCES", "STATUSES", "Action", "Case", "Description", "GapReason",
-           "PurgeResult", "Status", "Store", "is_database_url", "iso", "open_store", "redact_url",
-           "utc_now"]  # fmt: skip
+           "PurgeResult", "Status", "Store", "StoreClosed", "is_database_url", "iso", "open_store",
+           "redact_url", "utc_now"]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.store.migrations import migrations
+from bot.store.models import StoreClosed
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -72,6 +73,7 @@ class Connection:
     def write(self) -> Iterator[Database]:
         """One transaction that takes the write lock up front (no upgrade deadlocks)."""
         with self.lock:
+            self._check_open()
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -90,6 +92,7 @@ class Connection:
         keeps writers apart (WAL: one writer at a time, with the busy timeout), and its
         write lock is held only inside the one call, while Python runs other threads.
         """
+        self._check_open()  # this thread's own connection may be closed already
         names = ", ".join(f'"{name}"' for name in row)
         sql = f'insert into "{table}" ({names}) values ({", ".join("?" * len(row))})'
         if self.path == ":memory:":  # a second connection would be another database
@@ -104,8 +107,8 @@ class Connection:
         conn: sqlite3.Connection | None = getattr(self._inserters, "conn", None)
         if conn is None:
             with self.lock:
-                if self._closed:  # as the shared connection would say
-                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                if self._closed:
+                    raise StoreClosed("the case log is closed")
                 conn = self._inserters.conn = _connect(self.path)
                 self._opened.append(conn)
         return conn
@@ -114,7 +117,12 @@ class Connection:
     def read(self) -> Iterator[Database]:
         """The connection for a read; callers materialise rows before leaving the block."""
         with self.lock:
+            self._check_open()
             yield self.db
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed("the case log is closed")
 
     def check_writable(self) -> None:
         """Raise unless this process can write: a file in the folder and a write lock."""

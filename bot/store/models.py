@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -129,3 +130,12 @@ class RowSink(Protocol):
 
     def now(self) -> str: ...
     def insert_row(self, table: str, row: dict[str, Any]) -> int: ...
+
+
+class StoreClosed(sqlite3.ProgrammingError):
+    """The store was closed under a caller (the process is shutting down).
+
+    Both backends raise it. It subclasses ``sqlite3.ProgrammingError`` only so that code
+    written against the SQLite store (``except sqlite3.ProgrammingError``) keeps working
+    until it catches ``StoreClosed`` instead.
+    """

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store import Action, Status, Store, iso
+from bot.store import Action, Status, Store, StoreClosed, iso
 from bot.store.models import CUT_MARKER, QUESTION_LIMIT
 from tests.cases.support import Clock
 from tests.store.conftest import OpenStore
@@ -356,3 +356,14 @@ def test_statuses_match_the_vocabulary(store: Store) -> None:
     case_id = open_case(store)
     store.cases.record_click(case_id, "U1", Action.SUGGESTION_REJECTED)
     assert store.cases.get(case_id).status == Status.REJECTED  # type: ignore[union-attr]
+
+
+def test_a_closed_store_says_so(open_store: OpenStore) -> None:
+    store = open_store()
+    store.inbox.first_delivery("Ev1", "{}")
+    open_case(store)  # this thread's own insert connection is open (SQLite)
+    store.close()
+    for call in (lambda: store.inbox.done("Ev1"), lambda: store.cases.count(),
+                 lambda: store.cases.open(source="dm", level="answer")):  # fmt: skip
+        with pytest.raises(StoreClosed):
+            call()

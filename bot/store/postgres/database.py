@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from bot.store.db import Clock, iso
+from bot.store.models import StoreClosed
 from bot.store.postgres.schema import MIGRATIONS
 from bot.store.urls import redact_url
 
@@ -80,6 +81,8 @@ class Database:
             try:
                 with self.pool.connection() as conn, conn.transaction():
                     return work(conn)
+            except PoolClosed as exc:
+                raise StoreClosed("the case log is closed") from exc
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 if attempt == RETRIES or not _retryable(exc):
                     raise
