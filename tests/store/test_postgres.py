@@ -4,6 +4,7 @@ leases, backups, the factory, and no password anywhere."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import threading
 from datetime import timedelta
@@ -174,3 +175,18 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
         Database(url, clock=utc_now, connect_timeout=0.5)
     assert "cannot reach the database at postgresql://bot:***@/emailstatus" in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+def test_a_dead_process_on_this_host_is_rerun_at_once(pg_database: str, clock: Clock) -> None:
+    from tests.store.conftest import empty
+
+    empty(pg_database)
+    dead = f"{socket.gethostname()}:{2**22 + 7}:1"  # above Linux's pid limit: never running
+    store = Store(pg_database, clock=clock)
+    try:
+        store.inbox.first_delivery("EvA", "{}")
+        set_owner(store, "EvA", dead)
+        query(pg_database, f"update runs set run = '{dead}'")  # a heartbeat a second ago
+        assert [p.event_id for p in store.inbox.claim_replay(MAX_AGE)] == ["EvA"]
+    finally:
+        store.close()

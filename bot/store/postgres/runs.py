@@ -1,8 +1,9 @@
 """Runs on PostgreSQL: each replica that owes replies heartbeats in ``runs``.
 
-A run is alive while its heartbeat is younger than the lease, or while it is a live
-process on this host (``bot.store.runs``). Its acked-but-unanswered events are re-run
-by a live replica once the lease has passed, without waiting for it to restart.
+A run on this host is alive while its process is (``bot.store.runs``: pid and start
+time), so a restart re-runs what its dead predecessor left at once. A run on another
+host is alive while its heartbeat is younger than the lease; after that, a live
+replica's re-run takes its acked-but-unanswered events.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ class PgRuns:
         return runs.this_run()
 
     def is_alive(self, run: str | None, conn: Conn | None = None) -> bool:
-        if runs.is_alive(run):
-            return True
+        """A run on this host: its process decides (a restart re-runs at once); elsewhere,
+        its heartbeat, until the lease passes."""
+        if (run or "").partition(":")[0] == socket.gethostname():
+            return runs.is_alive(run)
         sql = "select heartbeat_at from runs where run = %s"
         query = lambda c: c.execute(sql, [run]).fetchone()  # noqa: E731
         row = query(conn) if conn is not None else self.db.transact(query)
