@@ -10,26 +10,31 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from tabulate import tabulate
 
+from bot.cli.choices import LazyChoice, case_statuses
 from bot.config import ConfigError, Settings
-from bot.matching import Level, Matcher
-from bot.render.summary import summary_json, summary_text
-from bot.store import STATUSES, Case, GapReason, Store, utc_now
-from bot.summary import WeekSummary, summary_for
+from bot.decision import Level
+
+# The store (sqlite-utils, numpy) and the matcher (scikit-learn) load in the commands
+# that use them, so that `--help` starts at once.
+if TYPE_CHECKING:
+    from bot.matching import Matcher
+    from bot.store import Store
+    from bot.summary import WeekSummary
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-CASE_COLUMNS = [f.name for f in fields(Case)]
 LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "version", "question")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_store(settings: Settings | None = None) -> Store:
+    from bot.store import Store
+
     settings = settings or Settings.from_env()
     return Store(settings.db_path, store_question_text=settings.store_question_text)
 
@@ -74,7 +79,7 @@ def cases() -> None:
 
 
 @cases.command(name="list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
 def list_command(status: str | None, since: str | None, limit: int) -> None:
@@ -84,6 +89,10 @@ def list_command(status: str | None, since: str | None, limit: int) -> None:
     Example:
       emailstatus-bot cases list --status escalated --since 7d
     """
+    from tabulate import tabulate
+
+    from bot.store import utc_now
+
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
     found = store.cases.list(status=status, since=start, limit=limit)
@@ -102,7 +111,7 @@ def list_command(status: str | None, since: str | None, limit: int) -> None:
 @cases.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True, help="Output format.")  # fmt: skip
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
 def export_command(fmt: str, status: str | None, since: str | None) -> None:
     """Write every case (all columns, oldest first) to stdout.
@@ -111,12 +120,15 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     Example:
       emailstatus-bot cases export --format csv > cases.csv
     """
+    from bot.store import Case, utc_now
+
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
     rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
     if fmt == "csv":
         # CRLF rows (RFC 4180): the writer then also quotes a field holding a lone CR.
-        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\r\n")
+        columns = [f.name for f in fields(Case)]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows({key: csv_safe(value) for key, value in row.items()} for row in rows)
     else:
@@ -152,6 +164,8 @@ def backup_command(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    from bot.store import Store
+
     if path.exists():
         path.unlink()
     store = open_store()
@@ -214,6 +228,8 @@ class Replayed:
 
 def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int, int]:
     """(changes, questions replayed, skipped without stored text)."""
+    from bot.store import GapReason
+
     changes: list[Replayed] = []
     replayed = skipped = 0
     logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
@@ -292,6 +308,10 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
     Example:
       emailstatus-bot summary --week 2026-W47 --json
     """
+    from bot.render.summary import summary_json, summary_text
+    from bot.store import utc_now
+    from bot.summary import summary_for
+
     settings = Settings.from_env()
     tz = _timezone(settings)
     if chart is not None:
