@@ -87,12 +87,12 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     Example:
       emailstatus-bot serve --host 0.0.0.0 --port 3000
     """
+    settings = Settings.from_env()
+    _refuse_on_problems(settings, "http")  # before the imports below load the matcher
+    _refuse_unless_slack_accepts(settings)
     from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http
 
-    settings = Settings.from_env()
-    _refuse_on_problems(settings, "http")
-    _refuse_unless_slack_accepts(settings)
     server = ServerSettings(host=host, port=port or settings.port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
     configure_logging(settings, background=True)
