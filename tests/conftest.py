@@ -23,7 +23,10 @@ pytest_plugins = ["tests.support.http_harness", "tests.support.drivers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
-EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
+# The labelled dev set, kept in the repository so that every clone runs the gate and the
+# overlap guard (tests/data/README.md); ../shared holds the original, when present.
+EVAL_SET = ROOT / "tests" / "data" / "questions-dev.jsonl"
+SHARED_EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
 
 # One model cache for the run, inherited by xdist's workers and the bot processes tests
 # start: each loads the fitted model (keyed by a hash of what it learned) instead of

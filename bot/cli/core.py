@@ -144,7 +144,7 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
 
     \b
     Example:
-      emailstatus-bot eval ../shared/eval/questions-dev.jsonl
+      emailstatus-bot eval tests/data/questions-dev.jsonl
     """
     from bot.evaluation import evaluate, read_labelled
 

@@ -93,7 +93,6 @@ def test_knowledge_check_ok_and_failing(run_cli, tmp_path):
     assert f"{bad}:2: variants: must be a list" in result.output
 
 
-@pytest.mark.skipif(not EVAL_SET.exists(), reason="dev set not beside the repo")
 def test_eval_prints_every_figure(run_cli):
     result = run_cli("eval", str(EVAL_SET))
     assert result.exit_code == 0
