@@ -217,13 +217,36 @@ def interactive() -> bool:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What a person saw (or would see): the level, the article and its Outlook version."""
+
+    level: str
+    article: str | None = None  # None: silent, or a case logged without its article
+    version: str | None = None
+
+    def differs_from(self, other: Outcome) -> bool:
+        if self.level != other.level:
+            return True
+        if self.level == Level.SILENT.value:
+            return False
+        known = self.article is not None and other.article is not None
+        return (known and self.article != other.article) or self.version != other.version
+
+    def __str__(self) -> str:
+        if self.level == Level.SILENT.value:
+            return "silent"
+        article = f" {self.article}" if self.article else ""
+        return f"{self.level}{article}/{self.version or 'no version'}"
+
+
+@dataclass(frozen=True)
 class Replayed:
     kind: str  # "case" | "gap"
     id: int
     created_at: str
     question: str
-    before: str  # "answer/2010", "silent"
-    after: str
+    before: Outcome
+    after: Outcome
 
 
 def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int, int]:
@@ -232,37 +255,49 @@ def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int,
 
     changes: list[Replayed] = []
     replayed = skipped = 0
-    logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
-              for c in store.cases.iter()]  # fmt: skip
+    logged = [("case", c.id, c.created_at, c.question, Outcome(c.level, c.article_id,
+               c.detected_version)) for c in store.cases.iter()]  # fmt: skip
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
-    logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
+    logged += [("gap", g["id"], g["created_at"], g["question"], Outcome(Level.SILENT.value))
                for g in store.gaps.iter() if g["reason"] == GapReason.NO_MATCH]  # fmt: skip
-    for kind, ident, created, question, level, version in logged:
+    for kind, ident, created, question, before in logged:
         if not question:
             skipped += 1
             continue
         replayed += 1
         match = matcher.match(question)
-        before = _outcome(level, version)
-        after = _outcome(match.level.value, match.version)
-        if before != after:
+        after = Outcome(match.level.value, match.article_id, match.version)
+        if match.level is Level.SILENT:
+            after = Outcome(Level.SILENT.value)
+        if after.differs_from(before):
             changes.append(Replayed(kind, ident, created, question, before, after))
     return changes, replayed, skipped
 
 
-def _outcome(level: str, version: str | None) -> str:
-    if level == Level.SILENT.value:
-        return "silent"
-    return f"{level}/{version or 'no version'}"
+def take_overs(changes: list[Replayed]) -> dict[str, dict[str, int]]:
+    """Per article: the questions it now answers or suggests that went elsewhere before,
+    counted by where they went (another article, or silence)."""
+    taken: dict[str, dict[str, int]] = {}
+    for change in changes:
+        after, before = change.after, change.before
+        if after.article is None or before.article == after.article:
+            continue
+        if before.article is None and before.level != Level.SILENT.value:
+            continue  # logged without its article: cannot tell
+        origin = before.article or "silent"
+        counts = taken.setdefault(after.article, {})
+        counts[origin] = counts.get(origin, 0) + 1
+    return taken
 
 
 @click.command()
 def replay() -> None:
     """Re-run every logged question through the current knowledge and matcher.
 
-    Prints the questions that would now get a different level (answer, suggest,
-    silent) or Outlook version. Run it before merging a knowledge change.
+    Prints the questions a person would now see answered differently: another article,
+    another level (answer, suggest, silent) or another Outlook version; then what each
+    new or changed article takes over. Run it before merging a knowledge change.
 
     \b
     Example:
@@ -283,6 +318,10 @@ def replay() -> None:
     click.echo(
         f"{len(changes)} of {replayed} logged questions would now be answered differently{note}."
     )
+    for article_id, origins in sorted(take_overs(changes).items()):
+        counts = ", ".join(f"{n} from {origin}" for origin, n in sorted(origins.items()))
+        total = sum(origins.values())
+        click.echo(f"{article_id} takes over {total} question(s): {counts}.")
 
 
 # -- summary -----------------------------------------------------------------------------
