@@ -6,7 +6,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,12 +22,13 @@ from bot.decision import Level
 # that use them, so that `--help` starts at once.
 if TYPE_CHECKING:
     from bot.matching import Matcher
-    from bot.store import Store
+    from bot.store import Case, Store
     from bot.summary import WeekSummary
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "version", "question")
+LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "article", "version", "question")
+QUESTION_WIDTH = 34  # a table row then fits 100 columns; --json and --csv keep it whole
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -82,30 +83,45 @@ def cases() -> None:
 @click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
-def list_command(status: str | None, since: str | None, limit: int) -> None:
-    """List cases, newest first.
+@click.option("--json", "fmt", flag_value="json", help="Every column as a JSON array.")
+@click.option("--csv", "fmt", flag_value="csv", help="Every column as CSV.")
+def list_command(status: str | None, since: str | None, limit: int, fmt: str | None) -> None:
+    """List cases, newest first: a table, or every column with --json or --csv.
 
     \b
     Example:
-      emailstatus-bot cases list --status escalated --since 7d
+      emailstatus-bot cases list --status escalated --since 7d --csv > escalated.csv
     """
-    from tabulate import tabulate
-
     from bot.store import utc_now
 
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
     found = store.cases.list(status=status, since=start, limit=limit)
+    if fmt:
+        write_rows((asdict(case) for case in found), fmt)
+        return
     if not found:
         click.echo("No cases.")
         return
+    click.echo(cases_table(found))
+
+
+def cases_table(found: list[Case]) -> str:
+    from tabulate import tabulate
+
     rows = [
         (case.id, case.created_at[:16].replace("T", " "), case.source, case.status,
-         case.version or "-", " ".join((case.question or "-").split())[:70])
+         case.article_id or "-", case.version or "-", shorten(case.question or "-", QUESTION_WIDTH))
         for case in found
     ]  # fmt: skip
     # disable_numparse: a version like 2010 is a label, not a number to right-align.
-    click.echo(tabulate(rows, headers=LIST_HEADERS, disable_numparse=True))
+    return tabulate(rows, headers=LIST_HEADERS, disable_numparse=True)
+
+
+def shorten(text: str, width: int) -> str:
+    """One line of at most ``width`` characters; "…" says that the rest was cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
 @cases.command(name="export")
@@ -120,11 +136,17 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     Example:
       emailstatus-bot cases export --format csv > cases.csv
     """
-    from bot.store import Case, utc_now
+    from bot.store import utc_now
 
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
+    write_rows((asdict(case) for case in store.cases.iter(status=status, since=start)), fmt)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str) -> None:
+    """Cases as CSV (every column, safe for spreadsheets) or a JSON array, to stdout."""
+    from bot.store import Case
+
     if fmt == "csv":
         # CRLF rows (RFC 4180): the writer then also quotes a field holding a lone CR.
         columns = [f.name for f in fields(Case)]
@@ -144,7 +166,7 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _json_array(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """A JSON array written row by row, so a big export never sits in memory twice."""
     yield "["
     for index, row in enumerate(rows):

@@ -110,15 +110,35 @@ def test_summary_writes_the_chart(cli: Invoke, week: list[int], tmp_path: Path) 
 
 
 def test_cases_list(cli: Invoke, week: list[int], log: Store) -> None:
-    question = "Times Opened stays at 0 in Outlook 2010"
+    question = "Times Opened stays at 0 in Outloo…"  # cut to 34 characters
     assert cli("cases", "list").output.splitlines() == [
-        "id    opened (UTC)      source    status    version    question",
-        "----  ----------------  --------  --------  ---------  " + "-" * len(question),
-        f"2     2026-11-17 10:00  channel   answered  2007       {question}",
-        f"1     2026-11-17 10:00  channel   resolved  2010       {question}",
+        "id    opened (UTC)      source    status    article    version    question",
+        "----  ----------------  --------  --------  ---------  ---------  " + "-" * len(question),
+        f"2     2026-11-17 10:00  channel   answered  000385822  2007       {question}",
+        f"1     2026-11-17 10:00  channel   resolved  000385822  2010       {question}",
     ]
     assert len(cli("cases", "list", "--status", "resolved").output.splitlines()) == 3
     assert cli("cases", "list", "--since", "2026-11-18").output == "No cases.\n"
+
+
+def test_cases_list_marks_a_cut_question(cli: Invoke, log: Store) -> None:
+    long = "Times Opened stays at 0 for every recipient on Outlook 2010 since the migration"
+    log.cases.open(source="dm", level="answer", question=long)
+    (row,) = cli("cases", "list").output.splitlines()[2:]
+    assert row.endswith(" Times Opened stays at 0 for every…")
+    assert max(len(line) for line in cli("cases", "list").output.splitlines()) <= 100
+
+
+def test_cases_list_as_json_and_csv_keeps_every_column(cli: Invoke, week: list[int]) -> None:
+    listed = json.loads(cli("cases", "list", "--json", "--limit", "1").output)
+    assert [(c["id"], c["article_id"], c["question"]) for c in listed] == [
+        (2, "000385822", "Times Opened stays at 0 in Outlook 2010")  # whole
+    ]
+    rows = list(csv.DictReader(io.StringIO(cli("cases", "list", "--csv").output)))
+    assert [(r["id"], r["status"], r["detected_version"]) for r in rows] == [
+        ("2", "answered", "2007"), ("1", "resolved", "2010"),
+    ]  # fmt: skip
+    assert json.loads(cli("cases", "list", "--json", "--status", "escalated").output) == []
 
 
 def test_a_csv_export_never_hands_a_spreadsheet_a_formula(
