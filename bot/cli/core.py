@@ -338,20 +338,27 @@ def knowledge_list() -> None:
         click.echo(f"problem: {problem}", err=True)
 
 
-def knowledge_rows(articles: list[Article]) -> list[str]:
-    from tabulate import tabulate
+WIDTH = 100  # columns: `knowledge list` fits a terminal that wide
 
-    rows = [(a.id, a.title, a.source_url or a.source_name, _source_date(a),
-             ", ".join(v.id for v in a.variants) or "-") for a in articles]  # fmt: skip
-    return tabulate(
-        rows, headers=["id", "title", "source", "date", "variants"], tablefmt="plain"
-    ).splitlines()
+
+def knowledge_rows(articles: list[Article]) -> list[str]:
+    """Three lines an article: id and title; variants and date; the source."""
+    lines = []
+    for a in articles:
+        head = f"{a.id}  {a.title}"
+        lines.append(head if len(head) <= WIDTH else head[: WIDTH - 1].rstrip() + "…")
+        variants = ", ".join(v.id for v in a.variants) or "no variants"
+        lines.append(f"  {variants}; {_source_date(a)}")
+        source = f"  {a.source_url or a.source_name}"
+        # A URL cannot be cut; without its scheme it still opens when pasted.
+        lines.append(source if len(source) <= WIDTH else source.replace("https://", "", 1))
+    return lines
 
 
 def _source_date(article: Article) -> str:
     if article.source_read:
         return f"read {article.source_read}"
-    return f"published {article.source_published}" if article.source_published else "-"
+    return f"published {article.source_published}" if article.source_published else "no date"
 
 
 COMMANDS: list[click.Command] = [ask, match, eval_command, knowledge]
