@@ -68,7 +68,7 @@ def test_summary_json_shows_exactly_the_figures(cli: Invoke, week: list[int]) ->
         "week": "2026-W47", "timezone": "UTC", "start": "2026-11-16", "end": "2026-11-22",
         "empty": False, **figures, "previous_week": zero, "change": change,
         "by_version": {"2007": 1, "2010": 1}, "by_source": {"channel": 2},
-        "by_channel": {"C0SUPPORT": 2}, "days": days,
+        "by_channel": {"C0SUPPORT": 2}, "by_article": {"000385822": 2}, "days": days,
         "gap_groups": [{"text": "mail merge?", "count": 1, "stored": True,
                         "questions": [{"text": "mail merge?", "count": 1}]}],
     }  # fmt: skip
