@@ -63,7 +63,7 @@ def test_a_good_file_loads_every_line_with_its_labels():
          "a.yaml:6: groups[0].source: 'dev-set' is not allowed; "
          "use one of corpus-1, team, case-log"),
         (GOOD.replace('      - "times opened stuck at zero"\n', "      - [oops\n"),
-         "a.yaml:10: yaml: not valid YAML: expected ',' or ']', but got ':'"),
+         "a.yaml:9: yaml: not valid YAML: a '[' opened here is never closed (noticed at line 10)"),
         ('article: "A1"\n', "a.yaml:1: groups: must be a non-empty list of groups"),
     ],
 )  # fmt: skip
