@@ -1,4 +1,4 @@
-"""The deploy files say what the README promises (the image cannot be built here)."""
+"""The deploy files say what docs/operations.md promises (the image cannot be built here)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from tests.support.wheel import Wheel
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
-README = (ROOT / "README.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 UNITS = DEPLOY / "systemd"
 
 
@@ -100,10 +101,10 @@ def test_serve_binds_port_from_the_environment():
     assert Settings.from_env({"PORT": "80a"}).parse_problems
 
 
-def test_readme_docker_run_waits_longer_than_gunicorns_graceful_timeout():
+def test_documented_docker_run_waits_longer_than_gunicorns_graceful_timeout():
     from bot.slack.serve import ServerSettings
 
-    [run] = re.findall(r"docker run [^`]*?emailstatus-bot\n", README.replace("\\\n", " "))
+    [run] = re.findall(r"docker run [^`]*?emailstatus-bot\n", OPERATIONS.replace("\\\n", " "))
     stop = re.search(r"--stop-timeout (\d+)", run)
     assert stop and int(stop.group(1)) > ServerSettings().graceful_timeout
 
@@ -138,7 +139,7 @@ def test_env_example_documents_every_variable_the_bot_reads():
         while setting.match(lines[at - 1]):  # a group of settings shares one explanation
             at -= 1
         assert lines[at - 1].startswith("# ") and len(lines[at - 1]) > 20, name
-        assert f"`{name}`" in README, name  # and the README's table has it
+        assert f"`{name}`" in CONFIGURATION, name  # and docs/configuration.md's table has it
 
 
 def test_env_example_overrides_nothing_the_image_or_the_units_set():
@@ -266,8 +267,8 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path):
     assert result.returncode == 0, result.stderr
 
 
-def test_readme_deploy_section_names_the_same_things():
-    deploy = README.split("## Deploy", 1)[1].split("\n## ", 1)[0]
+def test_the_deploy_docs_name_the_same_things():
+    deploy = OPERATIONS.split("## Deploy", 1)[1].split("\n## ", 1)[0]
     for promise in (
         "deploy/Dockerfile",
         "docker compose",
