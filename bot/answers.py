@@ -59,6 +59,12 @@ class Answer:
         return ", ".join(g.label for g in self.choices)
 
 
+def source_label(name: str, title: str) -> tuple[str, str | None]:
+    """(source name, title to show after it): no title when the name already says it,
+    as in "Salesforce Help: Considerations for Email Open Tracking"."""
+    return name, None if title.casefold() in name.casefold() else title
+
+
 def compose(article: Article, version: str | None, question: str = "") -> Answer:
     """Build the answer for an article and a detected (or picked) variant."""
     guide = _guide(article, version)

@@ -1,4 +1,5 @@
-"""A picture of the week: cases per day stacked by outcome, and cases by Outlook version.
+"""A picture of the week: cases per day stacked by outcome, cases by Outlook version and
+cases by article.
 
 An empty week is a clean card that says so (no axes around nothing). ``write_chart``
 writes the format the file's extension names (PNG, SVG, PDF, JPEG, WebP) or refuses.
@@ -15,7 +16,7 @@ from typing import Any
 
 from bot.summary import OUTCOMES, WeekSummary
 
-WIDTH_IN, HEIGHT_IN, DPI = 10.0, 4.0, 100  # 1000 x 400 pixels
+WIDTH_IN, HEIGHT_IN, DPI = 12.0, 4.0, 100  # 1200 x 400 pixels
 EMPTY_HEIGHT_IN = 2.0
 # Settled outcomes in strong colours, "answered" (no outcome yet) in grey.
 COLOURS = {"resolved": "#2e7d32", "unresolved": "#f9a825", "escalated": "#c62828",
@@ -44,9 +45,12 @@ def render(summary: WeekSummary, fmt: str = "png") -> bytes:
         _empty(fig, summary)
     else:
         fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-        per_day, per_version = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+        per_day, per_version, per_article = fig.subplots(
+            1, 3, gridspec_kw={"width_ratios": [3, 1, 1]}
+        )
         _per_day(per_day, summary)
-        _per_version(per_version, summary)
+        _ranked_bars(per_version, summary.by_version, "Cases by Outlook version", VERSION_LABELS)
+        _ranked_bars(per_article, summary.by_article, "Cases by article", {})
         fig.suptitle(f"Email status cases, week {summary.week} ({summary.tz})")
         fig.tight_layout()
     buffer = io.BytesIO()
@@ -85,21 +89,22 @@ def _per_day(ax: Any, summary: WeekSummary) -> None:
     bottom = [0] * len(summary.days)
     for outcome in OUTCOMES:
         values = [getattr(d, outcome) for d in summary.days]
-        if not any(values):
-            continue  # only outcomes that happened get a legend entry
-        ax.bar(labels, values, bottom=bottom, color=COLOURS[outcome],
-               label=OUTCOME_LABELS[outcome])  # fmt: skip
+        # Every outcome keeps its legend entry, with the week's count: a 0 is news too.
+        label = f"{OUTCOME_LABELS[outcome]} ({sum(values)})"
+        ax.bar(labels, values, bottom=bottom, color=COLOURS[outcome], label=label)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title("Cases per day, by outcome")
     ax.set_ylabel("cases")
-    ax.set_ylim(0, max(bottom) * 1.25)  # room for the legend above the tallest day
+    ax.set_ylim(0, max(bottom) * 1.6)  # room for the legend rows above the tallest day
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper left", fontsize="small", ncols=3, frameon=False)
+    ax.legend(loc="upper left", fontsize="small", ncols=2, frameon=False)
 
 
-def _per_version(ax: Any, summary: WeekSummary) -> None:
-    names = [VERSION_LABELS.get(v, v) for v, _ in summary.by_version]
-    counts = [n for _, n in summary.by_version]
-    ax.barh(names[::-1], counts[::-1], color="#1565c0")
-    ax.set_title("Cases by Outlook version")
+def _ranked_bars(
+    ax: Any, counts: tuple[tuple[str, int], ...], title: str, labels: dict[str, str]
+) -> None:
+    names = [labels.get(key, key) for key, _ in counts]
+    values = [n for _, n in counts]
+    ax.barh(names[::-1], values[::-1], color="#1565c0")
+    ax.set_title(title)
     ax.xaxis.get_major_locator().set_params(integer=True)

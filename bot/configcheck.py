@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config import SECRET_NAMES, Settings
+from bot.decision import Thresholds  # not bot.matching: checks run before scikit-learn loads
 from bot.knowledge import load_knowledge
-from bot.matching import Thresholds
 from bot.scheduler import schedule_problems
 
 ENV_NAMES = {

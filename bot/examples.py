@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import EXAMPLES_SUFFIX, Problem
+from bot.knowledge import EXAMPLES_SUFFIX, Problem, yaml_problem
 from bot.text import normalise
 
 GROUP_KEYS = ("label", "family", "lang", "source", "examples")
@@ -98,10 +98,7 @@ def parse_examples(text: str, filename: str) -> tuple[list[Example], list[Proble
     try:
         root = _compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        reason = getattr(exc, "problem", None) or str(exc)
-        return [], [Problem(filename, line, "yaml", f"not valid YAML: {reason}")]
+        return [], [yaml_problem(exc, filename)]  # the same line and words as for articles
     return _ExamplesChecker(filename).check(root)
 
 

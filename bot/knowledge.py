@@ -333,11 +333,26 @@ def yaml_problem(exc: yaml.YAMLError, filename: str) -> Problem:
     spans = context is not None and any(w in what for w in ("flow", "quoted"))
     mark = context if spans or problem is None else problem
     assert mark is not None
-    detail = f"{what}: {reason}" if what else reason
+    plain = next((words for raw, words in PLAIN_YAML_ERRORS if raw in reason), None)
+    detail = plain or (f"{what}: {reason}" if what else reason)
     noticed = ""
     if problem is not None and problem.line != mark.line:
-        noticed = f" (noticed at line {problem.line + 1})"
+        text = (problem.buffer or "").rstrip("\0")  # PyYAML ends its buffer with a NUL
+        last = max(len(text.splitlines()), 1)
+        noticed = f" (noticed at line {min(problem.line + 1, last)})"  # not past the end
     return Problem(filename, mark.line + 1, "yaml", f"not valid YAML: {detail}{noticed}")
+
+
+# PyYAML's wording → what to fix, in plain words (the rest keep PyYAML's own text).
+PLAIN_YAML_ERRORS = (
+    ("found unexpected end of stream", "a quote opened here is never closed"),
+    ("expected ',' or ']'", "a '[' opened here is never closed"),
+    ("expected ',' or '}'", "a '{' opened here is never closed"),
+    ("mapping values are not allowed here",
+     "a ':' inside a value: quote the text, or check the indentation"),
+    ("found character '\\t'", "a tab: YAML indents with spaces only"),
+    ("expected <block end>", "the indentation does not line up with the lines above"),
+)  # fmt: skip
 
 
 def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:

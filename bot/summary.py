@@ -26,6 +26,7 @@ from bot.store import STATUSES, Status, Store, iso
 from bot.summary_queries import (
     FollowUpRow,
     WeekRow,
+    articles_between,
     follow_ups_between,
     gaps_between,
     week_rows,
@@ -41,6 +42,7 @@ TRIED = (Status.RESOLVED, Status.UNRESOLVED, Status.ESCALATED)
 # "reset my password" apart from "export my reports".
 GAP_SIMILARITY = 80.0
 MAX_GAP_GROUPS = 50
+NO_ARTICLE = "none"  # a case logged before cases recorded their article
 WEEK_SPEC = re.compile(r"^(\d{4})-?w(\d{1,2})$", re.IGNORECASE)
 HEADLINE_FIELDS = ("cases", "answered", "resolved", "unresolved", "escalated", "rejected",
                    "resolution_rate", "resolution_rate_with_outcome", "median_resolve_seconds",
@@ -170,6 +172,7 @@ class WeekSummary:
     by_version: tuple[tuple[str, int], ...] = ()
     by_source: tuple[tuple[str, int], ...] = ()
     by_channel: tuple[tuple[str, int], ...] = ()
+    by_article: tuple[tuple[str, int], ...] = ()
     days: tuple[DayCount, ...] = ()
     gap_groups: tuple[GapGroup, ...] = field(default=())
 
@@ -199,6 +202,7 @@ class WeekSummary:
             "by_version": dict(self.by_version),
             "by_source": dict(self.by_source),
             "by_channel": dict(self.by_channel),
+            "by_article": dict(self.by_article),
             "days": [
                 {"date": d.day.isoformat(), **{o: getattr(d, o) for o in OUTCOMES}}
                 for d in self.days
@@ -227,6 +231,7 @@ def summarise(store: Store, week: IsoWeek, tz: tzinfo) -> WeekSummary:
         by_version=_ranked(_version_label(r.version) for r in rows),
         by_source=_ranked(r.source for r in rows),
         by_channel=_ranked(_channel_label(r.source, r.channel) for r in rows),
+        by_article=_counted((a or NO_ARTICLE, n) for a, n in articles_between(store, start, end)),
         days=_days(rows, week, tz),
         gap_groups=tuple(group_gaps((g.question, g.reason) for g in gaps)),
     )
@@ -287,7 +292,12 @@ def _days(rows: list[WeekRow], week: IsoWeek, tz: tzinfo) -> tuple[DayCount, ...
 
 def _ranked(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
     """Counts, most frequent first, ties by name (stable output for tests and diffs)."""
-    return tuple(sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0])))
+    return _counted(Counter(values).items())
+
+
+def _counted(counts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """Counts made elsewhere (a GROUP BY), most frequent first, ties by name."""
+    return tuple(sorted(counts, key=lambda kv: (-kv[1], kv[0])))
 
 
 def _version_label(version: str | None) -> str:

@@ -17,18 +17,33 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 from bot.store import Store
 from tests.support.engines import make_engine
+from tests.support.wheel import Wheel, shared_wheel
 
 pytest_plugins = ["tests.support.http_harness", "tests.support.drivers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
-EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
+# The labelled dev set, kept in the repository so that every clone runs the gate and the
+# overlap guard (tests/data/README.md); ../shared holds the original, when present.
+EVAL_SET = ROOT / "tests" / "data" / "questions-dev.jsonl"
+SHARED_EVAL_SET = ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
 
-# One model cache for the run, inherited by the bot processes tests start: each loads the
-# fitted model (keyed by a hash of what it learned) instead of training it again.
+# One model cache for the run, inherited by xdist's workers and the bot processes tests
+# start: each loads the fitted model (keyed by a hash of what it learned) instead of
+# training it again.
 os.environ.setdefault(
     "MODEL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "emailstatus-bot-test-models")
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Train the shipped examples' model once, before xdist starts its workers.
+
+    Every worker and every `serve` or CLI process a test starts then loads it from the
+    disk cache. Without this, each of them trained the same model at once on a cold cache.
+    """
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without -n
+        Matcher(load_knowledge(KNOWLEDGE_DIR))
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +56,12 @@ def knowledge() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def matcher(knowledge: KnowledgeBase) -> Matcher:
     return Matcher(knowledge)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
+    """The project's wheel, built once for the whole run (see tests/support/wheel.py)."""
+    return shared_wheel(tmp_path_factory)
 
 
 @pytest.fixture

@@ -6,32 +6,37 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from tabulate import tabulate
 
+from bot.cli.choices import LazyChoice, case_statuses
 from bot.cli.migrate import migrate_to_command
 from bot.config import ConfigError, Settings
-from bot.matching import Level, Matcher
-from bot.render.summary import summary_json, summary_text
-from bot.store import STATUSES, Case, GapReason, Store, utc_now
-from bot.store import open_store as store_for
-from bot.summary import WeekSummary, summary_for
+from bot.decision import Level
+
+# The store (sqlite-utils, numpy) and the matcher (scikit-learn) load in the commands
+# that use them, so that `--help` starts at once.
+if TYPE_CHECKING:
+    from bot.matching import Matcher
+    from bot.store import Case, Store
+    from bot.summary import WeekSummary
 
 AGE = re.compile(r"^(\d+)\s*([hdw])$")
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-CASE_COLUMNS = [f.name for f in fields(Case)]
-LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "version", "question")
+LIST_HEADERS = ("id", "opened (UTC)", "source", "status", "article", "version", "question")
+QUESTION_WIDTH = 34  # a table row then fits 100 columns; --json and --csv keep it whole
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_store(settings: Settings | None = None) -> Store:
+    from bot.store import open_store as store_for
+
     settings = settings or Settings.from_env()
     return store_for(settings.db_path, store_question_text=settings.store_question_text)
 
@@ -76,35 +81,54 @@ def cases() -> None:
 
 
 @cases.command(name="list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
-def list_command(status: str | None, since: str | None, limit: int) -> None:
-    """List cases, newest first.
+@click.option("--json", "fmt", flag_value="json", help="Every column as a JSON array.")
+@click.option("--csv", "fmt", flag_value="csv", help="Every column as CSV.")
+def list_command(status: str | None, since: str | None, limit: int, fmt: str | None) -> None:
+    """List cases, newest first: a table, or every column with --json or --csv.
 
     \b
     Example:
-      emailstatus-bot cases list --status escalated --since 7d
+      emailstatus-bot cases list --status escalated --since 7d --csv > escalated.csv
     """
+    from bot.store import utc_now
+
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
     found = store.cases.list(status=status, since=start, limit=limit)
+    if fmt:
+        write_rows((asdict(case) for case in found), fmt)
+        return
     if not found:
         click.echo("No cases.")
         return
+    click.echo(cases_table(found))
+
+
+def cases_table(found: list[Case]) -> str:
+    from tabulate import tabulate
+
     rows = [
         (case.id, case.created_at[:16].replace("T", " "), case.source, case.status,
-         case.version or "-", " ".join((case.question or "-").split())[:70])
+         case.article_id or "-", case.version or "-", shorten(case.question or "-", QUESTION_WIDTH))
         for case in found
     ]  # fmt: skip
     # disable_numparse: a version like 2010 is a label, not a number to right-align.
-    click.echo(tabulate(rows, headers=LIST_HEADERS, disable_numparse=True))
+    return tabulate(rows, headers=LIST_HEADERS, disable_numparse=True)
+
+
+def shorten(text: str, width: int) -> str:
+    """One line of at most ``width`` characters; "…" says that the rest was cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
 @cases.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True, help="Output format.")  # fmt: skip
-@click.option("--status", type=click.Choice(STATUSES), help="Only cases with this status.")
+@click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
 def export_command(fmt: str, status: str | None, since: str | None) -> None:
     """Write every case (all columns, oldest first) to stdout.
@@ -113,12 +137,21 @@ def export_command(fmt: str, status: str | None, since: str | None) -> None:
     Example:
       emailstatus-bot cases export --format csv > cases.csv
     """
+    from bot.store import utc_now
+
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    rows = (asdict(case) for case in store.cases.iter(status=status, since=start))
+    write_rows((asdict(case) for case in store.cases.iter(status=status, since=start)), fmt)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str) -> None:
+    """Cases as CSV (every column, safe for spreadsheets) or a JSON array, to stdout."""
+    from bot.store import Case
+
     if fmt == "csv":
         # CRLF rows (RFC 4180): the writer then also quotes a field holding a lone CR.
-        writer = csv.DictWriter(sys.stdout, fieldnames=CASE_COLUMNS, lineterminator="\r\n")
+        columns = [f.name for f in fields(Case)]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows({key: csv_safe(value) for key, value in row.items()} for row in rows)
     else:
@@ -134,7 +167,7 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _json_array(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """A JSON array written row by row, so a big export never sits in memory twice."""
     yield "["
     for index, row in enumerate(rows):
@@ -157,6 +190,8 @@ def backup_command(path: Path, force: bool) -> None:
     """
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    from bot.store import Store
+
     if path.exists():
         path.unlink()
     store = open_store()
@@ -215,50 +250,87 @@ def interactive() -> bool:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What a person saw (or would see): the level, the article and its Outlook version."""
+
+    level: str
+    article: str | None = None  # None: silent, or a case logged without its article
+    version: str | None = None
+
+    def differs_from(self, other: Outcome) -> bool:
+        if self.level != other.level:
+            return True
+        if self.level == Level.SILENT.value:
+            return False
+        known = self.article is not None and other.article is not None
+        return (known and self.article != other.article) or self.version != other.version
+
+    def __str__(self) -> str:
+        if self.level == Level.SILENT.value:
+            return "silent"
+        article = f" {self.article}" if self.article else ""
+        return f"{self.level}{article}/{self.version or 'no version'}"
+
+
+@dataclass(frozen=True)
 class Replayed:
     kind: str  # "case" | "gap"
     id: int
     created_at: str
     question: str
-    before: str  # "answer/2010", "silent"
-    after: str
+    before: Outcome
+    after: Outcome
 
 
 def replay_changes(store: Store, matcher: Matcher) -> tuple[list[Replayed], int, int]:
     """(changes, questions replayed, skipped without stored text)."""
+    from bot.store import GapReason
+
     changes: list[Replayed] = []
     replayed = skipped = 0
-    logged = [("case", c.id, c.created_at, c.question, c.level, c.detected_version)
-              for c in store.cases.iter()]  # fmt: skip
+    logged = [("case", c.id, c.created_at, c.question, Outcome(c.level, c.article_id,
+               c.detected_version)) for c in store.cases.iter()]  # fmt: skip
     # A gap the matcher missed was silent; other gaps (version not covered, a rejected
     # suggestion) were matched and already come back through their case.
-    logged += [("gap", g["id"], g["created_at"], g["question"], "silent", None)
+    logged += [("gap", g["id"], g["created_at"], g["question"], Outcome(Level.SILENT.value))
                for g in store.gaps.iter() if g["reason"] == GapReason.NO_MATCH]  # fmt: skip
-    for kind, ident, created, question, level, version in logged:
+    for kind, ident, created, question, before in logged:
         if not question:
             skipped += 1
             continue
         replayed += 1
         match = matcher.match(question)
-        before = _outcome(level, version)
-        after = _outcome(match.level.value, match.version)
-        if before != after:
+        after = Outcome(match.level.value, match.article_id, match.version)
+        if match.level is Level.SILENT:
+            after = Outcome(Level.SILENT.value)
+        if after.differs_from(before):
             changes.append(Replayed(kind, ident, created, question, before, after))
     return changes, replayed, skipped
 
 
-def _outcome(level: str, version: str | None) -> str:
-    if level == Level.SILENT.value:
-        return "silent"
-    return f"{level}/{version or 'no version'}"
+def take_overs(changes: list[Replayed]) -> dict[str, dict[str, int]]:
+    """Per article: the questions it now answers or suggests that went elsewhere before,
+    counted by where they went (another article, or silence)."""
+    taken: dict[str, dict[str, int]] = {}
+    for change in changes:
+        after, before = change.after, change.before
+        if after.article is None or before.article == after.article:
+            continue
+        if before.article is None and before.level != Level.SILENT.value:
+            continue  # logged without its article: cannot tell
+        origin = before.article or "silent"
+        counts = taken.setdefault(after.article, {})
+        counts[origin] = counts.get(origin, 0) + 1
+    return taken
 
 
 @click.command()
 def replay() -> None:
     """Re-run every logged question through the current knowledge and matcher.
 
-    Prints the questions that would now get a different level (answer, suggest,
-    silent) or Outlook version. Run it before merging a knowledge change.
+    Prints the questions a person would now see answered differently: another article,
+    another level (answer, suggest, silent) or another Outlook version; then what each
+    new or changed article takes over. Run it before merging a knowledge change.
 
     \b
     Example:
@@ -279,6 +351,10 @@ def replay() -> None:
     click.echo(
         f"{len(changes)} of {replayed} logged questions would now be answered differently{note}."
     )
+    for article_id, origins in sorted(take_overs(changes).items()):
+        counts = ", ".join(f"{n} from {origin}" for origin, n in sorted(origins.items()))
+        total = sum(origins.values())
+        click.echo(f"{article_id} takes over {total} question(s): {counts}.")
 
 
 # -- summary -----------------------------------------------------------------------------
@@ -304,6 +380,10 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
     Example:
       emailstatus-bot summary --week 2026-W47 --json
     """
+    from bot.render.summary import summary_json, summary_text
+    from bot.store import utc_now
+    from bot.summary import summary_for
+
     settings = Settings.from_env()
     tz = _timezone(settings)
     if chart is not None:

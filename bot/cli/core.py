@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from tabulate import tabulate
 
-from bot.answers import compose
 from bot.config import Settings
-from bot.evaluation import GATE, Report, evaluate, read_labelled
-from bot.examples import ExampleSet, load_examples
 from bot.knowledge import EXAMPLES_SUFFIX, Article, KnowledgeBase, Problem, load_knowledge
-from bot.matching import Level, Matcher, Thresholds
-from bot.render.text import answer_text
-from bot.versions import detect_version
+
+# The matcher (scikit-learn) and the store load in the commands that use them, so that
+# `--help` and the commands that need neither start at once.
+if TYPE_CHECKING:
+    from bot.evaluation import Report
+    from bot.examples import ExampleSet
+    from bot.matching import Matcher
 
 
 def load_articles(settings: Settings) -> KnowledgeBase:
@@ -32,6 +32,8 @@ def load_articles(settings: Settings) -> KnowledgeBase:
 
 def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
     """Knowledge and the trained matcher; examples-file problems go to stderr too."""
+    from bot.matching import Matcher, Thresholds
+
     knowledge = load_articles(settings)
     thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
     matcher = Matcher(knowledge, thresholds)
@@ -51,6 +53,11 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     Example:
       emailstatus-bot ask "why does times opened stay at 0 for outlook 2010 users?"
     """
+    from bot.answers import compose
+    from bot.matching import Level
+    from bot.render.text import answer_text
+    from bot.versions import detect_version
+
     knowledge, matcher = load_matcher(Settings.from_env())
     match = matcher.match(question)
     chosen = detect_version(version, bare=True) if version else match.version
@@ -137,8 +144,10 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
 
     \b
     Example:
-      emailstatus-bot eval ../shared/eval/questions-dev.jsonl
+      emailstatus-bot eval tests/data/questions-dev.jsonl
     """
+    from bot.evaluation import evaluate, read_labelled
+
     knowledge, matcher = load_matcher(Settings.from_env())
     try:
         rows = read_labelled(file.read_text(encoding="utf-8").splitlines())
@@ -155,6 +164,8 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
         click.echo("quality gate FAILED: " + "; ".join(failures), err=True)
         sys.exit(1)
     if gate:
+        from bot.evaluation import GATE
+
         click.echo(
             f"quality gate passed (F1 >= {GATE['f1']}, FP rate <= {GATE['false_positive_rate']},"
             f" version accuracy >= {GATE['version_accuracy']})"
@@ -236,6 +247,8 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     Example:
       emailstatus-bot knowledge check knowledge/
     """
+    from bot.examples import load_examples
+
     targets = paths or (Path(Settings.from_env().knowledge_dir),)
     articles = [t for t in targets if not t.name.endswith(EXAMPLES_SUFFIX)]
     kb = load_knowledge(*articles) if articles else KnowledgeBase()
@@ -325,18 +338,27 @@ def knowledge_list() -> None:
         click.echo(f"problem: {problem}", err=True)
 
 
+WIDTH = 100  # columns: `knowledge list` fits a terminal that wide
+
+
 def knowledge_rows(articles: list[Article]) -> list[str]:
-    rows = [(a.id, a.title, a.source_url or a.source_name, _source_date(a),
-             ", ".join(v.id for v in a.variants) or "-") for a in articles]  # fmt: skip
-    return tabulate(
-        rows, headers=["id", "title", "source", "date", "variants"], tablefmt="plain"
-    ).splitlines()
+    """Three lines an article: id and title; variants and date; the source."""
+    lines = []
+    for a in articles:
+        head = f"{a.id}  {a.title}"
+        lines.append(head if len(head) <= WIDTH else head[: WIDTH - 1].rstrip() + "…")
+        variants = ", ".join(v.id for v in a.variants) or "no variants"
+        lines.append(f"  {variants}; {_source_date(a)}")
+        source = f"  {a.source_url or a.source_name}"
+        # A URL cannot be cut; without its scheme it still opens when pasted.
+        lines.append(source if len(source) <= WIDTH else source.replace("https://", "", 1))
+    return lines
 
 
 def _source_date(article: Article) -> str:
     if article.source_read:
         return f"read {article.source_read}"
-    return f"published {article.source_published}" if article.source_published else "-"
+    return f"published {article.source_published}" if article.source_published else "no date"
 
 
 COMMANDS: list[click.Command] = [ask, match, eval_command, knowledge]

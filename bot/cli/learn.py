@@ -9,7 +9,6 @@ import click
 
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
-from bot.learning import accept_candidates, find_candidates, texts_stored, write_candidates
 
 
 @click.command()
@@ -41,6 +40,7 @@ def learn(out: Path | None, accept: Path | None) -> None:
         raise click.UsageError("give exactly one of --out FILE or --accept FILE")
     from bot.cli.cases import open_store
     from bot.cli.core import load_articles  # the CLI's one way to load knowledge
+    from bot.learning import find_candidates, texts_stored, write_candidates  # the store: lazily
 
     settings = Settings.from_env()
     knowledge = load_articles(settings)
@@ -68,6 +68,8 @@ def learn(out: Path | None, accept: Path | None) -> None:
 
 
 def _accept(path: Path, knowledge: KnowledgeBase) -> None:
+    from bot.learning import accept_candidates
+
     try:
         result = accept_candidates(path, knowledge)
     except ValueError as exc:

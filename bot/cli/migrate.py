@@ -6,8 +6,6 @@ import click
 from tabulate import tabulate
 
 from bot.config import Settings
-from bot.store import Store, is_database_url, redact_url
-from bot.store.copy import TargetNotEmpty, copy_case_log
 
 
 @click.command(name="migrate-to")
@@ -23,6 +21,10 @@ def migrate_to_command(database_url: str) -> None:
     Example:
       emailstatus-bot cases migrate-to postgresql://bot@db.internal/emailstatus
     """
+    # The store loads in the command, so that `--help` starts at once.
+    from bot.store import Store, is_database_url, redact_url
+    from bot.store.copy import TargetNotEmpty, copy_case_log
+
     if not is_database_url(database_url):
         raise click.BadParameter("use a postgresql://... URL", param_hint="DATABASE_URL")
     settings = Settings.from_env()

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bot import configcheck
+from bot.cli.choices import LazyChoice, config_modes
 from bot.config import Settings
 
 
@@ -17,7 +17,7 @@ def config() -> None:
 
 @config.command(name="check")
 @click.option(
-    "--mode", type=click.Choice(configcheck.MODES), default="auto", show_default=True,
+    "--mode", type=LazyChoice(config_modes), default="auto", show_default=True,
     help="Check for this way of running (auto: from the tokens that are set).",
 )  # fmt: skip
 def config_check(mode: str) -> None:
@@ -29,6 +29,8 @@ def config_check(mode: str) -> None:
     Example:
       emailstatus-bot config check --mode http
     """
+    from bot import configcheck  # loads the matcher: only when the command runs
+
     settings = Settings.from_env()
     resolved = configcheck.resolve_mode(settings, mode)
     click.echo(f"mode: {resolved}")

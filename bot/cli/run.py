@@ -7,15 +7,13 @@ from dataclasses import replace
 
 import click
 
-from bot import configcheck
 from bot.config import ConfigError, Settings
-from bot.console import run_console, terminal_lines
-from bot.engine import Engine
-from bot.logs import configure_logging
 
 
 def _refuse_on_problems(settings: Settings, mode: str) -> None:
     """The same checks as `config check`; one line per problem, then exit 2."""
+    from bot import configcheck  # loads the matcher: only when a command starts the bot
+
     found = configcheck.problems(settings, mode)
     for problem in found:
         click.echo(f"configuration error: {problem}", err=True)
@@ -59,11 +57,15 @@ def run() -> None:
         sys.exit(2)
     _refuse_on_problems(settings, mode)
     if mode == "console":
+        from bot.console import run_console, terminal_lines
+        from bot.engine import Engine
+
         engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
         run_console(engine, terminal_lines(interactive), click.echo, interactive)
         engine.store.close()
         return
+    from bot.logs import configure_logging
     from bot.slack.serve import run_socket_mode
 
     _refuse_unless_slack_accepts(settings)
@@ -85,11 +87,12 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     Example:
       emailstatus-bot serve --host 0.0.0.0 --port 3000
     """
+    settings = Settings.from_env()
+    _refuse_on_problems(settings, "http")  # before the imports below load the matcher
+    _refuse_unless_slack_accepts(settings)
+    from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http
 
-    settings = Settings.from_env()
-    _refuse_on_problems(settings, "http")
-    _refuse_unless_slack_accepts(settings)
     server = ServerSettings(host=host, port=port or settings.port)
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
     configure_logging(settings, background=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.answers import Answer
+from bot.answers import Answer, source_label
 from bot.knowledge import Variant
 from bot.render.kit import (
     MAX_SECTION_TEXT,
@@ -71,9 +71,10 @@ def source_text(answer: Answer) -> str:
 
 
 def source_link(name: str, url: str, title: str) -> str:
+    name, shown_title = source_label(name, title)
     shown = escape(name)
     link = f"<{escape(url)}|{shown}>" if url else shown
-    return f"Source: {link} — {escape(title)}"
+    return f"Source: {link}" + (f" — {escape(shown_title)}" if shown_title else "")
 
 
 def see_also_text(answer: Answer) -> str:

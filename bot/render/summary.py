@@ -184,6 +184,7 @@ def summary_blocks(summary: WeekSummary) -> list[dict[str, Any]]:
                 "*By Outlook version*\n" + _ranked_lines(summary.by_version, version_name),
                 "*By source*\n" + _ranked_lines(summary.by_source, source_name),
                 "*By channel*\n" + _ranked_lines(summary.by_channel, channel_mrkdwn),
+                "*By article*\n" + _ranked_lines(summary.by_article, str),
             ]
         )
     )
@@ -229,6 +230,7 @@ def summary_text(summary: WeekSummary) -> str:
         ("By Outlook version", summary.by_version, version_name),
         ("By source", summary.by_source, source_name),
         ("By channel", summary.by_channel, str),
+        ("By article", summary.by_article, str),
     ):
         lines += ["", heading + ":"] + [f"  {name(k):<30} {n:>6}" for k, n in rows]
     lines += ["", "Per day:      " + " ".join(f"{o:>10}" for o in OUTCOMES)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answers import Answer
+from bot.answers import Answer, source_label
 from bot.knowledge import Variant
 
 
@@ -17,7 +17,8 @@ def guide_lines(guide: Variant) -> list[str]:
 
 
 def source_line(answer: Answer) -> str:
-    return f"Source: {answer.source_name} — {answer.title}"
+    name, title = source_label(answer.source_name, answer.title)
+    return f"Source: {name}" + (f" — {title}" if title else "")
 
 
 def closest_line(answer: Answer) -> str:

@@ -28,7 +28,9 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.health import DatabaseProbe
+from bot.knowledge import load_knowledge
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
+from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
@@ -284,7 +286,19 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
             handler.flush()
 
     metrics.prepare_multiprocess(Path(os.environ.get("TMPDIR", "/tmp")))
+    warm_matcher(settings)
     run_gunicorn(load, server, log_level=settings.log_level, on_worker_exit=close_bots)
+
+
+def warm_matcher(settings: Settings) -> None:
+    """Load (or train, once) the matcher in gunicorn's master, before it forks.
+
+    Each worker's ``Engine`` then finds the fitted model in this process's memory, which
+    the fork shares: a knowledge folder with new examples is trained once per change,
+    not once per worker, and workers start without importing scikit-learn again.
+    """
+    thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
+    Matcher(load_knowledge(settings.knowledge_dir), thresholds)
 
 
 def run_gunicorn(

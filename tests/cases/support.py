@@ -38,6 +38,7 @@ class Row:
     after: timedelta = timedelta(minutes=30)  # when the action happened
     user: str = "U1"
     question: str = "Times Opened stays at 0 in Outlook 2010"
+    article: str | None = "000385822"
 
 
 def build(log: Store, clock: Clock, rows: list[Row]) -> list[int]:
@@ -45,7 +46,7 @@ def build(log: Store, clock: Clock, rows: list[Row]) -> list[int]:
     for row in rows:
         clock.set(row.at)
         case = log.cases.open(
-            source=row.source, level="answer", question=row.question, article_id="000385822",
+            source=row.source, level="answer", question=row.question, article_id=row.article,
             score=80.0, detected_version=row.version, channel=row.channel, user=row.user,
         )  # fmt: skip
         if row.action:

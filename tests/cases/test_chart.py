@@ -40,20 +40,28 @@ def test_chart_is_a_png_of_the_expected_size(log: Store, clock: Clock, tmp_path:
 
 def test_an_empty_week_is_a_clean_card(log: Store) -> None:
     data = chart_png(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")))
-    assert png_size(data) == (1000, int(EMPTY_HEIGHT_IN * DPI))  # no axes around nothing
+    assert png_size(data) == (int(WIDTH_IN * DPI), int(EMPTY_HEIGHT_IN * DPI))  # no axes
     svg = render(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), "svg").decode()
     assert "No cases this week" in svg and "<!-- none -->" not in svg
     assert "−0.04" not in svg and "-0.04" not in svg
 
 
-def test_the_busy_chart_stacks_every_outcome_that_happened(log: Store, clock: Clock) -> None:
+def test_the_legend_keeps_every_outcome_with_its_count(log: Store, clock: Clock) -> None:
+    """Before, an outcome with no case this week left the legend: a 0 escalated is news."""
     at = datetime(2026, 11, 17, 10, tzinfo=UTC)
     build(log, clock, [Row(at, action="case_resolved"), Row(at, action="suggestion_rejected"),
                        Row(at)])  # fmt: skip
     svg = render(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), "svg").decode()
-    for label in ("resolved", "rejected", "answered, no outcome yet"):
-        assert label in svg
-    assert "unresolved" not in svg and "escalated" not in svg  # none happened: no legend
+    for label in ("resolved (1)", "rejected (1)", "answered, no outcome yet (1)",
+                  "unresolved (0)", "escalated (0)"):  # fmt: skip
+        assert label in svg, label
+
+
+def test_the_chart_breaks_cases_down_by_article(log: Store, clock: Clock) -> None:
+    at = datetime(2026, 11, 17, 10, tzinfo=UTC)
+    build(log, clock, [Row(at), Row(at, article="000999001")])
+    svg = render(summarise(log, IsoWeek(2026, 47), ZoneInfo("UTC")), "svg").decode()
+    assert "Cases by article" in svg and "000999001" in svg and "000385822" in svg
 
 
 @pytest.mark.parametrize(

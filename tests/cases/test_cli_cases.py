@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,10 @@ from bot.cli import main
 from bot.cli.cases import COMMANDS
 from bot.store import Store
 from tests.cases.support import Clock, Row, build
+from tests.conftest import KNOWLEDGE_DIR
 from tests.support.fake_slack import FakeSlackApi
+
+FIXTURES = KNOWLEDGE_DIR.parent / "tests" / "core" / "fixtures"
 
 TUESDAY = datetime(2026, 11, 17, 10, tzinfo=UTC)
 CLEAN_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL",
@@ -64,7 +68,7 @@ def test_summary_json_shows_exactly_the_figures(cli: Invoke, week: list[int]) ->
         "week": "2026-W47", "timezone": "UTC", "start": "2026-11-16", "end": "2026-11-22",
         "empty": False, **figures, "previous_week": zero, "change": change,
         "by_version": {"2007": 1, "2010": 1}, "by_source": {"channel": 2},
-        "by_channel": {"C0SUPPORT": 2}, "days": days,
+        "by_channel": {"C0SUPPORT": 2}, "by_article": {"000385822": 2}, "days": days,
         "gap_groups": [{"text": "mail merge?", "count": 1, "stored": True,
                         "questions": [{"text": "mail merge?", "count": 1}]}],
     }  # fmt: skip
@@ -106,15 +110,35 @@ def test_summary_writes_the_chart(cli: Invoke, week: list[int], tmp_path: Path) 
 
 
 def test_cases_list(cli: Invoke, week: list[int], log: Store) -> None:
-    question = "Times Opened stays at 0 in Outlook 2010"
+    question = "Times Opened stays at 0 in Outloo…"  # cut to 34 characters
     assert cli("cases", "list").output.splitlines() == [
-        "id    opened (UTC)      source    status    version    question",
-        "----  ----------------  --------  --------  ---------  " + "-" * len(question),
-        f"2     2026-11-17 10:00  channel   answered  2007       {question}",
-        f"1     2026-11-17 10:00  channel   resolved  2010       {question}",
+        "id    opened (UTC)      source    status    article    version    question",
+        "----  ----------------  --------  --------  ---------  ---------  " + "-" * len(question),
+        f"2     2026-11-17 10:00  channel   answered  000385822  2007       {question}",
+        f"1     2026-11-17 10:00  channel   resolved  000385822  2010       {question}",
     ]
     assert len(cli("cases", "list", "--status", "resolved").output.splitlines()) == 3
     assert cli("cases", "list", "--since", "2026-11-18").output == "No cases.\n"
+
+
+def test_cases_list_marks_a_cut_question(cli: Invoke, log: Store) -> None:
+    long = "Times Opened stays at 0 for every recipient on Outlook 2010 since the migration"
+    log.cases.open(source="dm", level="answer", question=long)
+    (row,) = cli("cases", "list").output.splitlines()[2:]
+    assert row.endswith(" Times Opened stays at 0 for every…")
+    assert max(len(line) for line in cli("cases", "list").output.splitlines()) <= 100
+
+
+def test_cases_list_as_json_and_csv_keeps_every_column(cli: Invoke, week: list[int]) -> None:
+    listed = json.loads(cli("cases", "list", "--json", "--limit", "1").output)
+    assert [(c["id"], c["article_id"], c["question"]) for c in listed] == [
+        (2, "000385822", "Times Opened stays at 0 in Outlook 2010")  # whole
+    ]
+    rows = list(csv.DictReader(io.StringIO(cli("cases", "list", "--csv").output)))
+    assert [(r["id"], r["status"], r["detected_version"]) for r in rows] == [
+        ("2", "answered", "2007"), ("1", "resolved", "2010"),
+    ]  # fmt: skip
+    assert json.loads(cli("cases", "list", "--json", "--status", "escalated").output) == []
 
 
 def test_a_csv_export_never_hands_a_spreadsheet_a_formula(
@@ -215,12 +239,46 @@ def test_replay_lists_questions_answered_differently(cli: Invoke, log: Store) ->
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("case 2 (") and lines[0].endswith(
-        "): answer/2007 → answer/2013+: HTML Email Status times opened stuck at 0 in Outlook 2016"
+        "): answer/2007 → answer 000385822/2013+: "
+        "HTML Email Status times opened stuck at 0 in Outlook 2016"
     )
-    assert lines[1].startswith("gap 1 (") and "): silent → answer/2010: Salesforce" in lines[1]
+    assert lines[1].startswith("gap 1 (")
+    assert "): silent → answer 000385822/2010: Salesforce" in lines[1]
     assert lines[2:] == [
         "2 of 3 logged questions would now be answered differently "
-        "(1 without stored question text skipped)."
+        "(1 without stored question text skipped).",
+        # the article answers a question that was silent before
+        "000385822 takes over 1 question(s): 1 from silent.",
+    ]
+
+
+def test_replay_reports_a_take_over_by_a_new_article(
+    cli: Invoke, log: Store, tmp_path: Path
+) -> None:
+    """Before, replay compared only level and version: a question a newly added article
+    took over from 000385822 read "0 of 1 logged questions would now be answered
+    differently"."""
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    shutil.copy(KNOWLEDGE_DIR / "000385822.yaml", knowledge)  # no examples: concept rules
+    shutil.copy(FIXTURES / "second_article.yaml", knowledge)
+    relay = "Our email relay keeps failing the TLS handshake with Salesforce"
+    log.cases.open(source="channel", level="answer", article_id="000385822", question=relay)
+    log.gaps.record(source="dm", reason="no article matched",
+                    question="smtp relay host certificate rejected, TLS error")  # fmt: skip
+    tracking = "Times Opened stays at 0 for Outlook 2016 recipients"
+    log.cases.open(source="channel", level="answer", article_id="000385822",
+                   detected_version="2013+", question=tracking)  # fmt: skip
+    result = cli("replay", KNOWLEDGE_DIR=str(knowledge))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(
+        f"): answer 000385822/no version → answer 000999001/no version: {relay}"
+    )
+    assert lines[1].startswith("gap 1 (") and "): silent → answer 000999001/" in lines[1]
+    assert lines[2:] == [
+        "2 of 3 logged questions would now be answered differently.",
+        "000999001 takes over 2 question(s): 1 from 000385822, 1 from silent.",
     ]
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.render.summary import summary_text
 from bot.store import Store
 from bot.summary import IsoWeek, group_gaps, parse_week, summarise
 from tests.cases.support import Clock, Row, build
@@ -126,6 +127,20 @@ def test_breakdowns_and_days(log: Store, clock: Clock) -> None:
                for d in summary.days}  # fmt: skip
     assert per_day == {16: (2, 0, 0, 0), 17: (0, 0, 1, 0), 18: (0, 1, 0, 1), 19: (0, 0, 0, 0),
                        20: (0, 0, 0, 0), 21: (0, 0, 0, 0), 22: (1, 0, 0, 0)}  # fmt: skip
+
+
+def test_cases_by_article_in_the_figures_and_the_text(log: Store, clock: Clock) -> None:
+    rows = [Row(at(17)), Row(at(18)), Row(at(18), article="000999001"), Row(at(19), article=None)]
+    build(log, clock, rows)
+    build(log, clock, [Row(at(17) - timedelta(days=7), article="000999001")])  # week before
+    summary = summarise(log, W47, UTC_TZ)
+    assert summary.by_article == (("000385822", 2), ("000999001", 1), ("none", 1))
+    assert summary.as_dict()["by_article"] == {"000385822": 2, "000999001": 1, "none": 1}
+    text = summary_text(summary).splitlines()
+    at_heading = text.index("By article:")
+    assert [" ".join(line.split()) for line in text[at_heading + 1 : at_heading + 4]] == [
+        "000385822 2", "000999001 1", "none 1",
+    ]  # fmt: skip
 
 
 def test_a_later_version_pick_counts_over_the_detected_one(log: Store, clock: Clock) -> None:

@@ -93,7 +93,6 @@ def test_knowledge_check_ok_and_failing(run_cli, tmp_path):
     assert f"{bad}:2: variants: must be a list" in result.output
 
 
-@pytest.mark.skipif(not EVAL_SET.exists(), reason="dev set not beside the repo")
 def test_eval_prints_every_figure(run_cli):
     result = run_cli("eval", str(EVAL_SET))
     assert result.exit_code == 0
@@ -169,3 +168,18 @@ def test_console_answers_piped_questions_and_logs_the_case(run_cli, tmp_path):
     log = Store(Path(tmp_path / "cli.db"))
     case = log.cases.get(1)
     assert case is not None and case.source == "console" and case.detected_version == "2010"
+
+
+def test_knowledge_list_fits_100_columns(run_cli):
+    """It was 280 characters wide: one table row held the title and the whole URL."""
+    result = run_cli("knowledge", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:]
+    assert max(len(line) for line in lines) <= 100
+    at = lines.index(next(line for line in lines if line.startswith("000385822  ")))
+    assert lines[at].startswith("000385822  HTML Email Open Tracking Not Working in Microsoft")
+    assert lines[at].endswith("…")  # the title is longer than the line
+    assert lines[at + 1:at + 3] == [
+        "  2007, 2010, 2013+; published 2026-05-11",
+        "  https://help.salesforce.com/s/articleView?id=000385822&type=1",
+    ]  # fmt: skip

@@ -12,7 +12,7 @@ import tomllib
 import venv
 from pathlib import Path
 
-import pytest
+from tests.support.wheel import Wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "Times Opened stays at 0 for our Outlook 2016 recipients"
@@ -36,27 +36,26 @@ def test_every_bot_package_is_listed_for_the_wheel():
     assert config["project"]["license"] == "MIT"
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    log = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", out, ROOT, cwd=ROOT)
-    assert "License classifiers are deprecated" not in log
-    assert "project.license` as a TOML table is deprecated" not in log
-    (built,) = out.glob("emailstatus_bot-*.whl")
-    return built
+def test_the_wheel_builds_without_deprecation_warnings(wheel: Wheel):
+    assert "License classifiers are deprecated" not in wheel.log
+    assert "project.license` as a TOML table is deprecated" not in wheel.log
 
 
 def test_the_wheel_installed_in_a_fresh_venv_answers_from_another_folder(
-    wheel: Path, tmp_path: Path
+    wheel: Wheel, tmp_path: Path
 ):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)  # this pip installs into it: no ensurepip
     python = env_dir / "bin" / "python"
-    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel, cwd=tmp_path)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
+        "-q", wheel.path, cwd=tmp_path)  # fmt: skip
     # Dependencies come from this test's environment through PYTHONPATH, which does not
     # run .pth files, so the editable checkout stays out of reach: only the wheel is seen.
+    # The run's model cache is keyed by what the model learned, so the wheel's knowledge
+    # loads the model the run trained (a knowledge folder the wheel lacked would not).
     deps = sysconfig.get_paths()["purelib"]
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": deps, "HOME": str(tmp_path)}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": deps, "HOME": str(tmp_path),
+           "MODEL_CACHE_DIR": os.environ["MODEL_CACHE_DIR"]}  # fmt: skip
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = run(python, "-c", "import bot, sys; print(bot.__file__)", cwd=elsewhere, env=env)

@@ -19,7 +19,7 @@ from bot.examples import (
 )
 from bot.knowledge import load_knowledge
 from bot.matching import Matcher
-from bot.training import NONE, choose_thresholds, figures_at
+from bot.training import NONE, choose_thresholds, default_cache_dir, figures_at
 from tests.conftest import KNOWLEDGE_DIR
 
 
@@ -56,7 +56,8 @@ def add_line(folder: Path, text: str, label: Label) -> None:
 
 def test_one_labelled_line_changes_the_decision_for_a_similar_message(knowledge_copy, tmp_path):
     probe = "is the opened flag in our CRM reliable for outlook readers?"
-    before = Matcher(load_knowledge(knowledge_copy), cache_dir=tmp_path / "cache").match(probe)
+    # The shipped examples: the run's shared model cache has them (one training less).
+    before = Matcher(load_knowledge(knowledge_copy), cache_dir=default_cache_dir()).match(probe)
     assert before.level is Level.ANSWER, before.score
     add_line(
         knowledge_copy,

@@ -33,11 +33,10 @@ from slack_sdk.socket_mode.client import BaseSocketModeClient
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
-from bot.matching import Matcher
 from bot.slack.app import build_app
 from tests.support import slack_requests as R
 from tests.support.driver import SlackDriver
-from tests.support.engines import engine_for
+from tests.support.engines import engine_for, shared_matcher
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import DrainableExecutor, LiveBot, Response
 from tests.support.signing import sign
@@ -53,7 +52,7 @@ def suggesting(knowledge: KnowledgeBase) -> dict[str, float]:
 
     Scores move as the matcher learns, so the band is set from today's scores.
     """
-    matcher = Matcher(knowledge)
+    matcher = shared_matcher(knowledge)
     weak, clear = matcher.match(SUGGEST).score, matcher.match(CLEAR).score
     assert weak < clear, (weak, clear)  # else the scenario cannot be staged
     return {"answer_threshold": (weak + clear) / 2, "suggest_threshold": 1.0}
