@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.lifecycle import record_follow_up_sent
+from bot.lifecycle import follow_up_sent, follow_up_skipped
 from bot.scheduler import Ticker, worker_name
 from bot.store import Status, Store, iso, utc_now
 from bot.store.follow_ups import Pending
@@ -92,13 +92,13 @@ class FollowUpScheduler(Ticker):
         ):
             reason = "too late"
         if reason is not None:
-            self.store.follow_ups.skip(pending.case_id, reason)
+            follow_up_skipped(self.store, pending.case_id, reason)
             return "skipped"
         try:
             ts = self.post(pending)
         except FollowUpRefused as exc:
             logger.info("follow-up for case %s refused: %s", pending.case_id, exc)
-            self.store.follow_ups.skip(pending.case_id, f"refused: {exc}")
+            follow_up_skipped(self.store, pending.case_id, f"refused: {exc}")
             return "skipped"
         except Exception:
             logger.exception("follow-up for case %s failed; will retry", pending.case_id)
@@ -106,7 +106,7 @@ class FollowUpScheduler(Ticker):
             self._retry_at = now + RETRY_AFTER
             return "failed"
         self._retry_at = None
-        record_follow_up_sent(self.store, pending.case_id, ts)
+        follow_up_sent(self.store, pending.case_id, ts)
         logger.info("follow-up sent for case %s", pending.case_id)
         return "sent"
 

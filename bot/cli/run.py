@@ -61,7 +61,8 @@ def run() -> None:
     if mode == "console":
         engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
-        run_console(engine, terminal_lines(interactive), click.echo, interactive)
+        lines = terminal_lines(interactive, settings.console_history)
+        run_console(engine, lines, click.echo, interactive, settings)
         engine.store.close()
         return
     from bot.slack.serve import run_socket_mode

@@ -32,7 +32,7 @@ from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
 from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
-from bot.slack.replay import start_replay
+from bot.slack.inbox_rerun import start_inbox_rerun
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -260,7 +260,7 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     )
     command_app = build_command_app(settings, engine, client=client, verify_token=verified)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    start_replay(app, engine, settings)  # acked events a killed run left unanswered
+    start_inbox_rerun(app, engine, settings)  # acked events a killed run left unanswered
     stop = scheduler.stop if scheduler else lambda: None
     return Bot(settings, engine, app, executor, stop, auth, command_app)
 

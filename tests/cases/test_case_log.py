@@ -195,7 +195,7 @@ def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
     engine = Engine.from_settings(settings_for(tmp_path / "s.db", **secrets))
     outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
     assert outcome.case is not None
-    engine.record_click(outcome.case.id, "U1", "case_escalate")
+    engine.lifecycle.escalate(outcome.case.id, "U1")
     engine.ask(UNANSWERABLE, Where(source="dm", channel="D1", user="U1"))
     engine.store.inbox.first_delivery("Ev1")
     engine.store.close()

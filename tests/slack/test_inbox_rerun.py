@@ -1,7 +1,7 @@
 """The start-up re-run of acked events that a killed process left unanswered.
 
 Each test leaves the inbox the way a worker killed at one point of a reply leaves it,
-then runs the ``Replayer`` against the fake Slack Web API.
+then runs the ``InboxRerun`` against the fake Slack Web API.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.engine import Where
-from bot.slack.replay import Replayer, inbox_payload
+from bot.slack.inbox_rerun import InboxRerun, inbox_payload
 from bot.store import iso, utc_now
 from bot.store.inbox import Pending
 from tests.support import payloads as P
@@ -47,7 +47,7 @@ def began(
 
 
 def replay(bot: Bot, settings: Settings) -> Counter[str]:
-    return Replayer(bot.engine, settings, bot.app.client).run()
+    return InboxRerun(bot.engine, settings, bot.app.client).run()
 
 
 def cases(bot: Bot) -> list[dict[str, Any]]:
@@ -150,7 +150,7 @@ def test_the_counts_are_logged_and_exported(bot: Bot, settings: Settings, caplog
 
     acked(bot, P.message(QUESTION), "EvCounted")
     before = metrics.exposition()[0].decode()
-    with caplog.at_level("INFO", logger="bot.slack.replay"):
+    with caplog.at_level("INFO", logger="bot.slack.inbox_rerun"):
         replay(bot, settings)
     assert "inbox replay: 1 replayed, 0 already_replied" in caplog.text
     after = metrics.exposition()[0].decode()
@@ -185,9 +185,9 @@ def test_a_follow_up_naming_a_version_is_rerun_with_its_steps(bot: Bot, settings
 
 
 def test_a_shutdown_during_the_replay_stops_it_quietly(bot: Bot, settings: Settings, caplog):
-    class ClosedMidway(Replayer):
+    class ClosedMidway(InboxRerun):
         def replay(self, pending: Pending) -> str:
-            self.engine.store.close()  # as Bot.close does on SIGTERM
+            bot.engine.store.close()  # as Bot.close does on SIGTERM
             return super().replay(pending)
 
     acked(bot, P.message(QUESTION), "EvA")
