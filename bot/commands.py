@@ -30,7 +30,7 @@ USAGE: tuple[tuple[str, str], ...] = (
     ("help", "this help"),
 )  # fmt: skip
 
-Kind = Literal["picker", "help", "version", "summary", "question", "unknown"]
+CommandKind = Literal["picker", "help", "version", "summary", "question", "unknown"]
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage", "aide", "ayuda", "hilfe"}
 # Words that may surround a version without making the text a question.
@@ -46,7 +46,7 @@ VARIANT_USAGE = frozenset({"2010", "mac"})
 
 @dataclass(frozen=True)
 class Command:
-    kind: Kind
+    kind: CommandKind
     text: str = ""
     version: str | None = None
     argument: str = ""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.commands import COMMAND
 from bot.config import Settings
-from bot.conversation import Conversation, Kind, Reply, typed_mark
+from bot.conversation import Conversation, Reply, ReplyKind, typed_mark
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.render.summary import summary_text
@@ -84,23 +84,23 @@ class Console:
 
     def render(self, reply: Reply) -> str:
         answer = reply.answer
-        if reply.status is not None and reply.kind is Kind.ANSWER:
+        if reply.status is not None and reply.kind is ReplyKind.ANSWER:
             return self.marked(reply)
-        if reply.kind is Kind.SUGGESTION:
+        if reply.kind is ReplyKind.SUGGESTION:
             return f"Is this about {reply.topic}? (yes/no)"
-        if answer is not None and reply.kind in (Kind.ANSWER, Kind.PICKER):
-            if (answer.needs_version and not reply.lookup) or reply.kind is Kind.PICKER:
+        if answer is not None and reply.kind in (ReplyKind.ANSWER, ReplyKind.PICKER):
+            if (answer.needs_version and not reply.lookup) or reply.kind is ReplyKind.PICKER:
                 hint = f"Reply with your {answer.variant_noun} to see only its steps."
                 return answer_text(answer) + "\n\n" + hint
             return answer_text(answer)
-        if reply.kind is Kind.CAPABILITIES:
+        if reply.kind is ReplyKind.CAPABILITIES:
             return "I couldn't match that to an article.\n" + capabilities(self.knowledge)
-        if reply.kind is Kind.HELP:
+        if reply.kind is ReplyKind.HELP:
             return "\n".join(reply.usage)
-        if reply.kind is Kind.UNKNOWN_COMMAND:
+        if reply.kind is ReplyKind.UNKNOWN_COMMAND:
             hint = f" Did you mean `{COMMAND} {reply.suggestion}`?" if reply.suggestion else ""
             return f"I don't know `{reply.asked}`.{hint}\n" + "\n".join(reply.usage)
-        if reply.kind is Kind.SUMMARY and reply.summary is not None:
+        if reply.kind is ReplyKind.SUMMARY and reply.summary is not None:
             return summary_text(reply.summary)
         return reply.notice
 
@@ -109,7 +109,7 @@ class Console:
         if not reply.changed:
             return f"Case #{reply.case_id} is {reply.status}; that mark was already recorded."
         if reply.status == "answered":  # a suggestion accepted: the answer itself
-            return self.render(Reply(Kind.ANSWER, reply.answer, reply.case_id))
+            return self.render(Reply(ReplyKind.ANSWER, reply.answer, reply.case_id))
         noun = reply.answer.variant_noun if reply.answer and reply.answer.choices else "fix"
         template = MARKED.get(str(reply.status), "Case #{id} is {status}.")
         return template.format(id=reply.case_id, noun=noun, status=reply.status)

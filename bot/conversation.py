@@ -33,7 +33,7 @@ from bot.vocabulary import Source, Where
 logger = logging.getLogger(__name__)
 
 
-class Kind(StrEnum):
+class ReplyKind(StrEnum):
     ANSWER = "answer"  # the article's answer (``tentative``: a weak match, said so)
     SUGGESTION = "suggestion"  # "Is this about …?" first: a weak match where nobody asked
     PICKER = "picker"  # an article's variants to pick from
@@ -50,7 +50,7 @@ class Kind(StrEnum):
 class Reply:
     """What to say. A plain dataclass: renderers read it, surfaces post it."""
 
-    kind: Kind
+    kind: ReplyKind
     answer: Answer | None = None
     case_id: int | None = None  # the case this reply is about (None: a lookup, a notice…)
     topic: str = ""  # what the bot knows about, for no-match and suggestion texts
@@ -75,7 +75,7 @@ class Reply:
         return self.answer.version if self.answer is not None else None
 
 
-NOTHING = Reply(Kind.NOTHING)
+NOTHING = Reply(ReplyKind.NOTHING)
 STAYING_OUT = "OK, I'll stay out of it."
 NOTHING_TO_MARK = "There is no answer to mark yet: ask a question first."
 
@@ -148,10 +148,12 @@ class Conversation:
         topic = self.topic(answer.article_id)
         if outcome.level is Level.SUGGEST:
             if where.kind.confirms_suggestions:
-                return Reply(Kind.SUGGESTION, answer, case.id, topic=topic, opened=True)
+                return Reply(ReplyKind.SUGGESTION, answer, case.id, topic=topic, opened=True)
             # Spoken to directly: a yes/no round trip would only slow the asker down.
-            return Reply(Kind.ANSWER, answer, case.id, topic=topic, tentative=True, opened=True)
-        return Reply(Kind.ANSWER, answer, case.id, topic=topic, opened=True)
+            return Reply(
+                ReplyKind.ANSWER, answer, case.id, topic=topic, tentative=True, opened=True
+            )
+        return Reply(ReplyKind.ANSWER, answer, case.id, topic=topic, opened=True)
 
     def follow_up(self, where: Where, case: Case, text: str) -> Reply | None:
         """A message in a thread with a case: one answer per thread, except a message
@@ -168,10 +170,10 @@ class Conversation:
             return None  # a new question that names a version
         if version is not None and (version != case.version or typed):
             answer = self.lifecycle.choose_version(case, version, where.user)
-            return Reply(Kind.ANSWER, answer, case.id, topic=self.topic(answer.article_id))
+            return Reply(ReplyKind.ANSWER, answer, case.id, topic=self.topic(answer.article_id))
         if typed:
             return None
-        return Reply(Kind.ALREADY_ANSWERED) if where.kind.direct else NOTHING
+        return Reply(ReplyKind.ALREADY_ANSWERED) if where.kind.direct else NOTHING
 
     def typed_click(self, where: Where, case: Case, text: str) -> Reply | None:
         """ "that fixed it", "/human", or yes/no to a suggestion: the same as the buttons."""
@@ -188,7 +190,7 @@ class Conversation:
         """No answer to follow up (console): a mark has nothing to mark, a bare version
         gets that version's steps like ``/emailstatus 2007``; neither is a knowledge gap."""
         if typed_mark(text) is not None:
-            return Reply(Kind.NOTICE, notice=NOTHING_TO_MARK)
+            return Reply(ReplyKind.NOTICE, notice=NOTHING_TO_MARK)
         if follow_up_version(text) is None or self.is_a_question(text):
             return None
         command = parse_command(text)
@@ -213,18 +215,18 @@ class Conversation:
         """A button (or its typed stand-in) on a case: the case moves, once per person."""
         case = self.lifecycle.case(case_id)
         if case is None:
-            return Reply(Kind.NOTICE, notice=NOTHING_TO_MARK)
+            return Reply(ReplyKind.NOTICE, notice=NOTHING_TO_MARK)
         user = where.user or ""
         if action is Action.SUGGESTION_REJECTED:
             changed = self.lifecycle.reject_suggestion(case, user)
-            return Reply(Kind.NOTICE, notice=STAYING_OUT, status="rejected", changed=changed)
+            return Reply(ReplyKind.NOTICE, notice=STAYING_OUT, status="rejected", changed=changed)
         changed = self.lifecycle.settle(case.id, user, action)
         now = self.lifecycle.case(case.id) or case
         answer = self.lifecycle.answer_for(
             article_id or case.article_id or "", version or now.version, case.question or ""
         )
         return Reply(
-            Kind.ANSWER, answer, case.id, topic=self.topic(answer.article_id),
+            ReplyKind.ANSWER, answer, case.id, topic=self.topic(answer.article_id),
             status=now.status, changed=changed,
         )  # fmt: skip
 
@@ -250,7 +252,7 @@ class Conversation:
         if command.kind == "help":
             primary = self.engine.knowledge.primary
             answer = self.lifecycle.answer_for(primary.id, None)
-            return Reply(Kind.HELP, answer, usage=self.usage())
+            return Reply(ReplyKind.HELP, answer, usage=self.usage())
         if command.kind == "version":
             # A lookup, not a question: no case is opened, so no feedback buttons.
             return self.lookup(self.engine.knowledge.primary.id, command.version)
@@ -262,22 +264,22 @@ class Conversation:
             reply.usage = self.usage()
             return reply
         return Reply(
-            Kind.UNKNOWN_COMMAND, asked=command.text, suggestion=command.suggestion,
+            ReplyKind.UNKNOWN_COMMAND, asked=command.text, suggestion=command.suggestion,
             usage=self.usage(),
         )  # fmt: skip
 
     def lookup(self, article_id: str, variant: str | None) -> Reply:
         """An article by name or variant: its answer, or its picker when a variant is needed."""
         answer = self.lifecycle.answer_for(article_id, variant)
-        kind = Kind.PICKER if answer.needs_version else Kind.ANSWER
+        kind = ReplyKind.PICKER if answer.needs_version else ReplyKind.ANSWER
         return Reply(kind, answer, topic=self.topic(article_id), lookup=True)
 
     def summary(self, week: str) -> Reply:
         try:
             found = summary_for(self.engine.store, week, self.settings.timezone(), utc_now())
         except (ValueError, ConfigError) as exc:
-            return Reply(Kind.NOTICE, notice=str(exc))
-        return Reply(Kind.SUMMARY, summary=found)
+            return Reply(ReplyKind.NOTICE, notice=str(exc))
+        return Reply(ReplyKind.SUMMARY, summary=found)
 
     def home(self, user: str) -> tuple[WeekSummary, list[Case]]:
         """App Home's figures: this week's summary and the viewer's recent cases."""
@@ -291,7 +293,7 @@ class Conversation:
         knowledge = self.engine.knowledge
         primary = knowledge.primary if knowledge.articles else None
         noun = primary.variant_noun if primary is not None and primary.variants else None
-        return Reply(Kind.CAPABILITIES, topic=self.topic(None), variant_noun=noun)
+        return Reply(ReplyKind.CAPABILITIES, topic=self.topic(None), variant_noun=noun)
 
     def usage(self) -> tuple[str, ...]:
         """The /emailstatus help, with variant lines only for an article with variants."""

@@ -120,7 +120,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
 )  # fmt: skip
 
 
-DOC_HEADER = """\
+MAP_DOC_HEADER = """\
 # Extension points
 
 Where to add a surface, an article, a language, a setting, a metric or a store. Each
@@ -131,7 +131,7 @@ is generated from that module: `python -m bot.extension_points`.
 
 
 def extension_points_doc() -> str:
-    parts = [DOC_HEADER]
+    parts = [MAP_DOC_HEADER]
     for point in EXTENSION_POINTS:
         known = ", ".join(f"`{item}`" for item in point.known)
         parts.append(

@@ -21,7 +21,7 @@ from bot.store.follow_ups import Pending
 logger = logging.getLogger(__name__)
 
 LATE_LIMIT = timedelta(days=1)  # a follow-up more than a day overdue is no longer asked
-RETRY_AFTER = timedelta(minutes=5)  # after a failed post, before trying again
+POST_RETRY_AFTER = timedelta(minutes=5)  # after a failed post, before trying again
 MAX_INTERVAL = 30.0  # seconds between checks, at most
 
 
@@ -79,7 +79,7 @@ class FollowUpScheduler(Ticker):
                 continue  # another process has it
             result = self._ask(pending, now)
             if result == "failed":
-                break  # Slack is failing: try again after RETRY_AFTER
+                break  # Slack is failing: try again after POST_RETRY_AFTER
             if result == "sent":
                 asked.append(pending.case_id)
         return asked
@@ -103,7 +103,7 @@ class FollowUpScheduler(Ticker):
         except Exception:
             logger.exception("follow-up for case %s failed; will retry", pending.case_id)
             self.store.follow_ups.release(pending.case_id)
-            self._retry_at = now + RETRY_AFTER
+            self._retry_at = now + POST_RETRY_AFTER
             return "failed"
         self._retry_at = None
         follow_up_sent(self.store, pending.case_id, ts)

@@ -32,9 +32,9 @@ from bot.examples import (
     parse_examples_file,
 )
 from bot.knowledge import KnowledgeBase
-from bot.store import Status, Store
+from bot.store import GapReason, Status, Store
 from bot.text import normalise
-from bot.vocabulary import GapReason, Source
+from bot.vocabulary import Source
 
 # The final status that makes a case a candidate, and its label.
 FINAL_STATUS_LABELS = {Status.RESOLVED: Label.POSITIVE, Status.REJECTED: Label.NEGATIVE}

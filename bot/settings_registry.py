@@ -158,7 +158,7 @@ def env_example_text() -> str:
     return "\n".join(out) + "\n"
 
 
-DOC_HEADER = """\
+CONFIG_DOC_HEADER = """\
 # Configuration
 
 Every setting is an environment variable. `emailstatus-bot config check` shows the
@@ -178,7 +178,7 @@ def configuration_doc() -> str:
         f"{'yes' if s.secret else ''} | {s.help.replace('|', '/')} |"
         for s in SETTINGS
     ]
-    return DOC_HEADER + "\n".join(rows) + "\n"
+    return CONFIG_DOC_HEADER + "\n".join(rows) + "\n"
 
 
 GENERATED = {ENV_EXAMPLE: env_example_text, CONFIGURATION_DOC: configuration_doc}

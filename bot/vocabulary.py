@@ -1,7 +1,7 @@
-"""The words every layer shares, defined once: where a question came from, and what that implies.
+"""Where a question came from, and what that implies, defined once for every layer.
 
-``Status``, ``Action`` and ``GapReason`` are stored values and live with the store's
-models (``bot.store.models``); they are re-exported here so that a caller needs one import.
+The stored vocabularies (``Status``, ``Action`` — also the feedback buttons' ids — and
+``GapReason``) are defined once in ``bot.store.models``; ``SOURCES`` there is this enum.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.store.models import Action, GapReason, Status
-
-__all__ = ["Action", "GapReason", "Source", "Status", "Where"]
+__all__ = ["Source", "Where"]
 
 
 class Source(StrEnum):
@@ -51,10 +49,10 @@ class Source(StrEnum):
     @property
     def label(self) -> str:
         """How the summary and `cases list` name the source."""
-        return LABELS[self]
+        return SOURCE_LABELS[self]
 
 
-LABELS = {
+SOURCE_LABELS = {
     Source.CHANNEL: "channel messages",
     Source.DM: "direct messages",
     Source.MENTION: "@mentions",

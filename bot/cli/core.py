@@ -50,7 +50,7 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     Example:
       emailstatus-bot ask "why does times opened stay at 0 for outlook 2010 users?"
     """
-    from bot.conversation import Kind, ask_as_dm
+    from bot.conversation import ReplyKind, ask_as_dm
     from bot.engine import Engine
     from bot.store import Store
 
@@ -66,7 +66,7 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     # Nothing is logged: the conversation runs on a case log in memory.
     engine = Engine(knowledge, Store(":memory:"), matcher)
     reply = ask_as_dm(engine, settings, question, version=chosen)
-    if reply.kind is not Kind.ANSWER or reply.answer is None:
+    if reply.kind is not ReplyKind.ANSWER or reply.answer is None:
         click.echo("No article matches this question. Try rephrasing, or ask a human.")
         sys.exit(1)
     if reply.tentative:

@@ -39,7 +39,7 @@ from bot.store.inbox import Pending
 logger = logging.getLogger(__name__)
 
 REPLAYABLE = frozenset({"message", "app_mention"})
-OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
+RERUN_OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
 
 
 def inbox_payload(body: dict[str, Any]) -> str | None:
@@ -84,10 +84,10 @@ class InboxRerun:
                 logger.exception("re-running event %s failed", pending.event_id)
                 inbox.give_up(pending.event_id)
                 counts["failed"] += 1
-        for outcome in OUTCOMES:
+        for outcome in RERUN_OUTCOMES:
             metrics.inbox_replayed(outcome, counts[outcome])
         if any(counts.values()):
-            summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+            summary = ", ".join(f"{counts[o]} {o}" for o in RERUN_OUTCOMES)
             logger.info("inbox replay: %s", summary)
         return counts
 

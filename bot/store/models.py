@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-SOURCES = ("channel", "dm", "mention", "slash", "shortcut", "console", "workflow")
+from bot.vocabulary import Source
+
+SOURCES = tuple(str(source) for source in Source)  # the one source set: bot/vocabulary.py
 
 
 class Status(StrEnum):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import Settings
 from bot.console import Console
-from bot.conversation import Conversation, Kind, ask_as_dm
+from bot.conversation import Conversation, ReplyKind, ask_as_dm
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
@@ -87,10 +87,10 @@ def test_help_capabilities_and_no_match_name_no_variants_for_a_variant_free_arti
     help_reply = conversation.command(slash, "help")
     no_variant_words(all_text(help_message(help_reply.usage)))
     missed = conversation.command(slash, "where is the stapler in the office")
-    assert missed.kind is Kind.CAPABILITIES
+    assert missed.kind is ReplyKind.CAPABILITIES
     no_variant_words(all_text(no_match_message(missed.asked, missed.topic, missed.usage)))
     dm = conversation.message(Where(Source.DM, channel="D1", thread_ts="1.0", user="U1"), "hi")
-    assert dm.kind is Kind.CAPABILITIES and dm.variant_noun is None
+    assert dm.kind is ReplyKind.CAPABILITIES and dm.variant_noun is None
     no_variant_words(all_text(capabilities_message(dm.topic, dm.variant_noun)))
     console = Console(engine)
     for line in ("/emailstatus help", "where is the stapler", "/emailstatus halp"):
@@ -109,7 +109,7 @@ def test_the_shipped_articles_keep_their_variant_words(engine):
 
 def test_a_reply_renders_on_every_surface_from_the_same_fields(engine):
     reply = Conversation(engine, Settings()).command(Where(Source.SLASH), "2010")
-    assert reply.kind is Kind.ANSWER and reply.lookup and reply.case_id is None
+    assert reply.kind is ReplyKind.ANSWER and reply.lookup and reply.case_id is None
     assert reply.answer is not None
     text = all_text(answer_message(reply.answer, Ref(reply.answer.article_id, "2010")))
     assert "Outlook 2010" in text and "Outlook 2010:" in answer_text(reply.answer)

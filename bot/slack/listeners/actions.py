@@ -34,7 +34,7 @@ from bot.render.blocks import (
     SUGGEST_YES,
     Payload,
     Ref,
-    Status,
+    StatusLine,
     answer_message,
     customer_text_message,
     escalation_message,
@@ -109,7 +109,7 @@ class ActionHandlers:
         case = self.lifecycle.case(ref.case_id)
         status = None
         if case is not None and case.status_by and case.status_at and case.status != "answered":
-            status = Status(case.status, case.status_by, datetime.fromisoformat(case.status_at))
+            status = StatusLine(case.status, case.status_by, datetime.fromisoformat(case.status_at))
         if ref.kind == FOLLOW_UP_KIND:
             return follow_up_message(ref, case.user if case else None, status=status)
         question = (case.question or "") if case else ""

@@ -20,7 +20,7 @@ from slack_bolt import Ack, App
 
 from bot.commands import COMMAND
 from bot.config import Settings
-from bot.conversation import Conversation, Kind, Reply
+from bot.conversation import Conversation, Reply, ReplyKind
 from bot.engine import Engine
 from bot.render.answer import answer_message, picker_message, suggest_caveat
 from bot.render.kit import Payload
@@ -50,20 +50,20 @@ def command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
 def ephemeral_payload(reply: Reply) -> Payload:
     """A /emailstatus reply, shown to the person who typed it (with a Share button)."""
     answer = reply.answer
-    if reply.kind is Kind.PICKER and answer is not None:
+    if reply.kind is ReplyKind.PICKER and answer is not None:
         intro = None if reply.lookup else PICKER_INTRO  # `/emailstatus` alone: the picker
         return picker_message(answer, Ref(answer.article_id), intro=intro, share=True)
-    if reply.kind is Kind.ANSWER and answer is not None:
+    if reply.kind is ReplyKind.ANSWER and answer is not None:
         ref = Ref(answer.article_id, answer.version, reply.case_id)
         caveat = suggest_caveat(reply.topic) if reply.tentative else None
         return answer_message(answer, ref, share=True, caveat=caveat)
-    if reply.kind is Kind.HELP:
+    if reply.kind is ReplyKind.HELP:
         return help_message(reply.usage, share_ref=Ref(reply.article_id or "", kind="help"))
-    if reply.kind is Kind.SUMMARY and reply.summary is not None:
+    if reply.kind is ReplyKind.SUMMARY and reply.summary is not None:
         return summary_message(reply.summary)
-    if reply.kind is Kind.CAPABILITIES:
+    if reply.kind is ReplyKind.CAPABILITIES:
         return no_match_message(reply.asked, reply.topic, reply.usage)
-    if reply.kind is Kind.UNKNOWN_COMMAND:
+    if reply.kind is ReplyKind.UNKNOWN_COMMAND:
         return unknown_command_message(reply.asked, reply.suggestion, COMMAND)
     return notice_message(reply.notice)
 

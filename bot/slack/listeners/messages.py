@@ -16,7 +16,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.conversation import Conversation, Kind, Reply
+from bot.conversation import Conversation, Reply, ReplyKind
 from bot.engine import Engine
 from bot.render.blocks import (
     Payload,
@@ -119,14 +119,14 @@ class MessageReplier:
 
 def thread_payload(reply: Reply) -> Payload | None:
     """A message's reply in its thread (None: stay silent)."""
-    if reply.kind is Kind.CAPABILITIES:
+    if reply.kind is ReplyKind.CAPABILITIES:
         return capabilities_message(reply.topic, reply.variant_noun)
-    if reply.kind is Kind.ALREADY_ANSWERED:
+    if reply.kind is ReplyKind.ALREADY_ANSWERED:
         return already_answered_message()
     if reply.answer is None:
         return None
     ref = Ref(reply.answer.article_id, reply.answer.version, reply.case_id)
-    if reply.kind is Kind.SUGGESTION:
+    if reply.kind is ReplyKind.SUGGESTION:
         return suggestion_message(reply.topic, ref)
     caveat = suggest_caveat(reply.topic) if reply.tentative else None
     return answer_message(reply.answer, ref, caveat=caveat)

@@ -24,7 +24,7 @@ from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_ID = "find_fix"
+SHORTCUT_CALLBACK_ID = "find_fix"
 # The bot cannot post where it is not a member; the shortcut's response_url still works.
 NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 NOT_IN_CHANNEL_CAVEAT = (
@@ -69,7 +69,7 @@ def find_fix(
 def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
 
-    @app.shortcut(CALLBACK_ID)
+    @app.shortcut(SHORTCUT_CALLBACK_ID)
     def on_find_fix(
         ack: Ack, shortcut: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:

@@ -29,7 +29,7 @@ from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_ID = "find_email_status_fix"
+STEP_CALLBACK_ID = "find_email_status_fix"
 INPUTS = {"question": True, "outlook_version": False}  # name: required
 OUTPUTS = ("matched", "article_id", "version", "answer_text", "case_id")
 
@@ -56,7 +56,7 @@ def step_outputs(
 def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
 
-    @app.function(CALLBACK_ID)
+    @app.function(STEP_CALLBACK_ID)
     def on_find_fix_step(
         inputs: dict[str, Any], body: dict[str, Any], complete: Complete, fail: Fail
     ) -> None:
