@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.follow_up import FollowUpRefused, FollowUpScheduler, skip_reason
+from bot.follow_up_scheduler import FollowUpRefused, FollowUpScheduler, skip_reason
 from bot.store import Action, Store
 from bot.store.follow_ups import Pending
 from bot.vocabulary import Where

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.engine import Engine, Where
-from bot.follow_up import FollowUpScheduler
+from bot.follow_up_scheduler import FollowUpScheduler
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher
 from bot.store import Store

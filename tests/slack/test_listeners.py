@@ -15,9 +15,9 @@ from bot.commands import usage_lines
 from bot.render.blocks import Ref
 from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
-from tests.support.driver import SlackDriver as Bot
 from tests.support.drivers import SUGGEST
 from tests.support.drivers import suggesting as suggesting_thresholds
+from tests.support.slack_driver import SlackDriver as Bot
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"

@@ -36,11 +36,11 @@ from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher
 from bot.slack.app import build_app
 from tests.support import slack_requests as R
-from tests.support.driver import SlackDriver
 from tests.support.engines import engine_for
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import DrainableExecutor, LiveBot, Response
 from tests.support.signing import sign
+from tests.support.slack_driver import SlackDriver
 
 DRIVERS = ("in-process", "http", "socket")
 # A weakly on-topic question: the bot should offer the article rather than answer.

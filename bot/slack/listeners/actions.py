@@ -46,7 +46,7 @@ from bot.render.blocks import (
     ref_from_picker_block_id,
     shared_by_block,
 )
-from bot.render.follow_up import FOLLOW_UP_KIND, follow_up_message
+from bot.render.follow_up_post import FOLLOW_UP_KIND, follow_up_message
 from bot.slack.listeners.common import (
     clicker,
     container,
