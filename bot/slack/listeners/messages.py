@@ -9,6 +9,7 @@ first replies the same way.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,21 +136,18 @@ def thread_payload(reply: Reply) -> Payload | None:
 def register(app: App, engine: Engine, settings: Settings) -> None:
     replier = MessageReplier(engine, settings)
 
-    # One listener for every message subtype: those we ignore are still acked (no 404).
-    @app.event("message")
-    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(
-            body["event"], context.bot_user_id, team=context.team_id, mention=False,
-            event_id=body.get("event_id"),
-        )  # fmt: skip
-        if message is not None:
-            replier.handle(message, client)
+    def on_event(mention: bool) -> Callable[..., None]:
+        def listener(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+            message = incoming(
+                body["event"], context.bot_user_id, team=context.team_id, mention=mention,
+                event_id=body.get("event_id"),
+            )  # fmt: skip
+            if message is not None:
+                replier.handle(message, client)
 
-    @app.event("app_mention")
-    def on_mention(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(
-            body["event"], context.bot_user_id, team=context.team_id, mention=True,
-            event_id=body.get("event_id"),
-        )  # fmt: skip
-        if message is not None:
-            replier.handle(message, client)
+        listener.__name__ = "on_mention" if mention else "on_message"
+        return listener
+
+    # One listener for every message subtype: those we ignore are still acked (no 404).
+    app.event("message")(on_event(mention=False))
+    app.event("app_mention")(on_event(mention=True))
