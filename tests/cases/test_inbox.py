@@ -28,7 +28,7 @@ def test_an_event_with_a_payload_is_owed_until_done(log: Store) -> None:
     assert log.inbox.first_delivery("Ev2")  # nothing to re-run: settled at once
     assert log.inbox.undone() == 1
     log.inbox.done("Ev1")
-    row = log.db["slack_events"].get("Ev1")
+    row = log.db.table("slack_events").get("Ev1")
     assert log.inbox.undone() == 0 and row["done_at"] and row["payload"] is None
     assert not log.inbox.first_delivery("Ev1", '{"event": {}}')  # a retry is still a retry
 
@@ -63,14 +63,14 @@ def test_too_old_events_are_not_rerun_and_their_payload_goes(log: Store, clock: 
     clock.advance(minutes=11)
     assert log.inbox.claim_replay(MAX_AGE) == []
     assert log.inbox.expire(MAX_AGE) == 1
-    assert log.db["slack_events"].get("EvOld")["payload"] is None
+    assert log.db.table("slack_events").get("EvOld")["payload"] is None
     assert log.inbox.expire(MAX_AGE) == 0
 
 
 def test_give_up_keeps_the_row_and_drops_the_payload(log: Store) -> None:
     log.inbox.first_delivery("EvX", "question text")
     log.inbox.give_up("EvX")
-    assert log.db["slack_events"].get("EvX")["payload"] is None
+    assert log.db.table("slack_events").get("EvX")["payload"] is None
     assert not log.inbox.first_delivery("EvX", "again")
 
 

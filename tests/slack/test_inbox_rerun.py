@@ -64,7 +64,7 @@ def test_an_event_never_started_is_answered_once(bot: Bot, settings: Settings):
     ] + json.dumps(reply)
     [case] = cases(bot)
     assert case["reply_ts"] and case["thread_ts"] == event["ts"]
-    row = bot.engine.store.db["slack_events"].get("EvNever")
+    row = bot.engine.store.db.table("slack_events").get("EvNever")
     assert row["done_at"] and row["payload"] is None and row["replayed_at"]
     assert sum(replay(bot, settings).values()) == 0  # a second start-up finds nothing
     assert len(bot.slack.calls("chat.postMessage")) == 1
@@ -107,7 +107,7 @@ def test_when_slack_cannot_say_the_event_is_not_rerun(bot: Bot, settings: Settin
     bot.slack.fail("conversations.replies", "missing_scope")
     assert replay(bot, settings)["uncertain"] == 1
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.db["slack_events"].get("EvUnknown")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvUnknown")["payload"] is None
 
 
 def test_the_other_event_for_the_same_post_answers_it(bot: Bot, settings: Settings):
@@ -120,7 +120,7 @@ def test_the_other_event_for_the_same_post_answers_it(bot: Bot, settings: Settin
 
 def test_a_live_event_is_done_and_keeps_no_payload(bot: Bot):
     bot.event(P.message(QUESTION), event_id="EvLive")
-    row = bot.engine.store.db["slack_events"].get("EvLive")
+    row = bot.engine.store.db.table("slack_events").get("EvLive")
     assert row["done_at"] and row["payload"] is None
     assert bot.engine.store.inbox.undone() == 0
 
@@ -142,7 +142,7 @@ def test_events_older_than_the_setting_are_not_rerun(bot: Bot, settings: Setting
     counts = replay(bot, replace(settings, inbox_replay_max_age=60))
     assert counts["expired"] == 1 and counts["replayed"] == 0
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.db["slack_events"].get("EvStale")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvStale")["payload"] is None
 
 
 def test_the_counts_are_logged_and_exported(bot: Bot, settings: Settings, caplog):
@@ -168,7 +168,7 @@ def test_a_reply_that_failed_stays_owed(bot: Bot):
     body = json.dumps(P.event_body(P.message(QUESTION), "EvFailed"))
     bot.send(body, "application/json")
     assert len(bot.slack.calls("chat.postMessage")) == 1  # tried, and failed
-    row = bot.engine.store.db["slack_events"].get("EvFailed")
+    row = bot.engine.store.db.table("slack_events").get("EvFailed")
     assert row["done_at"] is None and row["payload"] and row["posting_at"]
 
 
@@ -201,5 +201,5 @@ def test_a_rerun_that_fails_is_counted_and_not_tried_again(bot: Bot, settings: S
     acked(bot, P.message(QUESTION), "EvBroken")
     bot.slack.fail("chat.postMessage", "fatal_error")
     assert replay(bot, settings)["failed"] == 1
-    assert bot.engine.store.db["slack_events"].get("EvBroken")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvBroken")["payload"] is None
     assert sum(replay(bot, settings).values()) == 0

@@ -365,7 +365,7 @@ def test_slash_question_is_matched_like_a_channel_question(bot: Bot):
     assert "Steps for Outlook 2010" in all_text(reply)
     assert action_ids(reply) == [*FEEDBACK, "share_in_channel"]
     case_id = Ref.decode(reply["blocks"][-1]["elements"][0]["value"]).case_id
-    assert bot.engine.store.cases.get(case_id).source == "slash"
+    assert case_id is not None and bot.engine.store.cases.get(case_id).source == "slash"
 
 
 def test_slash_reply_that_fails_is_an_apology_in_the_ack_not_an_error(bot: Bot, monkeypatch):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -68,7 +68,11 @@ class InProcessBot(SlackDriver):
         self.app = build_app(settings, self.engine, process_before_response=True)
 
     def send(self, body: str, content_type: str, **headers: str) -> BoltResponse:
-        all_headers = {"content-type": content_type, **sign(body), **headers}
+        all_headers: dict[str, str | Sequence[str]] = {
+            "content-type": content_type,
+            **sign(body),
+            **headers,
+        }
         return self.app.dispatch(BoltRequest(body=body, headers=all_headers))
 
     def close(self) -> None:
