@@ -9,7 +9,6 @@ first replies the same way.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,18 +135,21 @@ def thread_payload(reply: Reply) -> Payload | None:
 def register(app: App, engine: Engine, settings: Settings) -> None:
     replier = MessageReplier(engine, settings)
 
-    def on_event(mention: bool) -> Callable[..., None]:
-        def listener(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-            message = incoming(
-                body["event"], context.bot_user_id, team=context.team_id, mention=mention,
-                event_id=body.get("event_id"),
-            )  # fmt: skip
-            if message is not None:
-                replier.handle(message, client)
-
-        listener.__name__ = "on_mention" if mention else "on_message"
-        return listener
+    def handle(
+        body: dict[str, Any], context: BoltContext, client: WebClient, mention: bool
+    ) -> None:
+        message = incoming(
+            body["event"], context.bot_user_id, team=context.team_id, mention=mention,
+            event_id=body.get("event_id"),
+        )  # fmt: skip
+        if message is not None:
+            replier.handle(message, client)
 
     # One listener for every message subtype: those we ignore are still acked (no 404).
-    app.event("message")(on_event(mention=False))
-    app.event("app_mention")(on_event(mention=True))
+    @app.event("message")
+    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        handle(body, context, client, mention=False)
+
+    @app.event("app_mention")
+    def on_mention(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        handle(body, context, client, mention=True)
