@@ -58,6 +58,7 @@ from bot.slack.listeners.common import (
 )
 from bot.store import Action, Case
 from bot.versions import version_label
+from bot.vocabulary import Where
 
 logger = logging.getLogger(__name__)
 
@@ -127,16 +128,21 @@ class ActionHandlers:
             self.lifecycle.choose_version(click.case, click.ref.version, click.user)
         self.update(click, client, respond, self.rendered(click))
 
+    def settled(self, click: Click, case: Case, action: Action) -> bool:
+        """The click through the conversation (as the console's typed marks); False on repeats."""
+        where = Where(case.source, user=click.user)
+        return self.conversation.click(where, action, case.id).changed
+
     def feedback(self, click: Click, client: WebClient, respond: Respond) -> None:
         if click.case is None:
             return
-        if not self.lifecycle.settle(click.case.id, click.user, Action(click.action_id)):
+        if not self.settled(click, click.case, Action(click.action_id)):
             return  # this person already clicked this: nothing changes
         self.update(click, client, respond, self.rendered(click))
 
     def customer_text(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is not None and not self.lifecycle.customer_text(case.id, click.user):
+        if case is not None and not self.settled(click, case, Action.CUSTOMER_TEXT):
             return
         question = (case.question or "") if case else ""
         answer = self.lifecycle.answer_for(click.ref.article_id, click.ref.version, question)
@@ -187,14 +193,14 @@ class ActionHandlers:
 
     def suggestion_yes(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is None or not self.lifecycle.accept_suggestion(case.id, click.user):
+        if case is None or not self.settled(click, case, Action.SUGGESTION_ACCEPTED):
             return
         answer_ref = Ref(click.ref.article_id, case.version, case.id)
         self.update(click, client, respond, self.rendered(click, answer_ref))
 
     def suggestion_no(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is None or not self.lifecycle.reject_suggestion(case, click.user):
+        if case is None or not self.settled(click, case, Action.SUGGESTION_REJECTED):
             return
         where = container(click.body)
         try:
