@@ -31,12 +31,12 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 run: $(STAMP)
-	@$(BIN)/emailstatus-bot run
+	@echo "make run keeps its case log in the checkout: $${EMAILSTATUS_DB:-data/emailstatus.db} (set EMAILSTATUS_DB to change it)" >&2; EMAILSTATUS_DB=$${EMAILSTATUS_DB:-data/emailstatus.db} $(BIN)/emailstatus-bot run
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
-	$(BIN)/mypy bot
+	$(BIN)/mypy bot tests
 
 test: lint
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope

@@ -18,19 +18,19 @@ from bot.versions import detect_version
 COMMAND = "/emailstatus"
 
 USAGE: tuple[tuple[str, str], ...] = (
-    ("", "quick help and a version picker"),
+    ("", "quick help{picker}"),
     ("2010", "the Safe Senders steps for one Outlook version: 2007, 2010, 2013, 2016, 2019, "
              "2021, 2024, 365, o365, m365, ltsc; 'outlook' is optional (outlook2010)"),
     ("mac", "Outlook for Mac, on the web, the new Outlook or mobile: what the article covers"),
     ("<question>", "match a question as if it were posted in a channel"),
-    ("<article> [variant]", "one article by its id or alias (`knowledge list`), e.g. "
-                            "'considerations' or 'outlook 2010'"),
+    ("<article> [variant]", "one article by its id or alias (`knowledge list`), "
+                            "e.g. {example}"),
     ("summary [last|current|YYYY-Www]",
      "the weekly case summary (default: the last complete week), visible only to you"),
     ("help", "this help"),
 )  # fmt: skip
 
-Kind = Literal["picker", "help", "version", "summary", "question", "unknown"]
+CommandKind = Literal["picker", "help", "version", "summary", "question", "unknown"]
 
 HELP_WORDS = {"help", "-h", "--help", "?", "usage", "aide", "ayuda", "hilfe"}
 # Words that may surround a version without making the text a question.
@@ -40,11 +40,13 @@ SUGGESTIONS = ("help", "summary", "2007", "2010", "2013", "2016", "2019", "2021"
                "365", "o365", "m365", "ltsc", "outlook2007", "outlook2010", "outlook2013",
                "outlook2016", "mac", "web", "mobile")  # fmt: skip
 MAX_UNKNOWN_WORDS = 1
+# Usage lines about Outlook versions: shown only when the main article has variants.
+VARIANT_USAGE = frozenset({"2010", "mac"})
 
 
 @dataclass(frozen=True)
 class Command:
-    kind: Kind
+    kind: CommandKind
     text: str = ""
     version: str | None = None
     argument: str = ""
@@ -90,5 +92,17 @@ def did_you_mean(text: str) -> str | None:
     return found[0] if found else None
 
 
-def usage_lines(command: str = COMMAND) -> list[str]:
-    return [f"{command} {syntax}".rstrip() + f" — {summary}" for syntax, summary in USAGE]
+SHIPPED_EXAMPLE = "'considerations' or 'outlook 2010'"
+
+
+def usage_lines(
+    command: str = COMMAND, *, variants: bool = True, example: str = SHIPPED_EXAMPLE
+) -> list[str]:
+    """The help lines, for the shipped articles by default. ``variants=False`` (the main
+    article has none) leaves out the version lines; ``example`` names real aliases."""
+    picker = " and a version picker" if variants else ""
+    return [
+        f"{command} {syntax}".rstrip() + " — " + summary.format(picker=picker, example=example)
+        for syntax, summary in USAGE
+        if variants or syntax not in VARIANT_USAGE
+    ]

@@ -7,13 +7,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.knowledge import default_knowledge_dir
+from platformdirs import user_data_dir
 
-DEFAULT_DB = "./data/emailstatus.db"
+from bot.knowledge import default_knowledge_dir
+from bot.settings_registry import SECRET_NAMES, setting
+
+__all__ = ["SECRET_NAMES", "ConfigError", "Settings"]
+
+APP_NAME = "emailstatus-bot"
+# One home for data whatever the current folder: the user's data folder
+# (~/.local/share/emailstatus-bot on Linux), unless EMAILSTATUS_DB names another file.
+DATA_DIR = Path(user_data_dir(APP_NAME, appauthor=False))
+DEFAULT_DB = str(DATA_DIR / "emailstatus.db")
+DEFAULT_HISTORY = "~/.emailstatus_history"
 DEFAULT_KNOWLEDGE_DIR = str(default_knowledge_dir())  # the checkout's, or the installed package's
-SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 class ConfigError(Exception):
@@ -92,6 +102,10 @@ def _float(name: str, value: str | None, default: float, problems: list[str]) ->
     return default if number is None else number
 
 
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
 def _words(value: str | None) -> frozenset[str]:
     return frozenset(w for w in (value or "").replace(",", " ").split() if w)
 
@@ -103,6 +117,7 @@ class Settings:
     slack_signing_secret: str = ""
     slack_api_url: str = ""
     db_path: str = DEFAULT_DB
+    database_url: str = ""  # postgresql://...; wins over db_path when set
     knowledge_dir: str = DEFAULT_KNOWLEDGE_DIR
     escalation_channel: str = ""
     summary_channel: str = ""
@@ -119,6 +134,8 @@ class Settings:
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
+    console_history: str = DEFAULT_HISTORY  # the console's line-editing history file
+    model_cache_dir: str = ""  # "" = the user's cache folder (read by bot.training)
     # OAuth variables that are set: bolt would silently switch to OAuth with file stores.
     oauth_variables: tuple[str, ...] = ()
     # Values that could not be read from the environment (reported by `config check`).
@@ -127,19 +144,24 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        get = env.get
         problems: list[str] = []
+
+        def get(name: str, default: str | None = None) -> str | None:
+            """Only declared settings are read (bot/settings_registry.py)."""
+            return env.get(setting(name).name, default)
+
         return cls(
-            slack_bot_token=get("SLACK_BOT_TOKEN", "").strip(),
-            slack_app_token=get("SLACK_APP_TOKEN", "").strip(),
-            slack_signing_secret=get("SLACK_SIGNING_SECRET", "").strip(),
-            slack_api_url=get("SLACK_API_URL", "").strip(),
-            db_path=get("EMAILSTATUS_DB", "").strip() or DEFAULT_DB,
-            knowledge_dir=get("KNOWLEDGE_DIR", "").strip() or DEFAULT_KNOWLEDGE_DIR,
-            escalation_channel=get("ESCALATION_CHANNEL", "").strip(),
-            summary_channel=get("SUMMARY_CHANNEL", "").strip(),
-            summary_tz=get("SUMMARY_TZ", "").strip() or "UTC",
-            summary_schedule=get("SUMMARY_SCHEDULE", "").strip() or "MON 09:00",
+            slack_bot_token=_text(get("SLACK_BOT_TOKEN")),
+            slack_app_token=_text(get("SLACK_APP_TOKEN")),
+            slack_signing_secret=_text(get("SLACK_SIGNING_SECRET")),
+            slack_api_url=_text(get("SLACK_API_URL")),
+            db_path=_text(get("EMAILSTATUS_DB")) or DEFAULT_DB,
+            database_url=_text(get("DATABASE_URL")),
+            knowledge_dir=_text(get("KNOWLEDGE_DIR")) or DEFAULT_KNOWLEDGE_DIR,
+            escalation_channel=_text(get("ESCALATION_CHANNEL")),
+            summary_channel=_text(get("SUMMARY_CHANNEL")),
+            summary_tz=_text(get("SUMMARY_TZ")) or "UTC",
+            summary_schedule=_text(get("SUMMARY_SCHEDULE")) or "MON 09:00",
             follow_up_after=_follow_up_after(get("FOLLOW_UP_AFTER"), problems),
             store_question_text=_flag(
                 "STORE_QUESTION_TEXT", get("STORE_QUESTION_TEXT"), True, problems
@@ -156,12 +178,19 @@ class Settings:
                 "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
             )
             or 0.0,  # _number gives the 600.0 default back, never None, here
-            log_format=(get("LOG_FORMAT", "") or "text").strip().lower(),
-            log_level=(get("LOG_LEVEL", "") or "INFO").strip().upper(),
+            log_format=(_text(get("LOG_FORMAT")) or "text").lower(),
+            log_level=(_text(get("LOG_LEVEL")) or "INFO").upper(),
             port=_port(get("PORT"), problems),
-            oauth_variables=tuple(n for n in OAUTH_NAMES if get(n, "").strip()),
+            console_history=_text(get("EMAILSTATUS_HISTORY")) or DEFAULT_HISTORY,
+            model_cache_dir=_text(get("MODEL_CACHE_DIR")),
+            oauth_variables=tuple(n for n in OAUTH_NAMES if _text(get(n))),
             parse_problems=tuple(problems),
         )
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder beside the case log, for the other files the bot keeps."""
+        return Path(self.db_path).expanduser().parent
 
     @property
     def has_any_slack_token(self) -> bool:

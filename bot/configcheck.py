@@ -7,26 +7,16 @@ wrong, one line per problem, instead of failing later with a traceback.
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.config import SECRET_NAMES, Settings
+from bot.config import Settings
 from bot.decision import Thresholds  # not bot.matching: checks run before scikit-learn loads
 from bot.knowledge import load_knowledge
 from bot.scheduler import schedule_problems
+from bot.settings_registry import SETTINGS
 
-ENV_NAMES = {
-    "slack_bot_token": "SLACK_BOT_TOKEN", "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET", "slack_api_url": "SLACK_API_URL",
-    "db_path": "EMAILSTATUS_DB", "knowledge_dir": "KNOWLEDGE_DIR",
-    "escalation_channel": "ESCALATION_CHANNEL", "summary_channel": "SUMMARY_CHANNEL",
-    "summary_tz": "SUMMARY_TZ", "summary_schedule": "SUMMARY_SCHEDULE",
-    "store_question_text": "STORE_QUESTION_TEXT", "suggestions_enabled": "SUGGESTIONS",
-    "suggestions_off_channels": "SUGGESTIONS_OFF_CHANNELS",
-    "answer_threshold": "MATCH_ANSWER_THRESHOLD", "suggest_threshold": "MATCH_SUGGEST_THRESHOLD",
-    "log_format": "LOG_FORMAT", "log_level": "LOG_LEVEL", "port": "PORT",
-}  # fmt: skip
 MODES = ("auto", "console", "socket", "http")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -40,13 +30,19 @@ def mask(value: str) -> str:
 
 
 def effective_lines(settings: Settings) -> list[str]:
+    """NAME=value for every declared setting (bot/settings_registry.py), secrets masked."""
     lines = []
-    for field in fields(settings):
-        name = ENV_NAMES.get(field.name)
-        if name is None:
+    for declared in SETTINGS:
+        name = declared.name
+        if declared.field is None:  # read only to warn (the OAuth pair)
+            lines.append(f"{name}={'(set)' if name in settings.oauth_variables else '(not set)'}")
             continue
-        value = getattr(settings, field.name)
-        if name in SECRET_NAMES:
+        value = getattr(settings, declared.field)
+        if declared.field == "follow_up_after":
+            value = _duration(value)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)  # 600, as it would be written
+        if declared.secret:
             shown = mask(value)
         elif isinstance(value, bool):  # as it would be written in the environment
             shown = "true" if value else "false"
@@ -56,6 +52,16 @@ def effective_lines(settings: Settings) -> list[str]:
             shown = str(value) if value not in ("", None) else "(not set)"
         lines.append(f"{name}={shown}")
     return lines
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return "off"
+    seconds = int(value.total_seconds())
+    for unit, size in (("h", 3600), ("m", 60)):  # as the docs write it: 24h, 90m
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def resolve_mode(settings: Settings, mode: str) -> str:

@@ -1,203 +1,131 @@
-"""The local console: the Slack bot's engine in a terminal, used when no tokens are set.
+"""The local console: the Slack bot's conversation in a terminal, used when no tokens are set.
 
 Type a question, or a slash command such as ``/emailstatus outlook2010``. Works with
 piped stdin too: ``printf 'question\\n' | emailstatus-bot run`` prints one answer.
 
-After an answer, the console is at par with a Slack thread: ``/fixed``, ``/notfixed``
-and ``/human`` (or "that fixed it", "still not working") mark the last case through
-the engine's lifecycle, and "we're on 2007" or a bare version switches its version.
+The console is one more surface over ``bot.conversation``: each reply is rendered as
+text. The console session is a thread, as in Slack: ``/fixed``, ``/notfixed`` and
+``/human`` (or "that fixed it", "still not working") mark the case of the answer just
+shown, and "we're on 2007" switches its version. A reply about no case (a lookup, help,
+a declined suggestion) starts a new thread, so a mark can never reach an older case.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answers import Answer, article_lookup
-from bot.commands import COMMAND, Command, parse_command, usage_lines
-from bot.engine import Engine, Outcome, Where
-from bot.matching import Level
+from bot.commands import COMMAND
+from bot.config import Settings
+from bot.conversation import Conversation, Reply, ReplyKind, typed_mark
+from bot.engine import Engine
+from bot.knowledge import KnowledgeBase
+from bot.render.summary import summary_text
 from bot.render.text import answer_text
-from bot.store import Action, Case
-from bot.text import fold
-from bot.versions import follow_up_version
+from bot.vocabulary import Source, Where
 
-YES = {"y", "yes", "oui", "si", "sí", "ja", "yep", "yeah"}
-NO = {"n", "no", "non", "nein", "nope"}
 QUIT = {"quit", "exit", "/quit", "/exit", ":q"}
 USER = "console"
-WHERE = Where(source="console", channel="console", user=USER)
-# What people type after an answer, checked in this order ("not fixed" before "fixed").
-MARKS: tuple[tuple[Action, tuple[str, ...]], ...] = (
-    (Action.UNRESOLVED, ("/notfixed", "still not working", "still not updating", "still broken",
-                         "not fixed", "didn't work", "didnt work", "did not work",
-                         "doesn't work", "does not work", "no luck", "still 0", "still zero")),
-    (Action.ESCALATE, ("/human", "ask a human", "talk to a human", "need a human", "escalate")),
-    (Action.RESOLVED, ("/fixed", "that fixed it", "fixed it", "it worked", "that worked",
-                       "works now", "working now", "it works", "solved", "all good")),
-)  # fmt: skip
-MARK_MAX_WORDS = 8  # a longer message is a new question, even if it says "fixed"
 MARKED = {
-    Action.RESOLVED: "Case #{id} marked resolved. Thanks: the next person gets a better answer.",
-    Action.UNRESOLVED: "Case #{id} marked unresolved. If another Outlook is involved, say which "
-    '(e.g. "we\'re on 2007"); otherwise /human.',
-    Action.ESCALATE: "Case #{id} marked escalated. Ask your support lead and quote case #{id}.",
+    "resolved": "Case #{id} marked resolved. Thanks: the next person gets a better answer.",
+    "unresolved": "Case #{id} marked unresolved. If another {noun} is involved, say which; "
+    "otherwise /human.",
+    "escalated": "Case #{id} marked escalated. Ask your support lead and quote case #{id}.",
 }
-HISTORY_FILE = Path("~/.emailstatus_history")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # e.g. from surrogateescape-decoded bytes
+marked_action = typed_mark  # the console's name for it (tests, docs)
 
 
-def capabilities(topic: str) -> str:
-    return (
-        f"I answer questions about {topic}: the cause, and the Outlook Safe Senders steps for "
-        f'Outlook 2007, 2010 and 2013 and later (Microsoft 365).\nTry: "Times Opened stays at '
-        f'0 for Outlook 2010 users", or {COMMAND} help.'
-    )
-
-
-@dataclass
-class _Pending:
-    """What the last reply asked the user for: a version, or a yes/no."""
-
-    outcome: Outcome
-    wants: str  # "version" | "confirm"
+def capabilities(knowledge: KnowledgeBase) -> str:
+    """What the bot answers, from the loaded articles (variant words only where they exist)."""
+    if not knowledge.articles:
+        return f"No knowledge articles are loaded. Try {COMMAND} help."
+    topics = "; ".join(article.topic for article in knowledge.articles)
+    lines = [f"I answer questions about {topics}."]
+    for article in knowledge.articles:
+        if article.variants:
+            labels = ", ".join(v.label for v in article.variants)
+            lines.append(f"For {article.topic}: the steps for {labels}.")
+    lines.append(f"Try a question in your own words, or {COMMAND} help.")
+    return "\n".join(lines)
 
 
 class Console:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pending: _Pending | None = None
-        self.last: Case | None = None  # the case /fixed, /notfixed and /human mark
-        self.topic = engine.knowledge.primary.topic if engine.knowledge.articles else "email"
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+        self.conversation = Conversation(engine, settings or Settings())
+        self.knowledge = engine.knowledge
+        self.thread = ""
+        self.new_thread()
+
+    def new_thread(self) -> None:
+        # Unique across runs: the case log outlives a console session.
+        self.thread = f"{time.time():.6f}"
+
+    @property
+    def where(self) -> Where:
+        return Where(Source.CONSOLE, channel="console", thread_ts=self.thread, user=USER)
 
     def reply(self, line: str) -> str:
         text = printable(line).strip()
         if not text:
             return ""
         if text.lower().startswith(COMMAND):
-            self.pending = None
-            return self._command(parse_command(text[len(COMMAND) :]))
-        mark = marked_action(text)
-        if mark is not None:
-            return self._mark(mark)
-        if self.pending is not None:
-            follow_up = self._follow_up(text, self.pending)
-            if follow_up is not None:
-                return follow_up
-        switched = self._switch_version(text)
-        if switched is not None:
-            return switched
-        return self._question(text)
+            reply = self.conversation.command(self.where, text[len(COMMAND) :])
+        else:
+            reply = self.conversation.message(self.where, text)
+        if reply.case_id is None:
+            self.new_thread()  # nothing to follow up: the next line starts afresh
+        return self.render(reply)
 
-    def _mark(self, action: Action) -> str:
-        """/fixed, /notfixed, /human: the same transitions as the Slack buttons."""
-        if self.last is None:
-            return "There is no answer to mark yet: ask a question first."
-        if not self.engine.settle(self.last.id, USER, action):
-            return f"Case #{self.last.id} was already marked so."
-        return MARKED[action].format(id=self.last.id)
+    def render(self, reply: Reply) -> str:
+        answer = reply.answer
+        if reply.status is not None and reply.kind is ReplyKind.ANSWER:
+            return self.marked(reply)
+        if reply.kind is ReplyKind.SUGGESTION:
+            return f"Is this about {reply.topic}? (yes/no)"
+        if answer is not None and reply.kind in (ReplyKind.ANSWER, ReplyKind.PICKER):
+            if (answer.needs_version and not reply.lookup) or reply.kind is ReplyKind.PICKER:
+                hint = f"Reply with your {answer.variant_noun} to see only its steps."
+                return answer_text(answer) + "\n\n" + hint
+            return answer_text(answer)
+        if reply.kind is ReplyKind.CAPABILITIES:
+            return "I couldn't match that to an article.\n" + capabilities(self.knowledge)
+        if reply.kind is ReplyKind.HELP:
+            return "\n".join(reply.usage)
+        if reply.kind is ReplyKind.UNKNOWN_COMMAND:
+            hint = f" Did you mean `{COMMAND} {reply.suggestion}`?" if reply.suggestion else ""
+            return f"I don't know `{reply.asked}`.{hint}\n" + "\n".join(reply.usage)
+        if reply.kind is ReplyKind.SUMMARY and reply.summary is not None:
+            return summary_text(reply.summary)
+        return reply.notice
 
-    def _switch_version(self, text: str) -> str | None:
-        """'we're on 2007' after an answer: that version's steps, as in a Slack thread.
-
-        A bare version with no answer before it gets that version's steps, like
-        ``/emailstatus 2007``; neither is a knowledge gap.
-        """
-        version = follow_up_version(text)
-        if version is None or self.engine.matcher.match(text).level is Level.ANSWER:
-            return None  # no version, or a new question that names one
-        case = self.engine.case(self.last.id) if self.last else None
-        if case is None or case.status == "rejected":
-            command = parse_command(text)
-            return self._command(command) if command.kind == "version" else None
-        answer = self.engine.choose_version(case, version, USER)
-        self.last = self.engine.case(case.id)
-        return answer_text(answer)
-
-    def _question(self, text: str) -> str:
-        outcome = self.engine.ask(text, WHERE)
-        self.pending = None
-        if outcome.case is not None:
-            self.last = outcome.case
-        if outcome.level is Level.SILENT or outcome.answer is None:
-            return "I couldn't match that to an article.\n" + capabilities(self.topic)
-        if outcome.level is Level.SUGGEST:
-            self.pending = _Pending(outcome, "confirm")
-            return f"Is this about {self.topic}? (yes/no)"
-        return self._show(outcome.answer, outcome)
-
-    def _show(self, answer: Answer, outcome: Outcome) -> str:
-        if answer.needs_version:
-            self.pending = _Pending(outcome, "version")
-            return answer_text(answer) + (
-                "\n\nReply with your version (2007, 2010, 2013, 365…) to see only its steps."
-            )
-        return answer_text(answer)
-
-    def _follow_up(self, text: str, pending: _Pending) -> str | None:
-        case = pending.outcome.case
-        answer = pending.outcome.answer
-        if case is None or answer is None:
-            return None
-        if pending.wants == "confirm" and text.lower() in YES | NO:
-            return self._confirm(text.lower() in YES, case, pending.outcome)
-        version = follow_up_version(text)
-        if pending.wants == "version" and version is not None:
-            self.pending = None
-            return answer_text(self.engine.choose_version(case, version, USER))
-        return None
-
-    def _confirm(self, yes: bool, case: Case, outcome: Outcome) -> str:
-        self.pending = None
-        if not yes:
-            self.engine.reject_suggestion(case, USER)
-            self.last = None
-            return "OK, I'll stay out of it."
-        self.engine.accept_suggestion(case.id, USER)
-        assert outcome.answer is not None
-        return self._show(outcome.answer, outcome)
-
-    def _command(self, command: Command) -> str:
-        lookup = article_lookup(self.engine.knowledge.articles, command.text)
-        if lookup is not None and command.kind in ("question", "unknown"):  # as in Slack
-            return answer_text(self.engine.answer_for(lookup.article.id, lookup.variant))
-        if command.kind in ("help", "picker"):
-            return "\n".join(usage_lines())
-        if command.kind == "version" and command.version:
-            article = self.engine.knowledge.primary
-            return answer_text(self.engine.answer_for(article.id, command.version))
-        if command.kind == "question":
-            return self._question(command.text)
-        if command.kind == "summary":
-            return self.summary(command.argument)
-        hint = f" Did you mean `{COMMAND} {command.suggestion}`?" if command.suggestion else ""
-        return f"I don't know `{command.text}`.{hint}\n" + "\n".join(usage_lines())
-
-    def summary(self, week: str) -> str:
-        from bot.config import ConfigError, Settings
-        from bot.render.summary import summary_text
-        from bot.store import utc_now
-        from bot.summary import summary_for
-
-        try:
-            tz = Settings.from_env().timezone()
-            return summary_text(summary_for(self.engine.store, week, tz, utc_now()))
-        except (ValueError, ConfigError) as exc:
-            return str(exc)
+    def marked(self, reply: Reply) -> str:
+        """A typed click's outcome, in words (the case's status now, always true)."""
+        if not reply.changed:
+            return f"Case #{reply.case_id} is {reply.status}; that mark was already recorded."
+        if reply.status == "answered":  # a suggestion accepted: the answer itself
+            return self.render(Reply(ReplyKind.ANSWER, reply.answer, reply.case_id))
+        noun = reply.answer.variant_noun if reply.answer and reply.answer.choices else "fix"
+        template = MARKED.get(str(reply.status), "Case #{id} is {status}.")
+        return template.format(id=reply.case_id, noun=noun, status=reply.status)
 
 
 def run_console(
-    engine: Engine, lines: Iterable[str], write: Callable[[str], None], interactive: bool
+    engine: Engine,
+    lines: Iterable[str],
+    write: Callable[[str], None],
+    interactive: bool,
+    settings: Settings | None = None,
 ) -> None:
-    console = Console(engine)
+    settings = settings or Settings()
+    console = Console(engine, settings)
     if interactive:
-        write(f"emailstatus-bot console. {capabilities(console.topic)}")
+        write(f"emailstatus-bot console. {capabilities(engine.knowledge)}")
         write("After an answer: /fixed, /notfixed or /human. Type quit to leave.\n")
     for line in lines:
         if line.strip().lower() in QUIT:
@@ -212,25 +140,14 @@ def printable(text: str) -> str:
     return LONE_SURROGATE.sub("\ufffd", text)
 
 
-def marked_action(text: str) -> Action | None:
-    """The mark a short reply makes ("that fixed it", "/human"), or None."""
-    said = " ".join(fold(text).replace("’", "'").split())
-    if len(said.split()) > MARK_MAX_WORDS:
-        return None
-    for action, phrases in MARKS:
-        if any(re.search(rf"(^|\W){re.escape(p)}(\W|$)", said) for p in phrases):
-            return action
-    return None
-
-
-def terminal_lines(interactive: bool) -> Iterator[str]:
+def terminal_lines(interactive: bool, history: str = "~/.emailstatus_history") -> Iterator[str]:
     """stdin lines that survive any bytes; with a terminal, a prompt, line editing and history."""
     if not interactive:
         # Piped input may be any bytes: undecodable ones become U+FFFD, never an error.
         yield from io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
         return
     _reconfigure(sys.stdin, sys.stdout)
-    history = _start_history()
+    save_history = _start_history(Path(history).expanduser())
     try:
         while True:
             try:
@@ -238,7 +155,7 @@ def terminal_lines(interactive: bool) -> Iterator[str]:
             except EOFError:
                 return
     finally:
-        history()
+        save_history()
 
 
 def _reconfigure(*streams: object) -> None:
@@ -247,13 +164,12 @@ def _reconfigure(*streams: object) -> None:
             stream.reconfigure(errors="replace")
 
 
-def _start_history() -> Callable[[], None]:
+def _start_history(path: Path) -> Callable[[], None]:
     """Importing readline gives input() line editing and ↑ history; keep it across runs."""
     try:
         import readline
     except ImportError:  # e.g. Windows without pyreadline: plain input() still works
         return lambda: None
-    path = Path(os.environ.get("EMAILSTATUS_HISTORY") or HISTORY_FILE).expanduser()
     with contextlib.suppress(OSError):  # first run, or no home folder
         readline.read_history_file(path)
     readline.set_history_length(500)

@@ -1,8 +1,8 @@
-"""The one road every surface takes: text → Match → Answer, logged in the case log.
+"""Text → Match → Answer, logged in the case log: what every question goes through.
 
-Slack listeners, the console, the Workflow Builder step and ``emailstatus-bot ask`` all
-call ``Engine.ask`` and differ only in how they render the outcome. What happens to a
-case afterwards (version, resolve, escalate, follow-up…) is ``bot.lifecycle``, mixed in.
+``bot.conversation`` is the only caller: it decides what to reply on each surface.
+What happens to a case afterwards (version, resolve, escalate, follow-up…) is the
+``CaseLifecycle`` the engine holds as ``engine.lifecycle``.
 """
 
 from __future__ import annotations
@@ -18,23 +18,11 @@ from bot.lifecycle import CaseLifecycle
 from bot.logs import annotate
 from bot.matching import Level, Match, Matcher, Thresholds
 from bot.store import Case, GapReason, Store, open_store
+from bot.vocabulary import Where
+
+__all__ = ["Engine", "Outcome", "Where"]
 
 logger = logging.getLogger(__name__)
-
-# Sources where the asker spoke to the bot directly, so silence would be rude and a
-# miss is a knowledge gap worth recording.
-DIRECT_SOURCES = frozenset({"dm", "mention", "slash", "shortcut", "console", "workflow"})
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a question came from (all optional outside Slack)."""
-
-    source: str
-    team: str | None = None
-    channel: str | None = None
-    thread_ts: str | None = None
-    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,38 +36,47 @@ class Outcome:
         return self.match.level
 
 
-class Engine(CaseLifecycle):
+class Engine:
     def __init__(self, knowledge: KnowledgeBase, store: Store, matcher: Matcher) -> None:
         self.knowledge = knowledge
         self.store = store
         self.matcher = matcher
+        self.lifecycle = CaseLifecycle(knowledge, store)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dir)
         thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
         store = store or open_store(
-            settings.db_path, store_question_text=settings.store_question_text
+            settings.db_path,
+            database_url=settings.database_url,
+            store_question_text=settings.store_question_text,
         )
         return cls(knowledge, store, Matcher(knowledge, thresholds))
 
-    def ask(self, text: str, where: Where, *, version: str | None = None) -> Outcome:
+    def ask(
+        self, text: str, where: Where, *, version: str | None = None, suggest: bool = True
+    ) -> Outcome:
+        """Match, compose and log one question. With ``suggest=False`` a weak match opens
+        no case (suggestions are off where it was asked, so nothing will be sent)."""
         match = self.matcher.match(text)
         metrics.question_seen(match.level.value)
+        if match.level is Level.SUGGEST and not suggest:
+            logger.info("question from %s: suggestion kept quiet", where.source)
+            return Outcome(match, None, None)
         if match.level is Level.SILENT or match.article_id is None:
             # Never the text itself: it may be private (STORE_QUESTION_TEXT=false).
             logger.info("question from %s: silent (score %.0f)", where.source, match.score)
-            if where.source in DIRECT_SOURCES:
+            if where.kind.direct:
                 self._gap(where, text, GapReason.NO_MATCH, match)
             return Outcome(match, None, None)
         article = self.knowledge.get(match.article_id)
         assert article is not None
         chosen = version or choose_variant(article, match.version, text)
         answer = compose(article, chosen, text)
-        case = self.store.cases.open(
-            source=where.source, level=match.level.value, question=text,
-            article_id=article.id, score=match.score, detected_version=match.version,
-            team=where.team, channel=where.channel, thread_ts=where.thread_ts, user=where.user,
+        case = self.lifecycle.open(
+            where, text, level=match.level.value, article_id=article.id, score=match.score,
+            detected_version=match.version,
         )  # fmt: skip
         annotate(case_id=case.id)
         logger.info(
@@ -92,7 +89,6 @@ class Engine(CaseLifecycle):
             self.store.cases.choose_version(case.id, version)
         if match.level is Level.ANSWER:
             self._answer_gaps(where, text, match, article, answer)
-        self.schedule_follow_up(case)
         return Outcome(match, answer, case)
 
     def _answer_gaps(

@@ -35,9 +35,6 @@ class Variant:
     how_to_tell: str = ""
 
 
-VersionGuide = Variant  # the name the Outlook-only code used; kept for callers
-
-
 @dataclass(frozen=True)
 class Uncovered:
     """What a variant the article does not cover gets (Mac, web, new Outlook, mobile…)."""
@@ -127,10 +124,6 @@ class Article:
     points: tuple[Point, ...] = ()
     customer_text: str = DEFAULT_CUSTOMER_TEXT
     other_clients: OtherClients | None = None
-
-    @property
-    def versions(self) -> tuple[Variant, ...]:
-        return self.variants
 
     @property
     def see_also(self) -> tuple[str, ...]:

@@ -1,31 +1,43 @@
 """What the case log can teach the matcher: candidates a person reviews into the examples.
 
-- A question whose answer was marked *That fixed it* is a positive for its article.
-- A suggestion answered *No* is a negative (no article answers it).
-- A direct question (DM, mention, slash, shortcut, console) that matched nothing is listed
-  for review: a person decides whether an article should have answered it.
+- A case whose final status is *resolved* is a positive for its article (a case marked
+  *That fixed it* and then escalated is not: its final status is escalated).
+- A case whose final status is *rejected* (a suggestion answered *No*) is a negative.
+- A direct question (every source but a channel) that matched nothing is listed for
+  review, with no article: a person decides whether an article should have answered it.
 
 Nothing is learned automatically: ``learn --out`` writes a YAML file to review, and
 ``learn --accept`` merges the reviewed lines into the examples files, skipping duplicates.
+A candidate is offered once: what ``--out`` offered is remembered (``Offered``), and a
+text an examples file already has is never offered.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.examples import LANGUAGES, Example, Label, examples_file, merge_examples
+from bot.examples import (
+    LANGUAGES,
+    Example,
+    Label,
+    examples_file,
+    merge_examples,
+    parse_examples_file,
+)
 from bot.knowledge import KnowledgeBase
-from bot.store import Store
+from bot.store import GapReason, Status, Store
+from bot.text import normalise
+from bot.vocabulary import Source
 
-FIXED = "case_resolved"
-REJECTED = "suggestion_rejected"
-DIRECT_SOURCES = ("dm", "mention", "slash", "shortcut", "console")
+# The final status that makes a case a candidate, and its label.
+FINAL_STATUS_LABELS = {Status.RESOLVED: Label.POSITIVE, Status.REJECTED: Label.NEGATIVE}
 REVIEW = "review"  # a candidate whose label a person must choose
 FAMILY = "from_cases"
 
@@ -53,9 +65,36 @@ class Candidate:
     gap: int | None
     reason: str
     label: str  # positive | negative | review
-    article: str
+    article: str  # "" for review: the reviewer names the article, if any
     lang: str
     text: str
+    target: str = ""  # the examples file it would be merged into
+
+    @property
+    def key(self) -> str:
+        return f"case:{self.case}" if self.case is not None else f"gap:{self.gap}"
+
+
+@dataclass
+class Offered:
+    """What ``learn --out`` offered before (kept beside the case log): never offered twice."""
+
+    path: Path
+    keys: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, path: Path) -> Offered:
+        try:
+            keys = json.loads(path.read_text(encoding="utf-8")).get("offered", [])
+        except (OSError, ValueError, AttributeError):
+            keys = []
+        return cls(path, {str(k) for k in keys})
+
+    def remember(self, candidates: list[Candidate]) -> None:
+        self.keys |= {c.key for c in candidates}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        body = json.dumps({"offered": sorted(self.keys)}, indent=1)
+        self.path.write_text(body + "\n", encoding="utf-8")
 
 
 def guess_language(text: str) -> str:
@@ -66,31 +105,64 @@ def guess_language(text: str) -> str:
     return best if scores[best] > 0 else "en"
 
 
-def find_candidates(store: Store, knowledge: KnowledgeBase) -> list[Candidate]:
-    fallback = knowledge.primary.id if knowledge.articles else ""
+def find_candidates(
+    store: Store,
+    knowledge: KnowledgeBase,
+    *,
+    since: str | None = None,
+    offered: Offered | None = None,
+) -> list[Candidate]:
+    """Candidates from cases and gaps created at or after ``since`` (an ISO date), leaving
+    out what was ``offered`` before and texts the examples files already have."""
     found: list[Candidate] = []
-    for label, action in ((Label.POSITIVE, FIXED), (Label.NEGATIVE, REJECTED)):
-        for row in _cases_clicked(store, action):
-            article = row["article_id"] or fallback
-            found.append(_candidate(row["id"], None, label, article, row["question"]))
+    for row in _settled_cases(store, since or ""):
+        label = FINAL_STATUS_LABELS[Status(row["status"])]
+        article = knowledge.get(row["article_id"] or "")
+        if article is None:
+            continue  # an article since removed: nothing to teach it
+        target = str(examples_file(article.path, article.id))
+        found.append(_candidate(row["id"], None, label, article.id, row["question"], target))
     for gap in store.gaps.iter():
-        if gap["reason"] == "no article matched" and gap["source"] in DIRECT_SOURCES:
-            found.append(_candidate(None, gap["id"], REVIEW, fallback, gap["question"] or ""))
-    return [c for c in found if c.text.strip()]
+        if gap["reason"] != GapReason.NO_MATCH or gap["created_at"] < (since or ""):
+            continue
+        if gap["source"] in tuple(Source) and Source(gap["source"]).direct:
+            found.append(_candidate(None, gap["id"], REVIEW, "", gap["question"] or ""))
+    known = _known_texts(knowledge)
+    skip = offered.keys if offered is not None else set()
+    return [
+        c for c in found if c.text.strip() and c.key not in skip and normalise(c.text) not in known
+    ]
 
 
-def _candidate(case: int | None, gap: int | None, label: str, article: str, text: str) -> Candidate:
-    return Candidate(case, gap, REASONS[label], str(label), article, guess_language(text), text)
+def _candidate(
+    case: int | None, gap: int | None, label: str, article: str, text: str, target: str = ""
+) -> Candidate:
+    return Candidate(
+        case, gap, REASONS[label], str(label), article, guess_language(text), text, target
+    )
 
 
-def _cases_clicked(store: Store, action: str) -> list[dict[str, Any]]:
+def _settled_cases(store: Store, since: str) -> list[dict[str, Any]]:
+    """Cases whose final status makes them a candidate (resolved, rejected), oldest first."""
+    statuses = [str(status) for status in FINAL_STATUS_LABELS]
     query = (
-        "select id, article_id, question from cases where id in "
-        "(select case_id from case_clicks where action = ?) order by id"
+        "select id, article_id, question, status from cases where status in (?, ?) "
+        "and created_at >= ? order by id"
     )
     with store.conn.read() as db:
-        return [dict(zip(("id", "article_id", "question"), r, strict=True))
-                for r in db.execute(query, [action]).fetchall()]  # fmt: skip
+        rows = db.execute(query, [*statuses, since]).fetchall()
+    return [dict(zip(("id", "article_id", "question", "status"), r, strict=True)) for r in rows]
+
+
+def _known_texts(knowledge: KnowledgeBase) -> set[str]:
+    """Every text the articles' examples files already have (merged before, or written)."""
+    known: set[str] = set()
+    for article in knowledge.articles:
+        path = examples_file(article.path, article.id)
+        if path.exists():
+            examples, _ = parse_examples_file(path)
+            known |= {normalise(e.text) for e in examples}
+    return known
 
 
 def texts_stored(store: Store) -> bool:
@@ -106,7 +178,8 @@ REVIEW_HEADER = """\
 # Review every one before you accept the file:
 # - label: positive (the article answers it), negative (no article does), or review
 #   (undecided: it is skipped until you choose). Delete any candidate you don't want.
-# - article: the article it belongs to; lang: the language it is written in.
+# - article: the article it belongs to (empty for a review item: name one to label it
+#   positive); file: the examples file it is merged into; lang: its language.
 # Then: emailstatus-bot learn --accept {path}   and   emailstatus-bot replay
 """
 
@@ -114,7 +187,8 @@ REVIEW_HEADER = """\
 def write_candidates(path: Path, candidates: list[Candidate]) -> None:
     rows = [
         {"case": c.case, "gap": c.gap, "reason": c.reason, "label": c.label,
-         "article": c.article, "lang": c.lang, "text": c.text}
+         "article": c.article, "file": c.target or "(the article you name)", "lang": c.lang,
+         "text": c.text}
         for c in candidates
     ]  # fmt: skip
     body = yaml.safe_dump({"candidates": rows}, allow_unicode=True, sort_keys=False, width=100)
@@ -171,6 +245,8 @@ def _reviewed_example(item: Any, index: int, knowledge: KnowledgeBase) -> Exampl
         return None
     if label not in tuple(Label):
         raise ValueError(f"{where}: label must be positive, negative or review, not {label!r}")
+    if not article:
+        raise ValueError(f"{where}: name the article it belongs to (article: is empty)")
     if knowledge.get(str(article)) is None:
         raise ValueError(f"{where}: unknown article {article!r}")
     if lang not in LANGUAGES:

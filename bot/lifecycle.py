@@ -1,9 +1,10 @@
-"""The one case lifecycle: every transition a case can take, for every surface.
+"""The one case lifecycle: every write to a case, for every surface.
 
-Slack listeners, the console and the Workflow Builder step call these methods (through
-``Engine``, which mixes them in) instead of writing to the store themselves, so a
-click, a console ``/fixed`` and a follow-up answer move a case the same way, with the
-same gaps recorded and the same metrics counted.
+The engine opens cases through it, the ``Conversation`` moves them (a click, a typed
+"that fixed it", a version named in a thread), the Slack layer reports a posted reply,
+the start-up re-run undoes a case whose reply never went out, and the follow-up
+scheduler records what it asked. So a click, a console ``/fixed`` and a follow-up
+answer move a case the same way, with the same gaps recorded and the same metrics.
 
     answered ──resolve──────────▶ resolved
        │  └───not fixed─────────▶ unresolved      (any of these may follow another:
@@ -14,36 +15,68 @@ same gaps recorded and the same metrics counted.
 from __future__ import annotations
 
 from bot import metrics
-from bot.answers import Answer, compose
+from bot.answers import OTHER, Answer, compose
 from bot.knowledge import KnowledgeBase
-from bot.store import FINAL_ACTIONS, Action, Case, GapReason, Store
-
-# Sources where the bot answers in a conversation it can come back to.
-FOLLOW_UP_SOURCES = frozenset({"channel", "dm", "mention"})
-# Clicks a person can make on an answer to say how it went.
-FEEDBACK = (Action.RESOLVED, Action.UNRESOLVED, Action.ESCALATE)
+from bot.store import FINAL_ACTIONS, Action, Case, GapReason, Status, Store
+from bot.vocabulary import Source, Where
 
 
 class CaseLifecycle:
-    knowledge: KnowledgeBase
-    store: Store
+    def __init__(self, knowledge: KnowledgeBase, store: Store) -> None:
+        self.knowledge = knowledge
+        self.store = store
+
+    # -- reading -------------------------------------------------------------------------
 
     def case(self, case_id: int | None) -> Case | None:
         return self.store.cases.get(case_id) if case_id is not None else None
+
+    def in_thread(self, channel: str | None, thread_ts: str | None) -> Case | None:
+        """The latest case answered in this thread, if any."""
+        if not channel or not thread_ts:
+            return None
+        return self.store.cases.for_thread(channel, thread_ts)
 
     def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
         """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
         article = self.knowledge.get(article_id) or self.knowledge.articles[0]
         return compose(article, version, question)
 
+    def rejected(self, case: Case) -> bool:
+        """Someone said 'No' to the suggestion: the bot stays out of that conversation."""
+        return case.status == Status.REJECTED
+
     # -- transitions ---------------------------------------------------------------------
 
+    def open(
+        self, where: Where, question: str, *, level: str, article_id: str, score: float,
+        detected_version: str | None,
+    ) -> Case:  # fmt: skip
+        """A new case (status 'answered'), with its follow-up scheduled where one fits."""
+        case = self.store.cases.open(
+            source=where.source, level=level, question=question, article_id=article_id,
+            score=score, detected_version=detected_version, team=where.team,
+            channel=where.channel, thread_ts=where.thread_ts, user=where.user,
+        )  # fmt: skip
+        if Source(case.source).follows_up:
+            self.store.follow_ups.schedule(case.id)
+        return case
+
     def choose_version(self, case: Case, version: str, user: str | None = None) -> Answer:
-        """The asker named (or picked) their Outlook: the answer for that version."""
+        """The asker named (or picked) their variant: the answer for that variant."""
         self.store.cases.choose_version(case.id, version)
-        if version == "other":
-            self.note_gap(case, GapReason.UNCOVERED_VERSION, user, version="other")
+        if version == OTHER:
+            self.note_gap(case, GapReason.UNCOVERED_VERSION, user, version=OTHER)
         return self.answer_for(case.article_id or "", version, case.question or "")
+
+    def posted(self, case_id: int, reply_ts: str) -> None:
+        """The case's reply is out in Slack (a follow-up and a re-run look for it)."""
+        if reply_ts:
+            self.store.cases.set_reply_ts(case_id, reply_ts)
+
+    def undo_unanswered(self, channel: str, thread_ts: str, user: str, since: str) -> int:
+        """A killed process opened a case but never replied: drop it before the re-run."""
+        return self.store.cases.drop_unanswered(channel, thread_ts, user, since)
 
     def settle(self, case_id: int, user: str, action: Action) -> bool:
         """Record what a person did, once per (case, user, action); False on repeats.
@@ -82,18 +115,6 @@ class CaseLifecycle:
     def customer_text(self, case_id: int, user: str) -> bool:
         return self.settle(case_id, user, Action.CUSTOMER_TEXT)
 
-    def record_click(self, case_id: int, user: str, action: str) -> bool:
-        """Old name of ``settle`` with a plain string, for callers not yet moved."""
-        return self.settle(case_id, user, Action(action))
-
-    def schedule_follow_up(self, case: Case) -> None:
-        """An answer in a conversation may get one 'did it fix it?' later."""
-        if case.source in FOLLOW_UP_SOURCES:
-            self.store.follow_ups.schedule(case.id)
-
-    def follow_up_sent(self, case_id: int, message_ts: str | None) -> None:
-        record_follow_up_sent(self.store, case_id, message_ts)
-
     def note_gap(
         self, case: Case, reason: GapReason, user: str | None, *, version: str | None = None
     ) -> None:
@@ -104,7 +125,12 @@ class CaseLifecycle:
         )  # fmt: skip
 
 
-def record_follow_up_sent(store: Store, case_id: int, message_ts: str | None) -> None:
+def follow_up_sent(store: Store, case_id: int, message_ts: str | None) -> None:
     """The 'follow-up sent' transition, for the scheduler (which holds only the store)."""
     store.follow_ups.mark_sent(case_id, message_ts)
     metrics.follow_up("sent")
+
+
+def follow_up_skipped(store: Store, case_id: int, reason: str) -> None:
+    """The follow-up will never be asked (a click came first, the post was refused…)."""
+    store.follow_ups.skip(case_id, reason)

@@ -142,3 +142,8 @@ def exposition() -> tuple[bytes, str]:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def metric_names() -> list[str]:
+    """The bot's series, as /metrics names them (without the counters' ``_total``)."""
+    return sorted(metric.name for metric in _get("registry").collect())

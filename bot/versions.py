@@ -16,7 +16,6 @@ from bot.knowledge import Article
 from bot.text import fold, has_term, padded_words, strip_slack_markup
 
 VersionId = str  # "2007" | "2010" | "2013+" | "other"
-COVERED = ("2007", "2010", "2013+")
 
 _YEAR_TO_ID = {
     "2007": "2007",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
 
 
 @pytest.fixture
-def case_log(tmp_path: Path) -> Store:
+def case_log(tmp_path: Path) -> Iterator[Store]:
     log = Store(tmp_path / "cases.db")
     yield log
     log.close()

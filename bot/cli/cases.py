@@ -38,7 +38,11 @@ def open_store(settings: Settings | None = None) -> Store:
     from bot.store import open_store as store_for
 
     settings = settings or Settings.from_env()
-    return store_for(settings.db_path, store_question_text=settings.store_question_text)
+    return store_for(
+        settings.db_path,
+        database_url=settings.database_url,
+        store_question_text=settings.store_question_text,
+    )
 
 
 def parse_age(text: str) -> timedelta:

@@ -53,28 +53,30 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     Example:
       emailstatus-bot ask "why does times opened stay at 0 for outlook 2010 users?"
     """
-    from bot.answers import compose
-    from bot.matching import Level
+    from bot.conversation import ReplyKind, ask_as_dm
+    from bot.engine import Engine
     from bot.render.text import answer_text
+    from bot.store import Store
     from bot.versions import detect_version
 
-    knowledge, matcher = load_matcher(Settings.from_env())
-    match = matcher.match(question)
-    chosen = detect_version(version, bare=True) if version else match.version
+    settings = Settings.from_env()
+    knowledge, matcher = load_matcher(settings)
+    chosen = detect_version(version, bare=True) if version else None
     if version and chosen is None:
         raise click.BadParameter(
             f"'{version}' is not an Outlook version I know", param_hint="--version"
         )
     if explain:
         _print_explanation(matcher, question)
-    if match.level is Level.SILENT or match.article_id is None:
+    # Nothing is logged: the conversation runs on a case log in memory.
+    engine = Engine(knowledge, Store(":memory:"), matcher)
+    reply = ask_as_dm(engine, settings, question, version=chosen)
+    if reply.kind is not ReplyKind.ANSWER or reply.answer is None:
         click.echo("No article matches this question. Try rephrasing, or ask a human.")
         sys.exit(1)
-    article = knowledge.get(match.article_id)
-    assert article is not None
-    if match.level is Level.SUGGEST:
-        click.echo(f"(Not sure this is about: {article.topic}. Here is the article anyway.)\n")
-    click.echo(answer_text(compose(article, chosen, question)))
+    if reply.tentative:
+        click.echo(f"(Not sure this is about: {reply.topic}. Here is the article anyway.)\n")
+    click.echo(answer_text(reply.answer))
 
 
 def _print_explanation(matcher: Matcher, question: str) -> None:

@@ -62,7 +62,8 @@ def run() -> None:
 
         engine = Engine.from_settings(settings)
         interactive = sys.stdin.isatty()
-        run_console(engine, terminal_lines(interactive), click.echo, interactive)
+        lines = terminal_lines(interactive, settings.console_history)
+        run_console(engine, lines, click.echo, interactive, settings)
         engine.store.close()
         return
     from bot.logs import configure_logging

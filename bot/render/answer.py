@@ -40,7 +40,7 @@ from bot.render.refs import (
     SUGGEST_NO,
     SUGGEST_YES,
     Ref,
-    Status,
+    StatusLine,
     picker_block_id,
 )
 from bot.render.text import answer_text, customer_ready_text, numbered
@@ -87,7 +87,7 @@ def answer_message(
     answer: Answer,
     ref: Ref,
     *,
-    status: Status | None = None,
+    status: StatusLine | None = None,
     caveat: str | None = None,
     share: bool = False,
 ) -> Payload:
@@ -165,7 +165,7 @@ def share_button(ref: Ref) -> Button:
     return button("Share in channel", SHARE, ref.encode())
 
 
-def status_block(status: Status) -> Block:
+def status_block(status: StatusLine) -> Block:
     emoji, words = STATUS_WORDS.get(status.status, ("•", f"marked this {status.status}"))
     line = f"{emoji} <@{escape(status.user)}> {words} {slack_date(status.at)}"
     return context(line, block_id=STATUS_BLOCK_ID)

@@ -50,7 +50,7 @@ from bot.render.refs import (
     SUGGEST_NO,
     SUGGEST_YES,
     Ref,
-    Status,
+    StatusLine,
     picker_block_id,
     ref_from_picker_block_id,
 )
@@ -72,7 +72,7 @@ __all__ = [
     "CASE_UNRESOLVED", "MAX_CONTEXT_TEXT", "MAX_HOME_BLOCKS", "MAX_MESSAGE_BLOCKS",
     "MAX_QUOTE_CHARS", "MAX_SECTION_TEXT", "PICKER_BLOCK_PREFIX", "PICK_VERSION", "SHARE",
     "STATUS_BLOCK_ID", "STATUS_WORDS", "SUGGEST_NO", "SUGGEST_YES", "Button", "Payload", "Ref",
-    "Status", "already_answered_message", "answer_body", "answer_buttons", "answer_message",
+    "StatusLine", "already_answered_message", "answer_body", "answer_buttons", "answer_message",
     "article_reference_blocks", "capabilities_message", "channel_ref", "closest_match_text",
     "customer_text_message", "escalation_message", "escalation_sent_message", "escape",
     "help_message", "home_view", "no_escalation_channel_message", "no_match_message",

@@ -11,11 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.store.models import Action
+
 PICK_VERSION = "pick_version"
-CASE_RESOLVED = "case_resolved"
-CASE_UNRESOLVED = "case_unresolved"
-CASE_CUSTOMER_TEXT = "case_customer_text"
-CASE_ESCALATE = "case_escalate"
+# The feedback buttons' ids are the stored actions themselves (one definition).
+CASE_RESOLVED = Action.RESOLVED
+CASE_UNRESOLVED = Action.UNRESOLVED
+CASE_CUSTOMER_TEXT = Action.CUSTOMER_TEXT
+CASE_ESCALATE = Action.ESCALATE
 SUGGEST_YES = "suggest_yes"
 SUGGEST_NO = "suggest_no"
 SHARE = "share_in_channel"
@@ -64,7 +67,7 @@ def ref_from_picker_block_id(block_id: str) -> Ref:
 
 
 @dataclass(frozen=True)
-class Status:
+class StatusLine:
     """Who last marked a case, shown under the buttons."""
 
     status: str  # resolved | unresolved | escalated

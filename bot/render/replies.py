@@ -21,13 +21,20 @@ from bot.render.kit import (
 from bot.render.refs import Ref
 
 
-def capabilities_message(topic: str, command: str = "/emailstatus") -> Payload:
-    """The short 'what I can help with' reply for DMs and @mentions the bot can't match."""
-    text = (
-        f"I can help with one thing: *{escape(topic)}*. Tell me what you see and which "
-        f"Outlook the recipient uses, e.g. “Times Opened stays at 0 for Outlook 2016 users”."
-    )
-    hint = f"Or try `{command}` for the steps by version, and `{command} help`."
+def capabilities_message(
+    topic: str, variant_noun: str | None = None, command: str = "/emailstatus"
+) -> Payload:
+    """The short 'what I can help with' reply for DMs and @mentions the bot can't match.
+
+    ``variant_noun`` ("Outlook"): the main article's variants, if it has any.
+    """
+    text = f"I can help with one thing: *{escape(topic)}*. Tell me what you see"
+    if variant_noun:
+        text += f" and which {escape(variant_noun)} the recipient uses"
+        hint = f"Or try `{command}` for the steps by {escape(variant_noun)}, and `{command} help`."
+    else:
+        hint = f"Or try `{command} help`."
+    text += "."
     return payload(
         f"I can help with {escape(topic)}. Try {command} help.",
         [section(text), context(hint)],

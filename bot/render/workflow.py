@@ -10,10 +10,10 @@ from __future__ import annotations
 from bot.answers import Answer
 from bot.render.blocks import closest_match_text, escape, source_text, steps_text
 
-NO_MATCH = (
-    "No fix found: this question does not look like Salesforce HTML Email Status not "
-    "updating for Outlook recipients."
-)
+
+def no_match_text(topic: str) -> str:
+    """The ``answer_text`` output when no article matched (``topic``: the main article's)."""
+    return f"No fix found: this question does not look like it is about {topic}."
 
 
 def workflow_answer_text(answer: Answer, caveat: str | None = None) -> str:
@@ -22,8 +22,8 @@ def workflow_answer_text(answer: Answer, caveat: str | None = None) -> str:
     if answer.is_closest_match:
         parts.append(closest_match_text(answer))
     guides = [answer.guide] if answer.guide is not None else list(answer.choices)
-    if answer.guide is None:
-        parts.append("*Which Outlook does the recipient use?* The steps differ by version.")
+    if answer.guide is None and answer.choices:
+        parts.append(f"*{escape(answer.variant_question)}* {escape(answer.variant_hint)}")
     parts += [steps_text(guide) for guide in guides]
     parts += [f"*Note:* {escape(note)}" for note in answer.notes]
     parts.append(source_text(answer))

@@ -27,8 +27,8 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
+from bot.slack.inbox_rerun import inbox_payload
 from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
-from bot.slack.replay import inbox_payload
 from bot.slack.respond import RetryingRespond
 
 logger = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def repeated_delivery(engine: Engine, body: dict[str, Any]) -> bool:
     the first delivery is still being handled, in this process or another one, or after
     a restart, gives no second reply. A message the bot may answer is stored with its
     payload in the same row, so one killed mid-reply is re-run at the next start-up
-    (``bot.slack.replay``) rather than lost.
+    (``bot.slack.inbox_rerun``) rather than lost.
     """
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if not event_id or engine.store.inbox.first_delivery(str(event_id), inbox_payload(body)):

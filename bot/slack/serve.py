@@ -27,14 +27,13 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
-from bot.health import DatabaseProbe
 from bot.knowledge import load_knowledge
 from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
-from bot.slack.replay import start_replay
+from bot.slack.inbox_rerun import start_inbox_rerun
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -85,7 +84,7 @@ def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[s
     """200 when the case log takes writes, knowledge is loaded and Slack accepts the
     token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
     problems = []
-    database = DatabaseProbe(engine.store.path).problem()
+    database = engine.store.write_problem()
     if database:
         problems.append(database)
     if not engine.knowledge.articles:
@@ -262,7 +261,7 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     )
     command_app = build_command_app(settings, engine, client=client, verify_token=verified)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    start_replay(app, engine, settings)  # acked events a killed run left unanswered
+    start_inbox_rerun(app, engine, settings)  # acked events a killed run left unanswered
     stop = scheduler.stop if scheduler else lambda: None
     return Bot(settings, engine, app, executor, stop, auth, command_app)
 

@@ -20,8 +20,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chart import chart_png
 from bot.config import Settings
-from bot.follow_up import FollowUpRefused, FollowUpScheduler, PostFollowUp, start_follow_ups
-from bot.render.follow_up import follow_up_message, follow_up_ref
+from bot.follow_up_scheduler import (
+    FollowUpRefused,
+    FollowUpScheduler,
+    PostFollowUp,
+    start_follow_ups,
+)
+from bot.render.follow_up_post import follow_up_message, follow_up_ref
 from bot.render.summary import summary_blocks, summary_fallback_text, title
 from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
 from bot.slack.listeners.common import post_in_thread, slack_error

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -152,10 +151,9 @@ def open_store(
 ) -> Store:
     """The store the settings name: ``DATABASE_URL`` (PostgreSQL) wins over the file path.
 
-    ``database_url`` None reads the environment's ``DATABASE_URL``, until the settings
-    registry carries it.
+    ``database_url`` comes from ``Settings.database_url`` (``DATABASE_URL``); empty: SQLite.
     """
-    url = (os.environ.get("DATABASE_URL", "") if database_url is None else database_url).strip()
+    url = (database_url or "").strip()
     if url and not is_database_url(url):
         raise ValueError("DATABASE_URL must start with postgresql:// (unset: SQLite)")
     return Store(url or db_path, store_question_text=store_question_text, clock=clock)

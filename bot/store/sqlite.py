@@ -116,7 +116,7 @@ class SqliteBackend:
         """None when a write would succeed now, else a short reason without paths."""
         if self.conn.path == ":memory:":
             return None
-        return _space_problem(Path(self.conn.path)) or _write_problem(Path(self.conn.path))
+        return space_problem(Path(self.conn.path)) or _write_problem(Path(self.conn.path))
 
     def describe(self) -> Description:
         with self.conn.read() as db:
@@ -153,13 +153,14 @@ def _known(table: str) -> str:
     return table
 
 
-def _space_problem(path: Path) -> str | None:
+def space_problem(path: Path, min_free_bytes: int = MIN_FREE_BYTES) -> str | None:
+    """A short reason when the database's disk is below the free-space floor (WAL needs room)."""
     try:
         stats = os.statvfs(path.parent)
     except OSError as exc:
         return f"database folder unavailable ({exc.strerror or 'error'})"
     free = stats.f_bavail * stats.f_frsize
-    if free < MIN_FREE_BYTES:
+    if free < min_free_bytes:
         return f"disk almost full ({free // 1024} KiB free)"
     return None
 

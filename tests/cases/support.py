@@ -60,7 +60,8 @@ def check_blocks(blocks: list[dict[str, Any]], limit: int = 50) -> None:
     """What Slack would reject: unknown keys, too many blocks, over-long texts."""
     assert 0 < len(blocks) <= limit
     for block in blocks:
-        assert Block.parse(block).to_dict() == block
+        parsed = Block.parse(block)
+        assert parsed is not None and parsed.to_dict() == block
         if block["type"] == "header":
             assert len(block["text"]["text"]) <= 150
             assert block["text"]["type"] == "plain_text"

@@ -48,10 +48,14 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
     old()(m001_cases)  # the schema as first released
     db = Database(db_path)
     old.apply(db)
-    db["cases"].insert({"id": 7, "created_at": "2026-01-05T10:00:00+00:00", "source": "dm",
+    db.table("cases").insert({"id": 7, "created_at": "2026-01-05T10:00:00+00:00", "source": "dm",
                         "status": "resolved", "level": "answer", "question": "kept?"})  # fmt: skip
-    db["case_clicks"].insert({"case_id": 7, "user": "U1", "action": "case_resolved", "at": "x"})
-    db["gaps"].insert({"created_at": "2026-01-05T10:00:00+00:00", "source": "dm", "reason": "r"})
+    db.table("case_clicks").insert(
+        {"case_id": 7, "user": "U1", "action": "case_resolved", "at": "x"}
+    )
+    db.table("gaps").insert(
+        {"created_at": "2026-01-05T10:00:00+00:00", "source": "dm", "reason": "r"}
+    )
     db.conn.close()
 
     log = Store(db_path)
@@ -62,7 +66,7 @@ def test_an_older_database_upgrades_in_place_and_keeps_its_rows(db_path: Path) -
     assert case is not None and case.question == "kept?" and case.status == "resolved"
     assert log.db["case_clicks"].count == 1 and log.db["gaps"].count == 1
     assert "summary_claims" in log.db.table_names()
-    assert "idx_cases_week" in {i.name for i in log.db["cases"].indexes}
+    assert "idx_cases_week" in {i.name for i in log.db.table("cases").indexes}
     log.close()
 
 
@@ -92,7 +96,7 @@ def test_a_database_written_by_the_old_case_log_opens_and_keeps_working(db_path:
     assert applied[:4] == ["m001_cases", "m002_summaries", "m003_follow_ups", "m004_durable_inbox"]
     assert not migrations.pending(store.db)
     assert store.inbox.undone() == 0  # delivered before the upgrade: settled, never re-run
-    assert store.db["slack_events"].get("Ev0OLD")["done_at"]
+    assert store.db.table("slack_events").get("Ev0OLD")["done_at"]
     case = store.cases.for_thread("C0SUPPORT", "1763467200.000100")
     assert case is not None and case.status == "resolved" and case.resolve_seconds == 0
     assert case.reply_ts == "1763467201.000200" and case.version == "2016"
@@ -195,7 +199,7 @@ def test_tokens_and_secrets_are_never_stored(tmp_path: Path) -> None:
     engine = Engine.from_settings(settings_for(tmp_path / "s.db", **secrets))
     outcome = engine.ask(QUESTION, Where(source="channel", channel="C1", user="U1"))
     assert outcome.case is not None
-    engine.record_click(outcome.case.id, "U1", "case_escalate")
+    engine.lifecycle.escalate(outcome.case.id, "U1")
     engine.ask(UNANSWERABLE, Where(source="dm", channel="D1", user="U1"))
     engine.store.inbox.first_delivery("Ev1")
     engine.store.close()
@@ -303,9 +307,9 @@ def test_m003_gives_refused_suggestions_their_own_status(db_path: Path) -> None:
     for case_id, action in ((1, "suggestion_rejected"), (2, "suggestion_accepted"), (3, None)):
         row = {"id": case_id, "created_at": "2026-01-05T10:00:00+00:00", "source": "channel",
                "status": "answered", "level": "suggest"}  # fmt: skip
-        db["cases"].insert(row)
+        db.table("cases").insert(row)
         if action:
-            db["case_clicks"].insert(
+            db.table("case_clicks").insert(
                 {"case_id": case_id, "user": "U1", "action": action, "at": "x"}
             )
     db.conn.close()

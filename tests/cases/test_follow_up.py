@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.follow_up import FollowUpRefused, FollowUpScheduler, skip_reason
+from bot.follow_up_scheduler import FollowUpRefused, FollowUpScheduler, skip_reason
 from bot.store import Action, Store
 from bot.store.follow_ups import Pending
+from bot.vocabulary import Where
 from tests.cases.support import Clock
 
 DELAY = timedelta(hours=24)
@@ -92,8 +93,10 @@ def test_a_channel_suggestion_is_followed_up_only_once_accepted(log, scheduler, 
 
 def test_only_channel_dm_and_mention_answers_are_scheduled(engine):
     for source in ("slash", "shortcut", "console", "workflow", "dm", "mention", "channel"):
-        case = engine.store.cases.open(source=source, level="answer", article_id="000385822")
-        engine.schedule_follow_up(case)
+        engine.lifecycle.open(
+            Where(source), "", level="answer", article_id="000385822", score=90.0,
+            detected_version=None,
+        )  # fmt: skip
     scheduled = [row["case_id"] for row in engine.store.db["follow_ups"].rows]
     assert scheduled == [5, 6, 7]
 

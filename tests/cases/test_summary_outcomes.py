@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.engine import Engine, Where
-from bot.follow_up import FollowUpScheduler
+from bot.follow_up_scheduler import FollowUpScheduler
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher
 from bot.store import Store
@@ -45,11 +45,11 @@ def week(log: Store, clock: Clock, knowledge: KnowledgeBase, matcher: Matcher) -
         answer(n) for n in ("fixed", "asked_fixed", "asked_not_fixed", "asked_silent", "escalated")
     )
     clock.advance(minutes=10)
-    engine.resolve(fixed_at_once, "U0ASKER")
+    engine.lifecycle.resolve(fixed_at_once, "U0ASKER")
     clock.advance(minutes=50)
-    engine.escalate(escalated, "U0LEAD")
+    engine.lifecycle.escalate(escalated, "U0LEAD")
     rejected = log.cases.open(source="channel", level="suggest", question="mail merge help")
-    engine.reject_suggestion(rejected, "U0ASKER")
+    engine.lifecycle.reject_suggestion(rejected, "U0ASKER")
     engine.ask("where is the stapler", Where("dm", channel="D0ASKER", user="U0ASKER"))  # a gap
 
     clock.set(TUESDAY + timedelta(hours=24, minutes=1))
@@ -57,8 +57,8 @@ def week(log: Store, clock: Clock, knowledge: KnowledgeBase, matcher: Matcher) -
                              clock=clock).tick()  # fmt: skip
     assert sorted(sent) == sorted([asked_fixed, asked_not_fixed, asked_silent])
     clock.advance(hours=2)
-    engine.resolve(asked_fixed, "U0ASKER")
-    engine.not_fixed(asked_not_fixed, "U0ASKER")
+    engine.lifecycle.resolve(asked_fixed, "U0ASKER")
+    engine.lifecycle.not_fixed(asked_not_fixed, "U0ASKER")
     return ids
 
 

@@ -108,8 +108,34 @@ def test_same_mark_twice_and_after_a_rejection(engine):
     console = Console(engine)
     console.reply(ON_2010)
     assert console.reply("/fixed").startswith("Case #1 marked resolved")
-    assert console.reply("/fixed") == "Case #1 was already marked so."
+    assert console.reply("/fixed") == "Case #1 is resolved; that mark was already recorded."
     assert engine.store.cases.get(1).status == "resolved"
+
+
+GMAIL = "times opened stays at 0 for our customers who read our emails in gmail"
+
+
+def test_a_mark_after_a_lookup_marks_nothing(engine):
+    """/fixed marks the answer just shown; a lookup opens no case, so there is none."""
+    console = Console(engine)
+    console.reply(GMAIL)
+    [gmail] = engine.store.cases.list()
+    assert "Outlook 2010:\n1." in console.reply("/emailstatus outlook2010")
+    assert "There is no answer to mark yet" in console.reply("/fixed")
+    console.reply("we're on 2007")  # no answer with a case was shown since the Gmail one
+    assert "Outlook 2007:\n1." in console.reply("2007")  # a lookup, as /emailstatus 2007
+    case = engine.store.cases.get(gmail.id)
+    assert (case.status, case.chosen_version) == ("answered", None)
+
+
+def test_the_reply_to_a_repeated_mark_tells_the_status_now(engine):
+    console = Console(engine)
+    console.reply(ON_2010)
+    console.reply("/fixed")
+    assert console.reply("/human").startswith("Case #1 marked escalated")
+    said = console.reply("that fixed it")
+    assert engine.store.cases.get(1).status == "escalated"
+    assert said == "Case #1 is escalated; that mark was already recorded."
 
 
 def test_marked_action_phrases():

@@ -20,7 +20,7 @@ ARTICLE = (KNOWLEDGE_DIR / "000385822.yaml").read_text(encoding="utf-8")
 def test_the_article_loads_with_every_version(knowledge):
     article = knowledge.get("000385822")
     assert article is not None
-    assert tuple(v.id for v in article.versions) == VERSION_IDS
+    assert tuple(v.id for v in article.variants) == VERSION_IDS
     assert [n.id for n in article.notes] == ["stay_in_touch"]
     assert article.see_also == ("Considerations for Email Open Tracking",)
 
@@ -29,7 +29,7 @@ def test_the_article_loads_with_every_version(knowledge):
 def test_steps_and_note_are_word_for_word_from_the_seed(knowledge):
     seed = " ".join(SEED.read_text(encoding="utf-8").split())
     article = knowledge.get("000385822")
-    for version in article.versions:
+    for version in article.variants:
         assert version.heading in seed
         for step in version.steps:
             assert step in seed, step

@@ -64,7 +64,52 @@ def test_out_lists_each_kind_of_candidate_with_its_case_and_reason(setup):
         (2, None, "negative", "suggestion answered 'No'", REJECTED, "en"),
         (None, 1, "review", "asked directly, no article matched", DIRECT_MISS, "fr"),
     ]
-    assert "learn --accept" in out.read_text().splitlines()[5]
+    assert any("learn --accept" in line for line in out.read_text().splitlines()[:8])
+    assert [(r["article"], r["file"]) for r in rows] == [
+        (ARTICLE, str(setup[0] / f"{ARTICLE}.examples.yaml")),
+        (ARTICLE, str(setup[0] / f"{ARTICLE}.examples.yaml")),
+        ("", "(the article you name)"),  # unmatched: no article pre-filled as "the answer"
+    ]
+
+
+def test_a_fixed_case_that_ended_escalated_is_no_positive(setup, tmp_path):
+    store = Store(tmp_path / "cases.db")
+    escalated = store.cases.open(
+        source="console", level="answer", question="gmail readers never count as opened",
+        article_id=ARTICLE,
+    )  # fmt: skip
+    store.cases.record_click(escalated.id, "console", "case_resolved")
+    store.cases.record_click(escalated.id, "console", "case_escalate")
+    assert store.cases.get(escalated.id).status == "escalated"
+    store.close()
+    _, out = setup
+    assert learn("--out", str(out)).exit_code == 0
+    rows = yaml.safe_load(out.read_text())["candidates"]
+    assert escalated.id not in [r["case"] for r in rows]
+    assert [r["case"] for r in rows if r["label"] == "positive"] == [1]
+
+
+def test_no_candidate_is_offered_twice(setup, tmp_path):
+    _, out = setup
+    assert learn("--out", str(out)).output.endswith("1 to review.\n")
+    again = learn("--out", str(out))
+    assert again.exit_code == 0 and "0 candidate(s)" in again.output
+    assert learn("--out", str(out), "--again").output.startswith("3 candidate(s)")
+
+
+def test_merged_candidates_are_not_offered_again(setup, tmp_path):
+    _, out = setup
+    learn("--out", str(out), "--again")
+    assert learn("--accept", str(out)).exit_code == 0
+    result = learn("--out", str(out), "--again")
+    assert "0 positive, 0 negative, 1 to review" in result.output  # the review one stays
+
+
+def test_since_leaves_older_cases_out(setup):
+    _, out = setup
+    result = learn("--out", str(out), "--since", "2999-01-01")
+    assert result.exit_code == 0 and "0 candidate(s)" in result.output
+    assert "Invalid value" in learn("--out", str(out), "--since", "last week").output
 
 
 def test_accept_merges_reviewed_lines_skips_duplicates_and_undecided(setup):

@@ -87,7 +87,11 @@ DATES = [
     ("en février 2024, Outlook 2010 ne compte rien", "2010"),
     ("seit Dezember 2021 mit Outlook 2016", "2013+"),
 ]
-SHORT_YEARS = [("outlook 07", "2007"), ("Office 07 users", "2007"), ("outlook 03", "other")]
+SHORT_YEARS: list[tuple[str, str | None]] = [
+    ("outlook 07", "2007"),
+    ("Office 07 users", "2007"),
+    ("outlook 03", "other"),
+]
 
 
 @pytest.mark.parametrize(("text", "expected"), DATES + SHORT_YEARS)

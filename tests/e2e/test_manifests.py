@@ -84,7 +84,9 @@ def test_command_shortcut_and_app_home_match_the_code(manifest: dict[str, Any]):
     features = manifest["features"]
     assert [c["command"] for c in features["slash_commands"]] == [COMMAND]
     [shortcut] = features["shortcuts"]
-    assert shortcut["type"] == "message" and shortcut["callback_id"] == shortcuts.CALLBACK_ID
+    assert (
+        shortcut["type"] == "message" and shortcut["callback_id"] == shortcuts.SHORTCUT_CALLBACK_ID
+    )
     assert shortcut["name"] == "Find email-status fix"
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["app_home"]["messages_tab_enabled"] is True  # DMs to the bot

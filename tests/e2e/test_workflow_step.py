@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.slack.listeners.workflow import CALLBACK_ID, INPUTS, OUTPUTS
+from bot.slack.listeners.workflow import INPUTS, OUTPUTS, STEP_CALLBACK_ID
 from tests.support import payloads as P
 from tests.support.http_harness import LiveBot
 
@@ -26,7 +26,7 @@ def function_executed(inputs: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "function_executed",
         "function": {
-            "id": "Fn0FINDFIX", "callback_id": CALLBACK_ID, "title": "Find email-status fix",
+            "id": "Fn0FINDFIX", "callback_id": STEP_CALLBACK_ID, "title": "Find email-status fix",
             "type": "app", "app_id": P.APP_ID, "input_parameters": [], "output_parameters": [],
             "date_created": 1760000000, "date_updated": 1760000000, "date_deleted": 0,
         },
@@ -90,7 +90,7 @@ def test_the_manifests_declare_what_the_code_reads_and_returns(kind: str):
     manifest = yaml.safe_load((DEPLOY / f"slack-manifest-{kind}.yaml").read_text())
     assert manifest["settings"]["org_deploy_enabled"] is True  # custom steps need it
     [(callback_id, function)] = manifest["functions"].items()
-    assert callback_id == CALLBACK_ID
+    assert callback_id == STEP_CALLBACK_ID
     inputs = function["input_parameters"]
     assert {name: p["is_required"] for name, p in inputs.items()} == INPUTS
     outputs = function["output_parameters"]

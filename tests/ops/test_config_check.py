@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import Settings
-from bot.configcheck import ENV_NAMES
+from bot.settings_registry import SETTINGS
 from tests.conftest import KNOWLEDGE_DIR
 
 GOOD_HTTP = {"SLACK_BOT_TOKEN": "xoxb-1-2-abcdefWXYZ", "SLACK_SIGNING_SECRET": "s3cr3t-value-9876"}
@@ -19,8 +19,8 @@ GOOD_HTTP = {"SLACK_BOT_TOKEN": "xoxb-1-2-abcdefWXYZ", "SLACK_SIGNING_SECRET": "
 
 @pytest.fixture
 def check(tmp_path, monkeypatch):
-    for name in ENV_NAMES.values():
-        monkeypatch.delenv(name, raising=False)
+    for declared in SETTINGS:
+        monkeypatch.delenv(declared.name, raising=False)
 
     def run(*args: str, **env: str):
         full = {"EMAILSTATUS_DB": str(tmp_path / "data" / "bot.db"), **env}
@@ -173,3 +173,12 @@ def test_path_helper_is_not_confused_by_relative_paths(check, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     result = check(**GOOD_HTTP, EMAILSTATUS_DB="relative/dir/bot.db")
     assert result.exit_code == 0 and Path("relative/dir").is_dir()
+
+
+def test_config_check_shows_every_declared_setting_and_the_data_home(check, monkeypatch):
+    monkeypatch.delenv("EMAILSTATUS_DB", raising=False)
+    result = CliRunner().invoke(main, ["config", "check"], env={"EMAILSTATUS_DB": ""})
+    shown = [line.strip().split("=", 1)[0] for line in result.output.splitlines() if "=" in line]
+    assert [s.name for s in SETTINGS] == [n for n in shown if n.isupper()], result.output
+    assert f"EMAILSTATUS_DB={Settings().db_path}" in result.output
+    assert "FOLLOW_UP_AFTER=24h" in result.output and "INBOX_REPLAY_MAX_AGE=600" in result.output

@@ -94,9 +94,10 @@ class Probe:
 
 
 def probe(name: str, body: bytes | str, status: int, content_type: str = JSON, *,
-          sign_it: bool = True, age: int = 0, **headers: str) -> Probe:  # fmt: skip
+          sign_it: bool = True, age: int = 0, headers: dict[str, str] | None = None,
+          ) -> Probe:  # fmt: skip
     raw = body.encode() if isinstance(body, str) else body
-    return Probe(name, raw, content_type, status, sign_it, age, headers)
+    return Probe(name, raw, content_type, status, sign_it, age, headers or {})
 
 
 BIG = b'{"text": "' + MARKER.encode() + b" " + b"x" * 10_000_000 + b'"}'
@@ -112,9 +113,14 @@ CORPUS = [
     probe("unsigned invalid UTF-8", NOT_UTF8, 401, sign_it=False),
     probe("unsigned form payload not an object", form([MARKER]), 401, FORM, sign_it=False),
     probe("unsigned event", json.dumps(event()), 401, sign_it=False),
-    probe("wrong signature", json.dumps(event()), 401, **{"X-Slack-Signature": "v0=" + "0" * 64}),
     probe(
-        "timestamp not a number", json.dumps(event()), 401, **{"X-Slack-Request-Timestamp": "soon"}
+        "wrong signature", json.dumps(event()), 401, headers={"X-Slack-Signature": "v0=" + "0" * 64}
+    ),
+    probe(
+        "timestamp not a number",
+        json.dumps(event()),
+        401,
+        headers={"X-Slack-Request-Timestamp": "soon"},
     ),
     probe("signed 15 minutes ago", json.dumps(event()), 401, age=15 * 60),
     # -- signed, but not something bolt can parse: 400 ----------------------------------

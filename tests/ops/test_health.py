@@ -19,13 +19,13 @@ from shutil import which
 import pytest
 
 from bot.engine import Engine, Where
-from bot.health import DatabaseProbe
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 from bot.slack.app import build_client
 from bot.slack.auth import AuthMonitor
 from bot.slack.serve import health
 from bot.store import Store
+from bot.store.sqlite import space_problem
 from tests.support.fake_slack import FakeSlackApi
 
 QUESTION = "times opened stays at 0 for a prospect on outlook 2016"
@@ -134,8 +134,8 @@ def test_full_disk(make_engine, small_disk, tmp_path):
 
 def test_floor_is_configurable(tmp_path):
     (tmp_path / "bot.db").write_bytes(b"")
-    assert DatabaseProbe(str(tmp_path / "bot.db"), min_free_bytes=1 << 62).space_problem()
-    assert DatabaseProbe(str(tmp_path / "bot.db"), min_free_bytes=0).space_problem() is None
+    assert space_problem(tmp_path / "bot.db", min_free_bytes=1 << 62)
+    assert space_problem(tmp_path / "bot.db", min_free_bytes=0) is None
 
 
 def test_database_locked_by_another_writer(make_engine):

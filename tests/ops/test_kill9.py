@@ -2,7 +2,7 @@
 
 Slack never redelivers an event it got a 200 for. So every event the server acked
 before it was killed must end up with exactly one reply and one case, after the
-restart re-runs what the dead workers left undone (``bot/slack/replay.py``).
+restart re-runs what the dead workers left undone (``bot/slack/inbox_rerun.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ response_url. ``prepare_request`` gives every listener a ``StickyAck``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ def answer_times(tmp_path: Path, slack: FakeSlackApi) -> None:
             body = P.slash_form("x", response_url=slack.response_url()).replace(
                 "%2Femailstatus", "%2Fboom"
             )
-            headers = {"content-type": "application/x-www-form-urlencoded", **sign(body)}
+            headers: dict[str, str | Sequence[str]] = {
+                "content-type": "application/x-www-form-urlencoded",
+                **sign(body),
+            }
             started = time.perf_counter()
             response = app.dispatch(BoltRequest(body=body, headers=headers))
             assert response.status == 200 and time.perf_counter() - started < 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 from slack_bolt.request import BoltRequest
@@ -59,7 +60,10 @@ def test_no_auth_test_at_start_up_and_once_lazily(bot: Bot):
 
 def test_bad_signature_is_rejected_before_any_listener(bot: Bot):
     body = json.dumps(P.event_body(P.message("opens never counted on Outlook 2010")))
-    headers = {"content-type": "application/json", **sign(body, secret="wrong")}
+    headers: dict[str, str | Sequence[str]] = {
+        "content-type": "application/json",
+        **sign(body, secret="wrong"),
+    }
     response = bot.app.dispatch(BoltRequest(body=body, headers=headers))
     assert response.status == 401
     assert bot.slack.calls("chat.postMessage") == []

@@ -98,7 +98,7 @@ def test_caveat_is_shown_first_and_in_the_fallback(article):
 
 def test_status_line_shows_who_and_when_with_a_fallback(article):
     moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    status = B.Status("resolved", "U42", moment)
+    status = B.StatusLine("resolved", "U42", moment)
     payload = B.answer_message(
         compose(article, "2010"), B.Ref(article.id, "2010", 5), status=status
     )
@@ -116,7 +116,7 @@ def test_status_line_shows_who_and_when_with_a_fallback(article):
     [("resolved", "fixed"), ("unresolved", "still not updating"), ("escalated", "asked a human")],
 )
 def test_each_status_reads_plainly(status, words):
-    block = B.status_block(B.Status(status, "U1", datetime(2026, 1, 1, tzinfo=UTC)))
+    block = B.status_block(B.StatusLine(status, "U1", datetime(2026, 1, 1, tzinfo=UTC)))
     assert words in block["elements"][0]["text"]
 
 
@@ -212,7 +212,7 @@ def test_home_tab_has_every_version_and_fits(knowledge: KnowledgeBase):
     assert view["type"] == "home"
     assert_valid(view, "home")
     text = all_text(view)
-    for guide in knowledge.get("000385822").versions:
+    for guide in knowledge.get("000385822").variants:
         assert B.escape(guide.label) in text
     assert "/emailstatus" in text and "Find email-status fix" in text
 

@@ -15,9 +15,9 @@ from bot.commands import usage_lines
 from bot.render.blocks import Ref
 from tests.support import payloads as P
 from tests.support.blockkit import action_ids, all_text, assert_valid
-from tests.support.driver import SlackDriver as Bot
 from tests.support.drivers import SUGGEST
 from tests.support.drivers import suggesting as suggesting_thresholds
+from tests.support.slack_driver import SlackDriver as Bot
 
 ON_2010 = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 NO_VERSION = "HTML Email Status never changes after the contact reads it in Outlook. Why?"
@@ -365,7 +365,7 @@ def test_slash_question_is_matched_like_a_channel_question(bot: Bot):
     assert "Steps for Outlook 2010" in all_text(reply)
     assert action_ids(reply) == [*FEEDBACK, "share_in_channel"]
     case_id = Ref.decode(reply["blocks"][-1]["elements"][0]["value"]).case_id
-    assert bot.engine.store.cases.get(case_id).source == "slash"
+    assert case_id is not None and bot.engine.store.cases.get(case_id).source == "slash"
 
 
 def test_slash_reply_that_fails_is_an_apology_in_the_ack_not_an_error(bot: Bot, monkeypatch):

@@ -19,9 +19,7 @@ LEAKS = re.compile(
 # Still to move behind bot.store (store.reports, store.write_problem, store.describe).
 STILL_LEAKING = {
     "configcheck.py",  # reads the SQLite file header: store.describe()
-    "health.py",  # sqlite3 write probe: store.write_problem()
     "learning.py",  # two queries: store.reports.cases_clicked(), texts_stored()
-    "slack/replay.py",  # catches sqlite3.ProgrammingError on shutdown
     "summary_queries.py",  # the week's reads: store.reports.*
 }
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.store import open_store
 
 
@@ -28,11 +29,9 @@ def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path, url: s
         open_store(tmp_path / "cases.db", database_url=url)
 
 
-def test_an_empty_database_url_means_sqlite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", " ")
-    store = open_store(tmp_path / "cases.db")
+def test_an_empty_database_url_means_sqlite(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATABASE_URL": " "})
+    store = open_store(tmp_path / "cases.db", database_url=settings.database_url)
     try:
         assert store.kind == "sqlite"
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.support.postgres import Server
 
 
 @pytest.fixture
-def target(pg_server: Server) -> str:
+def target(pg_server: Server) -> Iterator[str]:
     url = pg_server.fresh_database()
     yield url
     pg_server.drop_database(url)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ MAX_AGE = timedelta(minutes=10)
 
 
 @pytest.fixture
-def fresh(pg_server: Server) -> str:
+def fresh(pg_server: Server) -> Iterator[str]:
     url = pg_server.fresh_database()
     yield url
     pg_server.drop_database(url)

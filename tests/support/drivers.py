@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,11 +35,11 @@ from bot.engine import Engine
 from bot.knowledge import KnowledgeBase
 from bot.slack.app import build_app
 from tests.support import slack_requests as R
-from tests.support.driver import SlackDriver
 from tests.support.engines import engine_for, shared_matcher
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import DrainableExecutor, LiveBot, Response
 from tests.support.signing import sign
+from tests.support.slack_driver import SlackDriver
 
 DRIVERS = ("in-process", "http", "socket")
 # A weakly on-topic question: the bot should offer the article rather than answer.
@@ -67,7 +67,11 @@ class InProcessBot(SlackDriver):
         self.app = build_app(settings, self.engine, process_before_response=True)
 
     def send(self, body: str, content_type: str, **headers: str) -> BoltResponse:
-        all_headers = {"content-type": content_type, **sign(body), **headers}
+        all_headers: dict[str, str | Sequence[str]] = {
+            "content-type": content_type,
+            **sign(body),
+            **headers,
+        }
         return self.app.dispatch(BoltRequest(body=body, headers=all_headers))
 
     def close(self) -> None:

@@ -265,7 +265,7 @@ def _permalink(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _view(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
-    view = data.get("view") if isinstance(data.get("view"), dict) else {}
+    view: dict[str, Any] = data["view"] if isinstance(data.get("view"), dict) else {}
     return {"view": {"id": "V0HOME", "team_id": fake.team, "app_id": "A0APP",
                      "bot_id": fake.bot_id, "hash": "1770000000.abcdef", **view}}  # fmt: skip
 
@@ -275,7 +275,7 @@ def _upload_url(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _complete_upload(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
-    files = data.get("files") if isinstance(data.get("files"), list) else []
+    files: list[Any] = data["files"] if isinstance(data.get("files"), list) else []
     return {"files": [{"id": f.get("id", "F0CHART"), "title": f.get("title", "chart")}
                       for f in files] or [{"id": "F0CHART", "title": "chart"}]}  # fmt: skip
 

@@ -27,10 +27,10 @@ from bot.knowledge import KnowledgeBase
 from bot.slack.app import build_app, build_command_app
 from bot.slack.serve import create_wsgi_app
 from tests.support import payloads as P
-from tests.support.driver import SlackDriver
 from tests.support.engines import engine_for
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.signing import SECRET, sign
+from tests.support.slack_driver import SlackDriver
 
 
 class DrainableExecutor(ThreadPoolExecutor):

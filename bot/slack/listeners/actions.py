@@ -20,8 +20,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import usage_lines
 from bot.config import Settings
+from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.render.blocks import (
     CASE_CUSTOMER_TEXT,
@@ -34,7 +34,7 @@ from bot.render.blocks import (
     SUGGEST_YES,
     Payload,
     Ref,
-    Status,
+    StatusLine,
     answer_message,
     customer_text_message,
     escalation_message,
@@ -46,7 +46,7 @@ from bot.render.blocks import (
     ref_from_picker_block_id,
     shared_by_block,
 )
-from bot.render.follow_up import FOLLOW_UP_KIND, follow_up_message
+from bot.render.follow_up_post import FOLLOW_UP_KIND, follow_up_message
 from bot.slack.listeners.common import (
     clicker,
     container,
@@ -58,10 +58,9 @@ from bot.slack.listeners.common import (
 )
 from bot.store import Action, Case
 from bot.versions import version_label
+from bot.vocabulary import Where
 
 logger = logging.getLogger(__name__)
-
-FEEDBACK_ACTIONS = (CASE_RESOLVED, CASE_UNRESOLVED)
 
 
 @dataclass(frozen=True)
@@ -94,12 +93,13 @@ def parse_click(
         logger.warning("ignoring %s click with a value we did not make", action_id)
         return None
     user = context.user_id or clicker(body)
-    return Click(action_id, ref, user, engine.case(ref.case_id), body)
+    return Click(action_id, ref, user, engine.lifecycle.case(ref.case_id), body)
 
 
 class ActionHandlers:
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
+        self.lifecycle = engine.lifecycle
+        self.conversation = Conversation(engine, settings)
         self.settings = settings
 
     # -- helpers -----------------------------------------------------------------------
@@ -107,14 +107,14 @@ class ActionHandlers:
     def rendered(self, click: Click, ref: Ref | None = None) -> Payload:
         """The clicked message again, from what its button carries and the case log now."""
         ref = ref or click.ref
-        case = self.engine.case(ref.case_id)
+        case = self.lifecycle.case(ref.case_id)
         status = None
         if case is not None and case.status_by and case.status_at and case.status != "answered":
-            status = Status(case.status, case.status_by, datetime.fromisoformat(case.status_at))
+            status = StatusLine(case.status, case.status_by, datetime.fromisoformat(case.status_at))
         if ref.kind == FOLLOW_UP_KIND:
             return follow_up_message(ref, case.user if case else None, status=status)
         question = (case.question or "") if case else ""
-        answer = self.engine.answer_for(ref.article_id, ref.version, question)
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question)
         # An ephemeral slash reply keeps its Share button after a click.
         return answer_message(answer, ref, status=status, share=click.ephemeral)
 
@@ -125,22 +125,27 @@ class ActionHandlers:
 
     def pick_version(self, click: Click, client: WebClient, respond: Respond) -> None:
         if click.case is not None and click.ref.version is not None:
-            self.engine.choose_version(click.case, click.ref.version, click.user)
+            self.lifecycle.choose_version(click.case, click.ref.version, click.user)
         self.update(click, client, respond, self.rendered(click))
+
+    def settled(self, click: Click, case: Case, action: Action) -> bool:
+        """The click through the conversation (as the console's typed marks); False on repeats."""
+        where = Where(case.source, user=click.user)
+        return self.conversation.click(where, action, case.id).changed
 
     def feedback(self, click: Click, client: WebClient, respond: Respond) -> None:
         if click.case is None:
             return
-        if not self.engine.settle(click.case.id, click.user, Action(click.action_id)):
+        if not self.settled(click, click.case, Action(click.action_id)):
             return  # this person already clicked this: nothing changes
         self.update(click, client, respond, self.rendered(click))
 
     def customer_text(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is not None and not self.engine.customer_text(case.id, click.user):
+        if case is not None and not self.settled(click, case, Action.CUSTOMER_TEXT):
             return
         question = (case.question or "") if case else ""
-        answer = self.engine.answer_for(click.ref.article_id, click.ref.version, question)
+        answer = self.lifecycle.answer_for(click.ref.article_id, click.ref.version, question)
         # Only the clicker needs text to paste into an email: keep the channel clean.
         tell_clicker(click.body, client, respond, customer_text_message(answer))
 
@@ -151,7 +156,7 @@ class ActionHandlers:
         if not self.settings.escalation_channel:
             tell_clicker(click.body, client, respond, no_escalation_channel_message(case.id))
             return
-        if not self.engine.escalate(case.id, click.user):
+        if not self.lifecycle.escalate(case.id, click.user):
             return
         channel = case.channel or container(click.body).get("channel_id")
         post = escalation_message(
@@ -188,14 +193,14 @@ class ActionHandlers:
 
     def suggestion_yes(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is None or not self.engine.accept_suggestion(case.id, click.user):
+        if case is None or not self.settled(click, case, Action.SUGGESTION_ACCEPTED):
             return
         answer_ref = Ref(click.ref.article_id, case.version, case.id)
         self.update(click, client, respond, self.rendered(click, answer_ref))
 
     def suggestion_no(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
-        if case is None or not self.engine.reject_suggestion(case, click.user):
+        if case is None or not self.settled(click, case, Action.SUGGESTION_REJECTED):
             return
         where = container(click.body)
         try:
@@ -214,9 +219,9 @@ class ActionHandlers:
     def shared_payload(self, click: Click) -> Payload:
         ref = click.ref
         if ref.kind == "help":
-            return help_message(usage_lines())
+            return help_message(self.conversation.usage())
         question = (click.case.question or "") if click.case else ""
-        answer = self.engine.answer_for(ref.article_id, ref.version, question)
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question)
         if ref.kind == "picker":
             return picker_message(answer, Ref(ref.article_id))
         return answer_message(answer, ref)

@@ -9,21 +9,9 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.engine import Engine
-from bot.knowledge import Article
 from bot.render.blocks import Payload
 
 logger = logging.getLogger(__name__)
-
-
-def first_article(engine: Engine) -> Article:
-    """The article slash lookups and the picker use (the knowledge base is validated at start)."""
-    return engine.knowledge.primary
-
-
-def topic_of(engine: Engine, article_id: str | None) -> str:
-    article = engine.knowledge.get(article_id or "") or first_article(engine)
-    return article.topic
 
 
 def post_in_thread(client: WebClient, channel: str, thread_ts: str, payload: Payload) -> str:
@@ -39,10 +27,6 @@ def slack_error(exc: SlackApiError) -> str:
 
 
 # -- block_actions payloads ------------------------------------------------------------
-
-
-def clicked(body: dict[str, Any]) -> dict[str, Any]:
-    return (body.get("actions") or [{}])[0]
 
 
 def clicker(body: dict[str, Any]) -> str:

@@ -16,8 +16,8 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.engine import Engine, Outcome, Where
-from bot.matching import Level
+from bot.conversation import Conversation, Reply, ReplyKind
+from bot.engine import Engine
 from bot.render.blocks import (
     Payload,
     Ref,
@@ -27,13 +27,11 @@ from bot.render.blocks import (
     suggest_caveat,
     suggestion_message,
 )
-from bot.slack.listeners.common import post_in_thread, topic_of
-from bot.store import Action, Case
-from bot.versions import follow_up_version
+from bot.slack.listeners.common import post_in_thread
+from bot.vocabulary import Where
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
 ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
-DIRECT = frozenset({"dm", "mention"})
 
 
 @dataclass(frozen=True)
@@ -82,112 +80,76 @@ def incoming(
 
 
 class MessageReplier:
+    """parse → ``Conversation.message`` → render → post → ``posted``; the inbox is transport."""
+
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
+        self.conversation = Conversation(engine, settings)
+        self.inbox = engine.store.inbox
 
     def handle(self, message: Incoming, client: WebClient) -> None:
         """Reply once per post, then mark the event's inbox row done (nothing owed)."""
         self.reply(message, client)
         if message.event_id:
-            self.engine.store.inbox.done(message.event_id)
+            self.inbox.done(message.event_id)
 
     def reply(self, message: Incoming, client: WebClient) -> None:
         if not self.take(message):
             return  # the other event for this post (message / app_mention) got here first
-        case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
-        if case is not None:
-            self.follow_up(message, case, client)
-            return
-        if self.quiet_suggestion(message):
-            return
-        outcome = self.engine.ask(message.text, message.where)
-        payload = self.reply_for(outcome, message)
+        reply = self.conversation.message(message.where, message.text)
+        payload = thread_payload(reply)
         if payload is None:
             return
         reply_ts = self.post(message, client, payload)
-        if outcome.case is not None and reply_ts:
-            self.engine.store.cases.set_reply_ts(outcome.case.id, reply_ts)
+        if reply.opened:
+            self.conversation.posted(reply.case_id, reply_ts)
 
     def take(self, message: Incoming) -> bool:
         """Claim the post; a re-run of the event that claimed it before a crash goes on too."""
-        inbox = self.engine.store.inbox
-        if inbox.claim_message(message.channel, message.ts, message.event_id):
+        if self.inbox.claim_message(message.channel, message.ts, message.event_id):
             return True
-        owner = inbox.message_claimed_by(message.channel, message.ts)
+        owner = self.inbox.message_claimed_by(message.channel, message.ts)
         return message.event_id is not None and owner == message.event_id
 
     def post(self, message: Incoming, client: WebClient, payload: Payload) -> str:
         """Post in the thread; the inbox notes it first, so a re-run knows a reply may be out."""
         if message.event_id:
-            self.engine.store.inbox.posting(message.event_id)
+            self.inbox.posting(message.event_id)
         return post_in_thread(client, message.channel, message.thread_ts, payload)
 
-    def quiet_suggestion(self, message: Incoming) -> bool:
-        """True when suggestions are off here and this message would only get one.
 
-        Checked before ``ask`` so that no case is opened for a reply we never send.
-        """
-        if message.source != "channel" or self.suggestions_allowed(message.channel):
-            return False
-        return self.engine.matcher.match(message.text).level is Level.SUGGEST
-
-    def suggestions_allowed(self, channel: str) -> bool:
-        return (
-            self.settings.suggestions_enabled
-            and channel not in self.settings.suggestions_off_channels
-        )
-
-    def reply_for(self, outcome: Outcome, message: Incoming) -> Payload | None:
-        answer, case = outcome.answer, outcome.case
-        if outcome.level is Level.SILENT or answer is None:
-            topic = topic_of(self.engine, None)
-            return capabilities_message(topic) if message.source in DIRECT else None
-        ref = Ref(answer.article_id, answer.version, case.id if case else None)
-        topic = topic_of(self.engine, answer.article_id)
-        if outcome.level is Level.SUGGEST:
-            if message.source == "channel":
-                return suggestion_message(topic, ref)
-            # Spoken to directly: a yes/no round trip would only slow the asker down.
-            return answer_message(answer, ref, caveat=suggest_caveat(topic))
-        return answer_message(answer, ref)
-
-    def follow_up(self, message: Incoming, case: Case, client: WebClient) -> None:
-        """One answer per thread, except a follow-up naming another Outlook version."""
-        if self.rejected(case):
-            return
-        version = follow_up_version(message.text)
-        if version is not None and version != case.version:
-            answer = self.engine.choose_version(case, version, message.user)
-            self.post(
-                message, client, answer_message(answer, Ref(answer.article_id, version, case.id))
-            )
-        elif message.source in DIRECT:
-            self.post(message, client, already_answered_message())
-
-    def rejected(self, case: Case) -> bool:
-        """Someone said 'No' to the suggestion in this thread: stay out of it."""
-        return self.engine.store.cases.has_click(case.id, Action.SUGGESTION_REJECTED)
+def thread_payload(reply: Reply) -> Payload | None:
+    """A message's reply in its thread (None: stay silent)."""
+    if reply.kind is ReplyKind.CAPABILITIES:
+        return capabilities_message(reply.topic, reply.variant_noun)
+    if reply.kind is ReplyKind.ALREADY_ANSWERED:
+        return already_answered_message()
+    if reply.answer is None:
+        return None
+    ref = Ref(reply.answer.article_id, reply.answer.version, reply.case_id)
+    if reply.kind is ReplyKind.SUGGESTION:
+        return suggestion_message(reply.topic, ref)
+    caveat = suggest_caveat(reply.topic) if reply.tentative else None
+    return answer_message(reply.answer, ref, caveat=caveat)
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
     replier = MessageReplier(engine, settings)
 
-    # One listener for every message subtype: those we ignore are still acked (no 404).
-    @app.event("message")
-    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def handle(
+        body: dict[str, Any], context: BoltContext, client: WebClient, mention: bool
+    ) -> None:
         message = incoming(
-            body["event"], context.bot_user_id, team=context.team_id, mention=False,
+            body["event"], context.bot_user_id, team=context.team_id, mention=mention,
             event_id=body.get("event_id"),
         )  # fmt: skip
         if message is not None:
             replier.handle(message, client)
 
+    # One listener for every message subtype: those we ignore are still acked (no 404).
+    @app.event("message")
+    def on_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        handle(body, context, client, mention=False)
+
     @app.event("app_mention")
     def on_mention(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        message = incoming(
-            body["event"], context.bot_user_id, team=context.team_id, mention=True,
-            event_id=body.get("event_id"),
-        )  # fmt: skip
-        if message is not None:
-            replier.handle(message, client)
+        handle(body, context, client, mention=True)

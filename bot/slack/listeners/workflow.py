@@ -20,43 +20,43 @@ from typing import Any
 from slack_bolt import App, Complete, Fail
 
 from bot.config import Settings
-from bot.engine import Engine, Where
-from bot.matching import Level
+from bot.conversation import Conversation
+from bot.engine import Engine
 from bot.render.blocks import suggest_caveat
-from bot.render.workflow import NO_MATCH, workflow_answer_text
-from bot.slack.listeners.common import topic_of
+from bot.render.workflow import no_match_text, workflow_answer_text
 from bot.versions import detect_version
+from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_ID = "find_email_status_fix"
+STEP_CALLBACK_ID = "find_email_status_fix"
 INPUTS = {"question": True, "outlook_version": False}  # name: required
 OUTPUTS = ("matched", "article_id", "version", "answer_text", "case_id")
 
 
 def step_outputs(
-    engine: Engine, question: str, version_text: str, team: str | None
+    conversation: Conversation, question: str, version_text: str, team: str | None
 ) -> dict[str, Any]:
-    """The step's outputs for one question (the engine decides, as on every surface)."""
+    """The step's outputs for one question (the conversation decides, as on every surface)."""
     version = detect_version(version_text, bare=True) if version_text else None
-    outcome = engine.ask(question, Where(source="workflow", team=team), version=version)
-    answer, case = outcome.answer, outcome.case
-    if answer is None or case is None or outcome.level is Level.SILENT:
-        return {"matched": False, "answer_text": NO_MATCH}
-    caveat = None
-    if outcome.level is Level.SUGGEST:
-        caveat = suggest_caveat(topic_of(engine, answer.article_id))
+    reply = conversation.question(Where(Source.WORKFLOW, team=team), question, version=version)
+    answer = reply.answer
+    if answer is None or reply.case_id is None:
+        return {"matched": False, "answer_text": no_match_text(reply.topic)}
+    caveat = suggest_caveat(reply.topic) if reply.tentative else None
     return {
         "matched": True,
         "article_id": answer.article_id,
         "version": answer.version or "",
         "answer_text": workflow_answer_text(answer, caveat),
-        "case_id": case.id,
+        "case_id": reply.case_id,
     }
 
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
-    @app.function(CALLBACK_ID)
+    conversation = Conversation(engine, settings)
+
+    @app.function(STEP_CALLBACK_ID)
     def on_find_fix_step(
         inputs: dict[str, Any], body: dict[str, Any], complete: Complete, fail: Fail
     ) -> None:
@@ -66,7 +66,7 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
             return
         version_text = str(inputs.get("outlook_version") or "").strip()
         try:
-            outputs = step_outputs(engine, question, version_text, body.get("team_id"))
+            outputs = step_outputs(conversation, question, version_text, body.get("team_id"))
         except Exception as exc:
             logger.exception("workflow step failed")
             fail(error=f"emailstatus-bot could not look this up ({type(exc).__name__}).")

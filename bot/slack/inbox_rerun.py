@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -34,12 +33,13 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.slack.listeners.messages import Incoming, MessageReplier, incoming
+from bot.store import StoreClosed
 from bot.store.inbox import Pending
 
 logger = logging.getLogger(__name__)
 
 REPLAYABLE = frozenset({"message", "app_mention"})
-OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
+RERUN_OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
 
 
 def inbox_payload(body: dict[str, Any]) -> str | None:
@@ -61,9 +61,10 @@ def as_incoming(
     return incoming(event, None, team=team, mention=mention, event_id=event_id)
 
 
-class Replayer:
+class InboxRerun:
     def __init__(self, engine: Engine, settings: Settings, client: WebClient) -> None:
-        self.engine = engine
+        self.lifecycle = engine.lifecycle
+        self.inbox = engine.store.inbox
         self.client = client
         self.replier = MessageReplier(engine, settings)
         self.max_age = timedelta(seconds=settings.inbox_replay_max_age)
@@ -71,27 +72,27 @@ class Replayer:
 
     def run(self) -> Counter[str]:
         """Re-run what earlier runs left undone; the counts go to the log and /metrics."""
-        inbox = self.engine.store.inbox
+        inbox = self.inbox
         counts: Counter[str] = Counter(expired=inbox.expire(self.max_age))
         for pending in inbox.claim_replay(self.max_age):
             try:
                 counts[self.replay(pending)] += 1
-            except sqlite3.ProgrammingError:  # the store closed under us: shutting down
+            except StoreClosed:  # the store closed under us: shutting down
                 logger.warning("inbox replay stopped: the database was closed")
                 break
             except Exception:  # one bad row must not stop the others
                 logger.exception("re-running event %s failed", pending.event_id)
                 inbox.give_up(pending.event_id)
                 counts["failed"] += 1
-        for outcome in OUTCOMES:
+        for outcome in RERUN_OUTCOMES:
             metrics.inbox_replayed(outcome, counts[outcome])
         if any(counts.values()):
-            summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+            summary = ", ".join(f"{counts[o]} {o}" for o in RERUN_OUTCOMES)
             logger.info("inbox replay: %s", summary)
         return counts
 
     def replay(self, pending: Pending) -> str:
-        inbox = self.engine.store.inbox
+        inbox = self.inbox
         body = json.loads(pending.payload)
         message = as_incoming(body["event"], body.get("team_id"), pending.event_id)
         if message is None:
@@ -112,17 +113,17 @@ class Replayer:
                 self.settle(message, reply_ts, pending.event_id)
                 return "already_replied"
         if taken_by is not None:  # it had begun: a case may be open without its reply
-            self.engine.store.cases.drop_unanswered(
+            self.lifecycle.undo_unanswered(
                 message.channel, message.thread_ts, message.user, pending.seen_at
             )
         self.replier.handle(message, self.client)
         return "replayed"
 
     def settle(self, message: Incoming, reply_ts: str, event_id: str) -> None:
-        case = self.engine.store.cases.for_thread(message.channel, message.thread_ts)
+        case = self.lifecycle.in_thread(message.channel, message.thread_ts)
         if case is not None and not case.reply_ts:
-            self.engine.store.cases.set_reply_ts(case.id, reply_ts)
-        self.engine.store.inbox.done(event_id)
+            self.lifecycle.posted(case.id, reply_ts)
+        self.inbox.done(event_id)
 
     def reply_in_thread(self, message: Incoming) -> str | None:
         """This bot's reply after ``message`` in its thread: its ts, "" for none, None: unknown."""
@@ -154,9 +155,9 @@ class Replayer:
         return self._me
 
 
-def start_replay(app: App, engine: Engine, settings: Settings) -> threading.Thread:
+def start_inbox_rerun(app: App, engine: Engine, settings: Settings) -> threading.Thread:
     """Re-run in the background, so the worker acks new events at once meanwhile."""
-    replayer = Replayer(engine, settings, app.client)
+    replayer = InboxRerun(engine, settings, app.client)
     thread = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
     thread.start()
     return thread

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.engine import Engine
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 
@@ -17,6 +18,7 @@ FORM = "application/x-www-form-urlencoded"
 
 class SlackDriver:
     slack: FakeSlackApi
+    engine: Engine  # the bot's engine, to read the case log it wrote
 
     def send(self, body: str, content_type: str, **headers: str) -> Any:
         """Deliver one signed request; the answer has ``status`` and ``body``."""

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.lifecycle import record_follow_up_sent
+from bot.lifecycle import follow_up_sent, follow_up_skipped
 from bot.scheduler import Ticker, worker_name
 from bot.store import Status, Store, iso, utc_now
 from bot.store.follow_ups import Pending
@@ -21,7 +21,7 @@ from bot.store.follow_ups import Pending
 logger = logging.getLogger(__name__)
 
 LATE_LIMIT = timedelta(days=1)  # a follow-up more than a day overdue is no longer asked
-RETRY_AFTER = timedelta(minutes=5)  # after a failed post, before trying again
+POST_RETRY_AFTER = timedelta(minutes=5)  # after a failed post, before trying again
 MAX_INTERVAL = 30.0  # seconds between checks, at most
 
 
@@ -79,7 +79,7 @@ class FollowUpScheduler(Ticker):
                 continue  # another process has it
             result = self._ask(pending, now)
             if result == "failed":
-                break  # Slack is failing: try again after RETRY_AFTER
+                break  # Slack is failing: try again after POST_RETRY_AFTER
             if result == "sent":
                 asked.append(pending.case_id)
         return asked
@@ -92,21 +92,21 @@ class FollowUpScheduler(Ticker):
         ):
             reason = "too late"
         if reason is not None:
-            self.store.follow_ups.skip(pending.case_id, reason)
+            follow_up_skipped(self.store, pending.case_id, reason)
             return "skipped"
         try:
             ts = self.post(pending)
         except FollowUpRefused as exc:
             logger.info("follow-up for case %s refused: %s", pending.case_id, exc)
-            self.store.follow_ups.skip(pending.case_id, f"refused: {exc}")
+            follow_up_skipped(self.store, pending.case_id, f"refused: {exc}")
             return "skipped"
         except Exception:
             logger.exception("follow-up for case %s failed; will retry", pending.case_id)
             self.store.follow_ups.release(pending.case_id)
-            self._retry_at = now + RETRY_AFTER
+            self._retry_at = now + POST_RETRY_AFTER
             return "failed"
         self._retry_at = None
-        record_follow_up_sent(self.store, pending.case_id, ts)
+        follow_up_sent(self.store, pending.case_id, ts)
         logger.info("follow-up sent for case %s", pending.case_id)
         return "sent"
 

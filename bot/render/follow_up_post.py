@@ -15,7 +15,7 @@ from bot.render.blocks import (
     CASE_UNRESOLVED,
     Payload,
     Ref,
-    Status,
+    StatusLine,
     escape,
     status_block,
 )
@@ -28,7 +28,7 @@ def follow_up_ref(case_id: int, article_id: str, version: str | None) -> Ref:
     return Ref(article_id, version, case_id, FOLLOW_UP_KIND)
 
 
-def follow_up_message(ref: Ref, asker: str | None, *, status: Status | None = None) -> Payload:
+def follow_up_message(ref: Ref, asker: str | None, *, status: StatusLine | None = None) -> Payload:
     """One short question in the answer's thread, mentioning the asker, with three buttons."""
     who = f"<@{escape(asker)}> " if asker else ""
     line = f"{who}Did the steps above fix it? Tell me, so the next person gets a better answer."

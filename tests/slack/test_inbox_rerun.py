@@ -1,7 +1,7 @@
 """The start-up re-run of acked events that a killed process left unanswered.
 
 Each test leaves the inbox the way a worker killed at one point of a reply leaves it,
-then runs the ``Replayer`` against the fake Slack Web API.
+then runs the ``InboxRerun`` against the fake Slack Web API.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.engine import Where
-from bot.slack.replay import Replayer, inbox_payload
+from bot.slack.inbox_rerun import InboxRerun, inbox_payload
 from bot.store import iso, utc_now
 from bot.store.inbox import Pending
 from tests.support import payloads as P
@@ -47,7 +47,7 @@ def began(
 
 
 def replay(bot: Bot, settings: Settings) -> Counter[str]:
-    return Replayer(bot.engine, settings, bot.app.client).run()
+    return InboxRerun(bot.engine, settings, bot.app.client).run()
 
 
 def cases(bot: Bot) -> list[dict[str, Any]]:
@@ -64,7 +64,7 @@ def test_an_event_never_started_is_answered_once(bot: Bot, settings: Settings):
     ] + json.dumps(reply)
     [case] = cases(bot)
     assert case["reply_ts"] and case["thread_ts"] == event["ts"]
-    row = bot.engine.store.db["slack_events"].get("EvNever")
+    row = bot.engine.store.db.table("slack_events").get("EvNever")
     assert row["done_at"] and row["payload"] is None and row["replayed_at"]
     assert sum(replay(bot, settings).values()) == 0  # a second start-up finds nothing
     assert len(bot.slack.calls("chat.postMessage")) == 1
@@ -107,7 +107,7 @@ def test_when_slack_cannot_say_the_event_is_not_rerun(bot: Bot, settings: Settin
     bot.slack.fail("conversations.replies", "missing_scope")
     assert replay(bot, settings)["uncertain"] == 1
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.db["slack_events"].get("EvUnknown")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvUnknown")["payload"] is None
 
 
 def test_the_other_event_for_the_same_post_answers_it(bot: Bot, settings: Settings):
@@ -120,7 +120,7 @@ def test_the_other_event_for_the_same_post_answers_it(bot: Bot, settings: Settin
 
 def test_a_live_event_is_done_and_keeps_no_payload(bot: Bot):
     bot.event(P.message(QUESTION), event_id="EvLive")
-    row = bot.engine.store.db["slack_events"].get("EvLive")
+    row = bot.engine.store.db.table("slack_events").get("EvLive")
     assert row["done_at"] and row["payload"] is None
     assert bot.engine.store.inbox.undone() == 0
 
@@ -142,7 +142,7 @@ def test_events_older_than_the_setting_are_not_rerun(bot: Bot, settings: Setting
     counts = replay(bot, replace(settings, inbox_replay_max_age=60))
     assert counts["expired"] == 1 and counts["replayed"] == 0
     assert bot.slack.calls("chat.postMessage") == []
-    assert bot.engine.store.db["slack_events"].get("EvStale")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvStale")["payload"] is None
 
 
 def test_the_counts_are_logged_and_exported(bot: Bot, settings: Settings, caplog):
@@ -150,7 +150,7 @@ def test_the_counts_are_logged_and_exported(bot: Bot, settings: Settings, caplog
 
     acked(bot, P.message(QUESTION), "EvCounted")
     before = metrics.exposition()[0].decode()
-    with caplog.at_level("INFO", logger="bot.slack.replay"):
+    with caplog.at_level("INFO", logger="bot.slack.inbox_rerun"):
         replay(bot, settings)
     assert "inbox replay: 1 replayed, 0 already_replied" in caplog.text
     after = metrics.exposition()[0].decode()
@@ -168,7 +168,7 @@ def test_a_reply_that_failed_stays_owed(bot: Bot):
     body = json.dumps(P.event_body(P.message(QUESTION), "EvFailed"))
     bot.send(body, "application/json")
     assert len(bot.slack.calls("chat.postMessage")) == 1  # tried, and failed
-    row = bot.engine.store.db["slack_events"].get("EvFailed")
+    row = bot.engine.store.db.table("slack_events").get("EvFailed")
     assert row["done_at"] is None and row["payload"] and row["posting_at"]
 
 
@@ -185,9 +185,9 @@ def test_a_follow_up_naming_a_version_is_rerun_with_its_steps(bot: Bot, settings
 
 
 def test_a_shutdown_during_the_replay_stops_it_quietly(bot: Bot, settings: Settings, caplog):
-    class ClosedMidway(Replayer):
+    class ClosedMidway(InboxRerun):
         def replay(self, pending: Pending) -> str:
-            self.engine.store.close()  # as Bot.close does on SIGTERM
+            bot.engine.store.close()  # as Bot.close does on SIGTERM
             return super().replay(pending)
 
     acked(bot, P.message(QUESTION), "EvA")
@@ -201,5 +201,5 @@ def test_a_rerun_that_fails_is_counted_and_not_tried_again(bot: Bot, settings: S
     acked(bot, P.message(QUESTION), "EvBroken")
     bot.slack.fail("chat.postMessage", "fatal_error")
     assert replay(bot, settings)["failed"] == 1
-    assert bot.engine.store.db["slack_events"].get("EvBroken")["payload"] is None
+    assert bot.engine.store.db.table("slack_events").get("EvBroken")["payload"] is None
     assert sum(replay(bot, settings).values()) == 0
