@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.concepts import ConceptMatcher, Evidence
 from bot.decision import Level, Match, Thresholds
@@ -75,7 +75,7 @@ class Matcher:
         learned = self.trained.cross_validation.thresholds if self.trained else None
         self.thresholds = thresholds or learned or Thresholds()
         self._classes = self.trained.model.classes if self.trained else []
-        self._example_vectors: sp.csr_matrix | None = None
+        self._example_vectors: Any = None  # a scipy sparse matrix, built for explanations
 
     @property
     def learned(self) -> bool:
@@ -112,8 +112,9 @@ class Matcher:
         probabilities = self._probabilities(evidence)
         ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
         chosen = match.article_id or ranked[0][0]
-        row = self.trained.model.features(self.inputs([text], [evidence]))
-        pushes = self.trained.model.contributions(row, chosen, top=8)
+        pushes = self.trained.model.contributions(
+            evidence.clean, " ".join(evidence.words), evidence.features, chosen, top=8
+        )
         return Explanation(match, ranked, pushes, self.nearest(text, nearest), evidence.match)
 
     def nearest(self, text: str, limit: int = 3) -> list[tuple[str, str, float]]:
@@ -121,10 +122,14 @@ class Matcher:
         n-grams, 0-100), with their class."""
         if self.trained is None:
             return []
-        chars = self.trained.model.chars
+        model = self.trained.model
         if self._example_vectors is None:  # built on the first explanation only
-            self._example_vectors = chars.transform([normalise(t) for t in self.training.texts])
-        similarity = (self._example_vectors @ chars.transform([normalise(text)]).T).toarray()[:, 0]
+            self._example_vectors = _sparse_rows(
+                model.char_vectors(normalise(t) for t in self.training.texts),
+                len(model.parts[0].vocabulary),
+            )
+        columns, values = model.char_vectors([normalise(text)])[0]
+        similarity = np.asarray(self._example_vectors[:, columns] @ values).ravel()
         best = np.argsort(-similarity, kind="stable")[:limit]
         return [
             (self.training.labels[i], self.training.texts[i], round(float(similarity[i]) * 100, 1))
@@ -180,3 +185,14 @@ def article_examples(knowledge: KnowledgeBase) -> ExampleSet:
 def _concept_signature(knowledge: KnowledgeBase) -> str:
     """What the concept features depend on, for the model's cache key."""
     return repr([(a.id, a.matching.concepts, a.matching.require) for a in knowledge.articles])
+
+
+def _sparse_rows(rows: list[tuple[np.ndarray, np.ndarray]], width: int) -> Any:
+    """(columns, values) rows as one CSR matrix (scipy: imported for explanations only)."""
+    import scipy.sparse as sp
+
+    lengths = [len(columns) for columns, _ in rows]
+    pointers = np.concatenate([[0], np.cumsum(lengths)])
+    columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((values, columns, pointers), shape=(len(rows), width))

@@ -21,31 +21,37 @@ import json
 import logging
 import os
 import pickle
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from bot.decision import Thresholds
 from bot.examples import Example, Label
+from bot.linear import NONE, LinearModel, VectorPart, best_article
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 logger = logging.getLogger(__name__)
 
-NONE = "none"  # the class of messages no article answers
-MODEL_FORMAT = 5  # bump when features or training change, to retire cached models
+__all__ = ["NONE", "Inputs", "Trained", "TrainingSet", "best_article", "train"]
+
+MODEL_FORMAT = 6  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
 # family-out folds), never on an evaluation set.
 REGULARISATION_C = 30.0
-CONCEPT_SCALE = 0.1  # weight of the concept columns next to the TF-IDF ones
+CONCEPT_SCALE = 0.1
+CHAR_NGRAMS = (2, 5)
+WORD_NGRAMS = (1, 2)  # weight of the concept columns next to the TF-IDF ones
 # Policy, not tuning: how many out-of-fold near-misses each level may answer.
 ANSWER_MAX_FPR = 0.015
 SUGGEST_MAX_FPR = 0.05
@@ -83,13 +89,17 @@ class Inputs:
 
 
 class Model:
-    """Fitted vectorisers and classifier. Holds no reference to the knowledge objects,
-    so it pickles; callers prepare each message's ``Inputs``."""
+    """scikit-learn's vectorisers and classifier, for fitting. Serving uses the
+    :class:`~bot.linear.LinearModel` that :meth:`compile` copies out of it."""
 
     def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-        )
+            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2,
+            dtype=np.float32,
+        )  # fmt: skip
         self.words = _word_vectoriser()
         self.corrected = _word_vectoriser()
         # newton-cg: the same optimum as lbfgs, reached ~20x faster on this sparse problem
@@ -97,13 +107,14 @@ class Model:
         self.classifier = LogisticRegression(
             C=REGULARISATION_C, max_iter=3000, class_weight="balanced", solver="newton-cg"
         )
-        self.concept_names: list[str] = []
 
     @property
     def classes(self) -> list[str]:
         return [str(c) for c in self.classifier.classes_]
 
     def fit(self, inputs: Inputs, labels: list[str]) -> Model:
+        import scipy.sparse as sp
+
         matrix = sp.hstack(
             [
                 self.chars.fit_transform(inputs.clean),
@@ -116,6 +127,8 @@ class Model:
         return self
 
     def features(self, inputs: Inputs) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         parts = [
             self.chars.transform(inputs.clean),
             self.words.transform(inputs.clean),
@@ -126,106 +139,42 @@ class Model:
 
     def probabilities(self, inputs: Inputs) -> np.ndarray:
         """One row per message, one column per class (``self.classes`` order)."""
-        return self.classifier.predict_proba(self.features(inputs))
+        return np.asarray(self.classifier.predict_proba(self.features(inputs)))
 
-    def probabilities_of_one(self, clean: str, corrected: str, concepts: list[float]) -> np.ndarray:
-        """``probabilities`` for a single message, without sklearn's per-call input checks
-        (they cost more than the arithmetic). Same numbers: a test compares the two."""
-        fast = self._fast_path()
-        logits = fast.intercept + fast.concept_weights @ (np.asarray(concepts) * CONCEPT_SCALE)
-        for part, text in zip(fast.parts, (clean, clean, corrected), strict=True):
-            columns, values = part.tfidf(text)
-            if len(columns):
-                logits = logits + part.weights[:, columns] @ values
-        if len(logits) == 1:  # two classes: sklearn's logistic over classes_[1]
-            positive = 1.0 / (1.0 + np.exp(-logits[0]))
-            return np.array([1.0 - positive, positive])
-        exp = np.exp(logits - logits.max())
-        return exp / exp.sum()
-
-    def _fast_path(self) -> _FastPath:
-        if getattr(self, "_fast", None) is None:
-            self._fast = _FastPath.of(self)
-        return self._fast
-
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state.pop("_fast", None)  # rebuilt on first use; analysers are closures
-        return state
-
-    def feature_names(self) -> list[str]:
-        chars = [f"'{g}'" for g in self.chars.get_feature_names_out()]
-        words = [f"word '{g}'" for g in self.words.get_feature_names_out()]
-        corrected = [f"word* '{g}'" for g in self.corrected.get_feature_names_out()]
-        return chars + words + corrected + [f"concept {n}" for n in self.concept_names]
-
-    def contributions(self, row: sp.csr_matrix, cls: str, top: int = 6) -> list[tuple[str, float]]:
-        """The features of one message that pushed hardest for (+) or against (-) a class."""
-        weights = self._class_weights(cls)
-        names = self.feature_names()
-        scored = [
-            (names[j], float(v * weights[j])) for j, v in zip(row.indices, row.data, strict=True)
-        ]
-        scored.sort(key=lambda item: abs(item[1]), reverse=True)
-        return scored[:top]
-
-    def _class_weights(self, cls: str) -> np.ndarray:
-        coef = self.classifier.coef_
-        if coef.shape[0] == 1:  # two classes: sklearn keeps one row, for classes_[1]
-            return coef[0] if cls == self.classes[1] else -coef[0]
-        return coef[self.classes.index(cls)]
-
-
-@dataclass(frozen=True)
-class _VectorPart:
-    """One fitted TF-IDF vectoriser and its block of the classifier's weights."""
-
-    analyse: Callable[[str], list[str]]
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    weights: np.ndarray  # classes x this part's columns
-
-    def tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The message's sparse row: sublinear tf x idf, L2-normalised (as sklearn)."""
-        counts: dict[int, int] = {}
-        for gram in self.analyse(text):
-            column = self.vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        values = (np.log(np.fromiter(counts.values(), dtype=np.float64)) + 1.0) * self.idf[columns]
-        norm = np.sqrt(values @ values)
-        return columns, (values / norm if norm else values)
-
-
-@dataclass(frozen=True)
-class _FastPath:
-    parts: tuple[_VectorPart, ...]
-    concept_weights: np.ndarray
-    intercept: np.ndarray
-
-    @classmethod
-    def of(cls, model: Model) -> _FastPath:
-        coef = model.classifier.coef_.astype(np.float64)
+    def compile(self, concept_names: list[str]) -> LinearModel:
+        """What serving needs, as plain arrays (no scikit-learn objects)."""
+        coef = self.classifier.coef_.astype(np.float64)
         parts, start = [], 0
-        for vectoriser in (model.chars, model.words, model.corrected):
+        vectorisers = (("char", self.chars), ("word", self.words), ("word*", self.corrected))
+        for name, vectoriser in vectorisers:
             width = len(vectoriser.vocabulary_)
             parts.append(
-                _VectorPart(
-                    analyse=vectoriser.build_analyzer(),
-                    vocabulary=vectoriser.vocabulary_,
+                VectorPart(
+                    name=name,
+                    analyser=vectoriser.analyzer,
+                    ngrams=vectoriser.ngram_range,
+                    vocabulary={str(k): int(v) for k, v in vectoriser.vocabulary_.items()},
                     idf=vectoriser.idf_.astype(np.float64),
-                    weights=coef[:, start : start + width],
+                    weights=np.ascontiguousarray(coef[:, start : start + width]),
                 )
             )
             start += width
-        return cls(tuple(parts), coef[:, start:], model.classifier.intercept_.astype(np.float64))
+        return LinearModel(
+            classes=self.classes,
+            parts=tuple(parts),
+            concept_weights=np.ascontiguousarray(coef[:, start:]),
+            intercept=self.classifier.intercept_.astype(np.float64),
+            concept_scale=CONCEPT_SCALE,
+            concept_names=list(concept_names),
+        )
 
 
 def _word_vectoriser() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # min_df=2: a word pair seen once teaches little and costs a column (training time).
     return TfidfVectorizer(
-        analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32
+        analyzer="word", ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=2, dtype=np.float32
     )
 
 
@@ -276,27 +225,14 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
     return Thresholds(answer=round(float(answer) * 100, 1), suggest=round(float(suggest) * 100, 1))
 
 
-def best_article(probabilities: np.ndarray, classes: list[str]) -> tuple[list[str], np.ndarray]:
-    """Per row, the most likely article (never NONE) and the probability that *some*
-    article answers the message (1 - p(none)).
-
-    Whether to speak and which article to give are separate questions: two neighbouring
-    articles that share the probability mass still make a confident "answer".
-    """
-    columns = [i for i, c in enumerate(classes) if c != NONE]
-    if not columns:
-        return [NONE] * len(probabilities), np.zeros(len(probabilities))
-    best = probabilities[:, columns].argmax(axis=1)
-    answerable = probabilities[:, columns].sum(axis=1)
-    return [classes[columns[i]] for i in best], answerable
-
-
 def cross_validate(data: TrainingSet, inputs: Inputs, folds: int = FOLDS) -> CrossValidation:
     """Out-of-fold predictions for every example, thresholds chosen on them."""
     labels = np.array(data.labels)
     classes = sorted(set(data.labels))
     folds = max(2, min(folds, min(int((labels == c).sum()) for c in classes)))
     out_of_fold = np.zeros((len(data), len(classes)))
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
     for train, test in splitter.split(data.texts, labels):
         model = Model().fit(_subset(inputs, train), list(labels[train]))
@@ -340,7 +276,7 @@ def _errors_by_family(
 
 @dataclass
 class Trained:
-    model: Model
+    model: LinearModel
     cross_validation: CrossValidation
     fingerprint: str
     training_size: int
@@ -350,7 +286,8 @@ class Trained:
 
 def fingerprint(data: TrainingSet, concept_signature: str) -> str:
     digest = hashlib.sha256()
-    header = {"format": MODEL_FORMAT, "sklearn": sklearn.__version__, "C": REGULARISATION_C}
+    learner = version("scikit-learn")  # the metadata only: importing it costs 0.8 s
+    header = {"format": MODEL_FORMAT, "sklearn": learner, "C": REGULARISATION_C}
     digest.update(json.dumps(header, sort_keys=True).encode())
     digest.update(concept_signature.encode())
     for text, label in zip(data.texts, data.labels, strict=True):
@@ -375,9 +312,10 @@ def train(
         return _MEMORY[key]
     trained = _load(cache_dir, key)
     if trained is None:
+        _progress(f"training the matcher on {len(data)} examples ({FOLDS}-fold cross-validation"
+                  " included; the fitted model is cached for the next start)...")  # fmt: skip
         inputs = prepare(data.texts)
-        model = Model().fit(inputs, data.labels)
-        model.concept_names = list(concept_names)
+        model = Model().fit(inputs, data.labels).compile(concept_names)
         trained = Trained(model, cross_validate(data, inputs), key, len(data))
         gc.collect()  # the fold models are gone: give their memory back before serving
         _save(cache_dir, trained)
@@ -388,6 +326,11 @@ def train(
         key, len(data), trained.source, trained.seconds,
     )  # fmt: skip
     return trained
+
+
+def _progress(line: str) -> None:
+    """One line on stderr while training takes seconds (the log may not be set up yet)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def default_cache_dir() -> Path | None:
