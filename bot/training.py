@@ -41,9 +41,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NONE", "Inputs", "Trained", "TrainingSet", "best_article", "train"]
+__all__ = [
+    "NONE",
+    "Inputs",
+    "Trained",
+    "TrainingSet",
+    "best_article",
+    "cross_validation_lines",
+    "train",
+]
 
-MODEL_FORMAT = 6  # bump when features or training change, to retire cached models
+MODEL_FORMAT = 7  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
@@ -193,23 +201,51 @@ class CrossValidation:
     answer: Figures  # out-of-fold, at the answer threshold
     suggest: Figures  # out-of-fold, counting suggestions as answers
     by_family: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (lines, wrong)
+    by_article: dict[str, Figures] = field(default_factory=dict)  # out-of-fold, at answer
+    # the right class -> what was answered at the answer threshold ("none": silent) -> lines
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def routing(self) -> float:
+        """Share of examples given the right article, or silence when none answers."""
+        total = sum(sum(row.values()) for row in self.confusion.values())
+        right = sum(row.get(cls, 0) for cls, row in self.confusion.items())
+        return right / total if total else 0.0
 
 
 def figures_at(
-    scores: np.ndarray, predicted: list[str], labels: list[str], threshold: float
+    scores: np.ndarray,
+    predicted: list[str],
+    labels: list[str],
+    threshold: float,
+    article: str | None = None,
 ) -> Figures:
-    """Precision, recall, F1 and FP rate when answering at or above the threshold."""
+    """Precision, recall, F1 and FP rate when answering at or above the threshold.
+
+    With ``article``, the figures of that article alone: its lines are the positives,
+    answers with it the answers, and the false-positive rate counts the lines no article
+    answers that got it."""
     answered = scores >= threshold
     true_labels = np.array(labels)
     on = true_labels != NONE
+    if article is not None:
+        answered = answered & (np.array(predicted) == article)
+        off = ~on
+        on = true_labels == article
+        correct = answered & on
+        tp, fp = int(correct.sum()), int((answered & off).sum())
+        return _figures(tp, int(answered.sum()), int(on.sum()), fp, int(off.sum()))
     correct = answered & (np.array(predicted) == true_labels) & on
     false_pos = answered & ~on
     tp, fp, total = int(correct.sum()), int(false_pos.sum()), int(answered.sum())
-    fn = int(on.sum()) - tp
-    precision = tp / total if total else 0.0  # an answer with the wrong article is wrong too
-    recall = tp / (tp + fn) if tp + fn else 0.0
+    return _figures(tp, total, int(on.sum()), fp, int((~on).sum()))
+
+
+def _figures(right: int, answered: int, positives: int, false_pos: int, negatives: int) -> Figures:
+    precision = right / answered if answered else 0.0  # a wrong article is a wrong answer too
+    recall = right / positives if positives else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    fpr = fp / int((~on).sum()) if (~on).any() else 0.0
+    fpr = false_pos / negatives if negatives else 0.0
     return Figures(precision, recall, f1, fpr)
 
 
@@ -248,7 +284,24 @@ def cross_validate(data: TrainingSet, inputs: Inputs, folds: int = FOLDS) -> Cro
         answer=figures_at(scores, predicted, data.labels, answer_cut),
         suggest=figures_at(scores, predicted, data.labels, suggest_cut),
         by_family=_errors_by_family(data, predicted, scores, answer_cut),
+        by_article={
+            cls: figures_at(scores, predicted, data.labels, answer_cut, article=cls)
+            for cls in classes
+            if cls != NONE
+        },
+        confusion=_confusion(data.labels, predicted, scores, answer_cut),
     )
+
+
+def _confusion(
+    labels: list[str], predicted: list[str], scores: np.ndarray, cut: float
+) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for label, chosen, score in zip(labels, predicted, scores, strict=True):
+        decided = chosen if score >= cut else NONE
+        row = table.setdefault(label, {})
+        row[decided] = row.get(decided, 0) + 1
+    return table
 
 
 def _subset(inputs: Inputs, rows: np.ndarray) -> Inputs:
@@ -372,3 +425,18 @@ def _save(cache_dir: Path | None, trained: Trained) -> None:
         partial.replace(path)
     except OSError as exc:
         logger.warning("model cache %s not written (%s); training again next start", path, exc)
+
+
+def cross_validation_lines(cv: CrossValidation) -> list[str]:
+    """Per-article k-fold figures and the routing table, for ``eval`` and ``knowledge train``."""
+    from bot.evaluation import confusion_table  # only when printing
+
+    lines = ["  per article (answer level):"]
+    for cls, f in cv.by_article.items():
+        lines.append(
+            f"    {cls[:34]:<34} precision {f.precision:.3f}  recall {f.recall:.3f}"
+            f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
+        )
+    lines.append(f"  routing (right article or silence): {cv.routing:.3f}")
+    lines += ["    " + line for line in confusion_table(cv.confusion)]
+    return lines

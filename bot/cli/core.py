@@ -12,11 +12,12 @@ from tabulate import tabulate
 
 from bot.answers import compose
 from bot.config import Settings
-from bot.evaluation import GATE, Report, evaluate, read_labelled
+from bot.evaluation import GATE, Report, confusion_lines, evaluate, read_labelled
 from bot.examples import ExampleSet, load_examples
 from bot.knowledge import EXAMPLES_SUFFIX, Article, KnowledgeBase, Problem, load_knowledge
 from bot.matching import Level, Matcher, Thresholds
 from bot.render.text import answer_text
+from bot.training import cross_validation_lines
 from bot.versions import detect_version
 
 
@@ -148,6 +149,8 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
     if misses:
         _print_misses(report)
     _print_tables(report)
+    for line in [*confusion_lines(report), ""]:  # routing between the articles
+        click.echo(line)
     _print_cross_validation(matcher)
     _print_headline(report)
     failures = report.gate_failures()
@@ -200,6 +203,8 @@ def _print_cross_validation(matcher: Matcher) -> None:
             f"  {name:<18} precision {figures.precision:.3f}  recall {figures.recall:.3f}"
             f"  F1 {figures.f1:.3f}  false-positive rate {figures.false_positive_rate:.3f}"
         )
+    for line in cross_validation_lines(cv):  # per article, and routing between them
+        click.echo(line)
     click.echo("")
 
 

@@ -281,3 +281,23 @@ def test_knowledge_train_trains_once_then_loads(small_knowledge, tmp_path, monke
     monkeypatch.setattr(training, "_MEMORY", {})  # a new process, as the bot's next start
     again = CliRunner().invoke(main, ["knowledge", "train"])
     assert " disk cache in " in again.stdout.splitlines()[0] and not again.stderr
+
+
+def test_cross_validation_reports_each_article_and_the_routing_between_them(matcher, knowledge):
+    cv = matcher.trained.cross_validation
+    assert set(cv.by_article) == {a.id for a in knowledge.articles}
+    counts = {cls: sum(row.values()) for cls, row in cv.confusion.items()}
+    assert counts == {cls: matcher.training.labels.count(cls) for cls in counts}
+    primary = cv.by_article[knowledge.primary.id]
+    right = cv.confusion[knowledge.primary.id][knowledge.primary.id]
+    assert primary.recall == pytest.approx(right / counts[knowledge.primary.id])
+    diagonal = sum(row.get(cls, 0) for cls, row in cv.confusion.items())
+    assert cv.routing == pytest.approx(diagonal / len(matcher.training))
+
+
+def test_figures_for_one_article_count_its_lines_only():
+    figures = figures_at(SCORES, PREDICTED, LABELS, 0.75, article="B")
+    # B answered once (0.80), on a line that is A's: no right answer, no false answer on NONE.
+    assert (figures.precision, figures.recall, figures.false_positive_rate) == (0.0, 0.0, 0.0)
+    figures = figures_at(SCORES, PREDICTED, LABELS, 0.65, article="A")
+    assert figures.precision == pytest.approx(2 / 3) and figures.false_positive_rate == 1.0
