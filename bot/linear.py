@@ -161,3 +161,41 @@ def best_article(probabilities: np.ndarray, classes: list[str]) -> tuple[list[st
     best = probabilities[:, columns].argmax(axis=1)
     answerable = probabilities[:, columns].sum(axis=1)
     return [classes[columns[i]] for i in best], answerable
+
+
+def answerable(probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Per row, the probability that some article answers (1 - p(none))."""
+    return best_article(probabilities, classes)[1]
+
+
+def combine_parts(
+    whole: np.ndarray, best_part: np.ndarray, weight: float, classes: list[str]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The decision from the whole message and its most answerable part.
+
+    Where the part is more sure than the whole that some article answers, the score moves
+    ``weight`` of the way towards the part's and the part names the article (its question
+    is not cancelled by an unrelated greeting or update); otherwise the whole decides.
+    ``weight`` is chosen by cross-validation. Returns (articles, scores, decided by part).
+    """
+    whole_articles, whole_scores = best_article(whole, classes)
+    part_articles, part_scores = best_article(best_part, classes)
+    by_part = (part_scores > whole_scores) & (weight > 0)
+    scores = np.where(by_part, whole_scores + weight * (part_scores - whole_scores), whole_scores)
+    articles = [
+        p if u else w for p, w, u in zip(part_articles, whole_articles, by_part, strict=True)
+    ]
+    return articles, scores, by_part
+
+
+def most_answerable(
+    whole: np.ndarray, parts: np.ndarray, owners: Sequence[int], classes: list[str]
+) -> np.ndarray:
+    """Per message, the probabilities of its most answerable part (its whole's if none)."""
+    best = whole.copy()
+    best_score = np.full(len(whole), -1.0)
+    for row, (owner, score) in enumerate(zip(owners, answerable(parts, classes), strict=True)):
+        if score > best_score[owner]:
+            best_score[owner] = score
+            best[owner] = parts[row]
+    return best

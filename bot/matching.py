@@ -11,7 +11,7 @@ costs one concept pass and one sparse dot product.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.concepts import ConceptMatcher, Evidence
 from bot.decision import Level, Match, Thresholds
 from bot.examples import ExampleSet, examples_file, load_examples
 from bot.knowledge import KnowledgeBase
-from bot.text import normalise
+from bot.text import normalise, split_parts
 from bot.training import (
     NONE,
     Inputs,
@@ -38,6 +38,17 @@ _DEFAULT_CACHE = object()
 # "2013", "opens?", "open open open…": never a question to answer on their own (in a
 # thread, a bare version is a follow-up, handled before matching).
 MIN_DISTINCT_WORDS = 2
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What one text (the whole message, or one of its parts) says."""
+
+    probabilities: dict[str, float]
+    evidence: Evidence
+    part: str | None  # None: the whole message
+    article_id: str | None
+    score: float  # 0-1: that some article answers
 
 
 @dataclass(frozen=True)
@@ -89,33 +100,57 @@ class Matcher:
         if len(set(evidence.clean.split())) < MIN_DISTINCT_WORDS:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
-        probabilities = self._probabilities(evidence)
-        article_id, probability = self._best_article(probabilities)
-        score = round(probability * 100, 1)
+        decision = self._decide(text, evidence)
+        score = round(decision.score * 100, 1)
         level = self.thresholds.level(score)
+        article_id = decision.article_id
         concept_match = evidence.match
         return Match(
             level=level,
             article_id=article_id if level is not Level.SILENT else None,
             score=score,
             version=concept_match.version,
-            reasons=self._reasons(probabilities, evidence, article_id),
-            concepts=tuple(sorted(evidence.phrases.get(article_id or "", {}))),
+            reasons=self._reasons(decision, article_id),
+            concepts=tuple(sorted(decision.evidence.phrases.get(article_id or "", {}))),
             corrections=concept_match.corrections,
+            part=decision.part,
         )
 
+    def _decide(self, text: str, evidence: Evidence) -> _Decision:
+        """The whole message, and its most answerable part, combined as cross-validation chose."""
+        whole = self._probabilities(evidence)
+        decision = _Decision(whole, evidence, None, *self._best_article(whole))
+        parts = split_parts(text) if self.part_weight > 0 else []
+        best = None
+        for part in parts:
+            found = self.concepts.analyse(part)
+            if len(set(found.clean.split())) < MIN_DISTINCT_WORDS:
+                continue
+            probabilities = self._probabilities(found)
+            candidate = _Decision(probabilities, found, part, *self._best_article(probabilities))
+            if best is None or candidate.score > best.score:
+                best = candidate
+        if best is None or best.score <= decision.score:
+            return decision
+        score = decision.score + self.part_weight * (best.score - decision.score)
+        return replace(best, score=score)
+
     def explain(self, text: str, nearest: int = 3) -> Explanation:
+        """Why: the class probabilities and features of the text that decided (the whole
+        message, or the part named in ``match.part``), and the nearest examples."""
         match = self.match(text)
         evidence = self.concepts.analyse(text)
-        if self.trained is None:
+        if self.trained is None or not evidence.clean:
             return Explanation(match, [], [], [], evidence.match)
-        probabilities = self._probabilities(evidence)
-        ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+        decision = self._decide(text, evidence)
+        ranked = sorted(decision.probabilities.items(), key=lambda item: item[1], reverse=True)
         chosen = match.article_id or ranked[0][0]
+        found = decision.evidence
         pushes = self.trained.model.contributions(
-            evidence.clean, " ".join(evidence.words), evidence.features, chosen, top=8
+            found.clean, " ".join(found.words), found.features, chosen, top=8
         )
-        return Explanation(match, ranked, pushes, self.nearest(text, nearest), evidence.match)
+        closest = self.nearest(decision.part or text, nearest)
+        return Explanation(match, ranked, pushes, closest, evidence.match)
 
     def nearest(self, text: str, limit: int = 3) -> list[tuple[str, str, float]]:
         """The training examples most like the text (cosine of the model's character
@@ -158,6 +193,11 @@ class Matcher:
         )
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
+    @property
+    def part_weight(self) -> float:
+        """How far a message's most answerable part moves its score (cross-validated)."""
+        return self.trained.cross_validation.part_weight if self.trained else 0.0
+
     def _best_article(self, probabilities: dict[str, float]) -> tuple[str | None, float]:
         """The most likely article, and the probability that some article answers."""
         row = np.array([[probabilities[c] for c in self._classes]])
@@ -165,11 +205,12 @@ class Matcher:
         return (chosen[0] if chosen[0] != NONE else None), float(answerable[0])
 
     @staticmethod
-    def _reasons(
-        probabilities: dict[str, float], evidence: Evidence, article_id: str | None
-    ) -> tuple[str, ...]:
-        shown = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+    def _reasons(decision: _Decision, article_id: str | None) -> tuple[str, ...]:
+        evidence = decision.evidence
+        shown = sorted(decision.probabilities.items(), key=lambda item: item[1], reverse=True)
         reasons = ["classifier: " + ", ".join(f"{c} {p:.2f}" for c, p in shown)]
+        if decision.part is not None:
+            reasons.append(f"decided by the part: '{' '.join(decision.part.split())[:120]}'")
         phrases = evidence.phrases.get(article_id or "", {})
         reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
         reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]

@@ -33,7 +33,15 @@ import numpy as np
 
 from bot.decision import Thresholds
 from bot.examples import Example, Label
-from bot.linear import NONE, LinearModel, VectorPart, best_article
+from bot.linear import (
+    NONE,
+    LinearModel,
+    VectorPart,
+    best_article,
+    combine_parts,
+    most_answerable,
+)
+from bot.text import split_parts
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -51,7 +59,7 @@ __all__ = [
     "train",
 ]
 
-MODEL_FORMAT = 7  # bump when features or training change, to retire cached models
+MODEL_FORMAT = 9  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
@@ -63,6 +71,9 @@ WORD_NGRAMS = (1, 2)  # weight of the concept columns next to the TF-IDF ones
 # Policy, not tuning: how many out-of-fold near-misses each level may answer.
 ANSWER_MAX_FPR = 0.015
 SUGGEST_MAX_FPR = 0.05
+# How far a message's most answerable part moves its score; chosen by cross-validation.
+PART_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+COMPOSITES_PER_FOLD = 200
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.30, 1.0, 0.01))
 
 
@@ -85,6 +96,9 @@ class TrainingSet:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+
+Prepare = Callable[[list[str]], "Inputs"]
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,9 @@ class CrossValidation:
     by_article: dict[str, Figures] = field(default_factory=dict)  # out-of-fold, at answer
     # the right class -> what was answered at the answer threshold ("none": silent) -> lines
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    part_weight: float = 0.0  # how far its most answerable part moves a message's score
+    by_part_weight: dict[float, float] = field(default_factory=dict)  # weight -> F1 (all lines)
+    long_messages: Figures | None = None  # the composites made of held-out examples
 
     @property
     def routing(self) -> float:
@@ -261,35 +278,131 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
     return Thresholds(answer=round(float(answer) * 100, 1), suggest=round(float(suggest) * 100, 1))
 
 
-def cross_validate(data: TrainingSet, inputs: Inputs, folds: int = FOLDS) -> CrossValidation:
-    """Out-of-fold predictions for every example, thresholds chosen on them."""
+@dataclass(frozen=True)
+class _Messages:
+    """Messages to score out of fold: their inputs, and their parts' inputs with owners."""
+
+    labels: list[str]
+    whole: Inputs
+    parts: Inputs
+    owners: list[int]  # per part row, the message it belongs to
+
+    @classmethod
+    def of(cls, texts: list[str], labels: list[str], prepare: Prepare) -> _Messages:
+        split = [split_parts(t) for t in texts]
+        owners = [i for i, parts in enumerate(split) for _ in parts]
+        parts = prepare([p for ps in split for p in ps])
+        return cls(labels, prepare(texts), parts, owners)
+
+    def scored(self, model: Model, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(whole, most answerable part) probabilities, columns in ``classes`` order."""
+        whole = _in_order(model, model.probabilities(self.whole), classes)
+        if not self.owners:
+            return whole, whole
+        parts = _in_order(model, model.probabilities(self.parts), classes)
+        return whole, most_answerable(whole, parts, self.owners, classes)
+
+
+def _in_order(model: Model, probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
+    ordered = np.zeros((len(probabilities), len(classes)))
+    for column, cls in enumerate(model.classes):
+        ordered[:, classes.index(cls)] = probabilities[:, column]
+    return ordered
+
+
+def composites(data: TrainingSet, rows: np.ndarray, seed: int) -> tuple[list[str], list[str]]:
+    """Longer messages made of held-out examples, to measure dilution: each question with
+    an unrelated near-miss beside it (labelled with the question's article), and pairs of
+    near-misses (labelled none, so a part cannot make the bot speak where it should not)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(data.labels)[rows]
+    positives, negatives = rows[labels != NONE], rows[labels == NONE]
+    if not len(positives) or len(negatives) < 2:
+        return [], []
+    count = min(COMPOSITES_PER_FOLD, len(positives), len(negatives))
+    texts, truth = [], []
+    for question in rng.choice(positives, count, replace=False):
+        texts.append(_join(rng, data.texts[question], data.texts[rng.choice(negatives)]))
+        truth.append(data.labels[question])
+    for first, second in (rng.choice(negatives, 2, replace=False) for _ in range(count)):
+        texts.append(_join(rng, data.texts[first], data.texts[second]))
+        truth.append(NONE)
+    return texts, truth
+
+
+def _join(rng: np.random.Generator, text: str, other: str) -> str:
+    first, second = (text, other) if rng.random() < 0.5 else (other, text)
+    separator = "\n" if rng.random() < 0.5 else " "  # another line, or the same one
+    return first + separator + second
+
+
+def cross_validate(
+    data: TrainingSet, inputs: Inputs, prepare: Prepare | None = None, folds: int = FOLDS
+) -> CrossValidation:
+    """Out-of-fold predictions for every example (and for longer messages made of held-out
+    examples); the weight of the parts and the thresholds are chosen on them."""
+    from sklearn.model_selection import StratifiedKFold
+
     labels = np.array(data.labels)
     classes = sorted(set(data.labels))
     folds = max(2, min(folds, min(int((labels == c).sum()) for c in classes)))
-    out_of_fold = np.zeros((len(data), len(classes)))
-    from sklearn.model_selection import StratifiedKFold
-
+    whole = np.zeros((len(data), len(classes)))
+    best_part = np.zeros((len(data), len(classes)))
+    extra_whole, extra_part, extra_labels = [], [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    for train, test in splitter.split(data.texts, labels):
+    for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
         model = Model().fit(_subset(inputs, train), list(labels[train]))
-        probabilities = model.probabilities(_subset(inputs, test))
-        for column, cls in enumerate(model.classes):
-            out_of_fold[test, classes.index(cls)] = probabilities[:, column]
-    predicted, scores = best_article(out_of_fold, classes)
-    thresholds = choose_thresholds(scores, predicted, data.labels)
+        if prepare is None:  # no parts: the whole message decides
+            whole[test] = best_part[test] = _in_order(
+                model, model.probabilities(_subset(inputs, test)), classes
+            )
+            continue
+        held_out = [data.texts[i] for i in test]
+        whole[test], best_part[test] = _Messages.of(held_out, list(labels[test]), prepare).scored(
+            model, classes
+        )
+        texts, truth = composites(data, test, SEED + fold)
+        if texts:
+            w, p = _Messages.of(texts, truth, prepare).scored(model, classes)
+            extra_whole.append(w)
+            extra_part.append(p)
+            extra_labels.extend(truth)
+    long_whole = np.vstack(extra_whole) if extra_whole else np.zeros((0, len(classes)))
+    long_part = np.vstack(extra_part) if extra_part else np.zeros((0, len(classes)))
+    all_whole, all_part = np.vstack([whole, long_whole]), np.vstack([best_part, long_part])
+    all_labels = data.labels + extra_labels
+
+    n = len(data)
+
+    def decided(weight: float) -> tuple[list[str], np.ndarray, Thresholds, float]:
+        # Thresholds keep the policy on the examples themselves; the weight is judged on
+        # them and on the longer messages together.
+        predicted, scores, _ = combine_parts(all_whole, all_part, weight, classes)
+        thresholds = choose_thresholds(scores[:n], predicted[:n], data.labels)
+        f1 = figures_at(scores, predicted, all_labels, thresholds.answer / 100).f1
+        return predicted, scores, thresholds, f1
+
+    weights = PART_WEIGHTS if extra_labels else (0.0,)
+    tried = {weight: decided(weight) for weight in weights}
+    weight = max(weights, key=lambda w: (round(tried[w][3], 4), -w))
+    predicted, scores, thresholds, _ = tried[weight]
     answer_cut, suggest_cut = thresholds.answer / 100, thresholds.suggest / 100
+    mine, mine_scores = predicted[:n], scores[:n]
     return CrossValidation(
         folds=folds,
         thresholds=thresholds,
-        answer=figures_at(scores, predicted, data.labels, answer_cut),
-        suggest=figures_at(scores, predicted, data.labels, suggest_cut),
-        by_family=_errors_by_family(data, predicted, scores, answer_cut),
+        answer=figures_at(mine_scores, mine, data.labels, answer_cut),
+        suggest=figures_at(mine_scores, mine, data.labels, suggest_cut),
+        by_family=_errors_by_family(data, mine, mine_scores, answer_cut),
         by_article={
-            cls: figures_at(scores, predicted, data.labels, answer_cut, article=cls)
+            cls: figures_at(mine_scores, mine, data.labels, answer_cut, article=cls)
             for cls in classes
             if cls != NONE
         },
-        confusion=_confusion(data.labels, predicted, scores, answer_cut),
+        confusion=_confusion(data.labels, mine, mine_scores, answer_cut),
+        part_weight=weight,
+        by_part_weight={w: round(tried[w][3], 4) for w in weights},
+        long_messages=figures_at(scores[n:], predicted[n:], extra_labels, answer_cut),
     )
 
 
@@ -353,7 +466,7 @@ _MEMORY: dict[str, Trained] = {}
 
 def train(
     data: TrainingSet,
-    prepare: Callable[[list[str]], Inputs],
+    prepare: Prepare,
     concept_names: list[str],
     concept_signature: str,
     cache_dir: Path | None,
@@ -369,7 +482,7 @@ def train(
                   " included; the fitted model is cached for the next start)...")  # fmt: skip
         inputs = prepare(data.texts)
         model = Model().fit(inputs, data.labels).compile(concept_names)
-        trained = Trained(model, cross_validate(data, inputs), key, len(data))
+        trained = Trained(model, cross_validate(data, inputs, prepare), key, len(data))
         gc.collect()  # the fold models are gone: give their memory back before serving
         _save(cache_dir, trained)
     trained.seconds = time.perf_counter() - started
@@ -438,5 +551,13 @@ def cross_validation_lines(cv: CrossValidation) -> list[str]:
             f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
         )
     lines.append(f"  routing (right article or silence): {cv.routing:.3f}")
+    if cv.long_messages is not None:
+        tried = ", ".join(f"{w:g}: {f1:.3f}" for w, f1 in cv.by_part_weight.items())
+        f = cv.long_messages
+        lines.append(f"  parts: weight {cv.part_weight:g} (F1 by weight: {tried})")
+        lines.append(
+            f"    two-example messages: precision {f.precision:.3f}  recall {f.recall:.3f}"
+            f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
+        )
     lines += ["    " + line for line in confusion_table(cv.confusion)]
     return lines

@@ -79,6 +79,8 @@ def _print_explanation(matcher: Matcher, question: str) -> None:
         f"level={match.level} score={match.score:.1f} article={match.article_id} "
         f"version={match.version} (answer at {limits.answer:g}, suggest at {limits.suggest:g})"
     )
+    if match.part is not None:  # a longer message: one of its parts decided
+        click.echo(f"decided by the part: {' '.join(match.part.split())[:160]}")
     click.echo("classifier probability per class:")
     for cls, probability in why.probabilities:
         click.echo(f"  {cls:<36} {probability:.3f}")

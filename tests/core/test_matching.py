@@ -213,3 +213,54 @@ _MATCHER = _load()
 def test_one_distinct_word_is_never_answered(matcher, text):
     match = matcher.match(text)
     assert match.level is Level.SILENT and match.article_id is None
+
+
+SPLITS = [
+    ("one short sentence with no parts at all", []),
+    ("First sentence here. Second one there?", ["First sentence here.", "Second one there?"]),
+    ("> quoted words from the customer\n- a list item with words\n2) numbered item with words",
+     ["quoted words from the customer", "a list item with words", "numbered item with words"]),
+    ("hi all\nthe real question is this one", []),  # "hi all": too short to be a part
+    ("the log is below\n```\nERROR pixel blocked by policy\n```",
+     ["the log is below", "ERROR pixel blocked by policy"]),
+    ("same words here\nsame words here", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "parts"), SPLITS)
+def test_split_parts(text, parts):
+    from bot.text import split_parts
+
+    assert split_parts(text) == parts
+
+
+def test_an_unrelated_part_does_not_cancel_the_question(matcher):
+    question = "Times Opened never goes above zero for our Outlook 2016 contacts."
+    chatter = (
+        "Morning team! The quarterly kickoff moved to Thursday, the parking garage is closed "
+        "for repairs, and the new coffee order form is pinned in the channel."
+    )
+    long = f"{chatter}\n{question}"
+    match = matcher.match(long)
+    assert matcher.part_weight > 0
+    assert match.level is Level.ANSWER and match.article_id == "000385822", match
+    assert match.part == question
+    assert any(r.startswith("decided by the part: ") for r in match.reasons)
+
+
+def test_two_unrelated_parts_stay_silent(matcher):
+    text = "Who has the spare laptop charger?\nLunch is at noon in the big room today."
+    assert matcher.match(text).level is Level.SILENT
+
+
+def test_ask_explain_names_the_part_that_decided(matcher):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    text = (
+        "Thanks for yesterday, the dashboard works now.\nOpens never count for Outlook 2016 users."
+    )
+    result = CliRunner().invoke(main, ["ask", "--explain", text])
+    assert result.exit_code == 0, result.output
+    assert "decided by the part: Opens never count for Outlook 2016 users." in result.output
