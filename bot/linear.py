@@ -168,23 +168,39 @@ def answerable(probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
     return best_article(probabilities, classes)[1]
 
 
+@dataclass(frozen=True)
+class PartRule:
+    """When a part of a longer message may decide instead of the whole (cross-validated)."""
+
+    penalty: float = 1.0  # what the part's score gives up first (1.0: parts never decide)
+    floor: float = 0.0  # the whole message must reach this score: some of it is on topic
+
+    def __str__(self) -> str:
+        return f"penalty {self.penalty:g}, floor {self.floor:g}"
+
+
+NO_PARTS = PartRule()
+
+
 def combine_parts(
-    whole: np.ndarray, best_part: np.ndarray, weight: float, classes: list[str]
+    whole: np.ndarray, best_part: np.ndarray, rule: PartRule, classes: list[str]
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The decision from the whole message and its most answerable part.
 
-    Where the part is more sure than the whole that some article answers, the score moves
-    ``weight`` of the way towards the part's and the part names the article (its question
-    is not cancelled by an unrelated greeting or update); otherwise the whole decides.
-    ``weight`` is chosen by cross-validation. Returns (articles, scores, decided by part).
+    The part decides when its score, less the rule's penalty, beats the whole's, and the
+    whole reaches the rule's floor: its question is not cancelled by an unrelated greeting
+    or update beside it, while the penalty pays for taking the best of several parts (the
+    most confident of many guesses is optimistic) and the floor keeps one on-topic-looking
+    clause of an off-topic message from speaking for it. Returns (articles, scores,
+    decided by part).
     """
     whole_articles, whole_scores = best_article(whole, classes)
     part_articles, part_scores = best_article(best_part, classes)
-    by_part = (part_scores > whole_scores) & (weight > 0)
-    scores = np.where(by_part, whole_scores + weight * (part_scores - whole_scores), whole_scores)
-    articles = [
-        p if u else w for p, w, u in zip(part_articles, whole_articles, by_part, strict=True)
-    ]
+    lifted = part_scores - rule.penalty
+    by_part = (lifted > whole_scores) & (whole_scores >= rule.floor)
+    scores = np.where(by_part, lifted, whole_scores)
+    pairs = zip(part_articles, whole_articles, by_part, strict=True)
+    articles = [part if used else own for part, own, used in pairs]
     return articles, scores, by_part
 
 

@@ -21,6 +21,7 @@ from bot.concepts import ConceptMatcher, Evidence
 from bot.decision import Level, Match, Thresholds
 from bot.examples import ExampleSet, examples_file, load_examples
 from bot.knowledge import KnowledgeBase
+from bot.linear import NO_PARTS, PartRule
 from bot.text import normalise, split_parts
 from bot.training import (
     NONE,
@@ -120,7 +121,8 @@ class Matcher:
         """The whole message, and its most answerable part, combined as cross-validation chose."""
         whole = self._probabilities(evidence)
         decision = _Decision(whole, evidence, None, *self._best_article(whole))
-        parts = split_parts(text) if self.part_weight > 0 else []
+        rule = self.part_rule
+        parts = split_parts(text) if rule != NO_PARTS and decision.score >= rule.floor else []
         best = None
         for part in parts:
             found = self.concepts.analyse(part)
@@ -130,10 +132,9 @@ class Matcher:
             candidate = _Decision(probabilities, found, part, *self._best_article(probabilities))
             if best is None or candidate.score > best.score:
                 best = candidate
-        if best is None or best.score <= decision.score:
+        if best is None or best.score - rule.penalty <= decision.score:
             return decision
-        score = decision.score + self.part_weight * (best.score - decision.score)
-        return replace(best, score=score)
+        return replace(best, score=best.score - rule.penalty)
 
     def explain(self, text: str, nearest: int = 3) -> Explanation:
         """Why: the class probabilities and features of the text that decided (the whole
@@ -194,9 +195,9 @@ class Matcher:
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
     @property
-    def part_weight(self) -> float:
-        """How far a message's most answerable part moves its score (cross-validated)."""
-        return self.trained.cross_validation.part_weight if self.trained else 0.0
+    def part_rule(self) -> PartRule:
+        """When a part of a longer message may decide instead of it (cross-validated)."""
+        return self.trained.cross_validation.part_rule if self.trained else NO_PARTS
 
     def _best_article(self, probabilities: dict[str, float]) -> tuple[str | None, float]:
         """The most likely article, and the probability that some article answers."""

@@ -40,6 +40,9 @@ def strip_slack_markup(text: str) -> str:
 
 MAX_PARTS = 8  # a long paste: its first parts carry the question far more often than the tail
 MIN_PART_WORDS = 3  # "thanks all", "quick one:": never a question on their own
+# Shorter messages are decided whole: too little around the question to dilute it, and
+# a clause of a short near-miss scored alone looks on-topic more often than not.
+MIN_SPLIT_WORDS = 20
 _FENCE = re.compile(r"```(.*?)(?:```|$)", re.DOTALL)
 _LINE_MARKERS = re.compile(r"^\s*(?:(?:>|&gt;)\s*)*(?:[-*•·]|\d{1,2}[.)])?\s*")
 _SENTENCE_END = re.compile(r"(?<=[.?!;…:])\s+|\s+(?=\d\)\s)")
@@ -53,6 +56,8 @@ def split_parts(text: str) -> list[str]:
     email); the matcher scores each part as well as the whole. One part only: ``[]``.
     """
     text = text[:MAX_TEXT_CHARS]
+    if len(normalise(text).split()) < MIN_SPLIT_WORDS:
+        return []
     blocks = [b.strip() for b in _FENCE.findall(text)]
     rest = _FENCE.sub("\n", text)
     lines = [_LINE_MARKERS.sub("", line).strip() for line in rest.splitlines()]

@@ -34,8 +34,10 @@ import numpy as np
 from bot.decision import Thresholds
 from bot.examples import Example, Label
 from bot.linear import (
+    NO_PARTS,
     NONE,
     LinearModel,
+    PartRule,
     VectorPart,
     best_article,
     combine_parts,
@@ -59,7 +61,7 @@ __all__ = [
     "train",
 ]
 
-MODEL_FORMAT = 9  # bump when features or training change, to retire cached models
+MODEL_FORMAT = 10  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
@@ -71,8 +73,13 @@ WORD_NGRAMS = (1, 2)  # weight of the concept columns next to the TF-IDF ones
 # Policy, not tuning: how many out-of-fold near-misses each level may answer.
 ANSWER_MAX_FPR = 0.015
 SUGGEST_MAX_FPR = 0.05
-# How far a message's most answerable part moves its score; chosen by cross-validation.
-PART_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# When the most answerable part of a longer message may decide instead of the whole
+# message (bot.linear.combine_parts); one is chosen by cross-validation.
+PART_RULES = tuple(
+    PartRule(penalty, floor)
+    for penalty in (0.2, 0.1, 0.05, 0.02, 0.0)
+    for floor in (0.0, 0.25, 0.5)
+)
 COMPOSITES_PER_FOLD = 200
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.30, 1.0, 0.01))
 
@@ -218,8 +225,8 @@ class CrossValidation:
     by_article: dict[str, Figures] = field(default_factory=dict)  # out-of-fold, at answer
     # the right class -> what was answered at the answer threshold ("none": silent) -> lines
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
-    part_weight: float = 0.0  # how far its most answerable part moves a message's score
-    by_part_weight: dict[float, float] = field(default_factory=dict)  # weight -> F1 (all lines)
+    part_rule: PartRule = NO_PARTS  # when a part of a longer message may decide
+    by_part_rule: dict[PartRule, float] = field(default_factory=dict)  # rule -> F1, all lines
     long_messages: Figures | None = None  # the composites made of held-out examples
 
     @property
@@ -374,18 +381,18 @@ def cross_validate(
 
     n = len(data)
 
-    def decided(weight: float) -> tuple[list[str], np.ndarray, Thresholds, float]:
-        # Thresholds keep the policy on the examples themselves; the weight is judged on
+    def decided(rule: PartRule) -> tuple[list[str], np.ndarray, Thresholds, float]:
+        # Thresholds keep the policy on the examples themselves; the rule is judged on
         # them and on the longer messages together.
-        predicted, scores, _ = combine_parts(all_whole, all_part, weight, classes)
+        predicted, scores, _ = combine_parts(all_whole, all_part, rule, classes)
         thresholds = choose_thresholds(scores[:n], predicted[:n], data.labels)
         f1 = figures_at(scores, predicted, all_labels, thresholds.answer / 100).f1
         return predicted, scores, thresholds, f1
 
-    weights = PART_WEIGHTS if extra_labels else (0.0,)
-    tried = {weight: decided(weight) for weight in weights}
-    weight = max(weights, key=lambda w: (round(tried[w][3], 4), -w))
-    predicted, scores, thresholds, _ = tried[weight]
+    rules = (NO_PARTS, *PART_RULES) if extra_labels else (NO_PARTS,)
+    tried = {rule: decided(rule) for rule in rules}
+    rule = max(rules, key=lambda r: round(tried[r][3], 4))  # ties: the first, the safer
+    predicted, scores, thresholds, _ = tried[rule]
     answer_cut, suggest_cut = thresholds.answer / 100, thresholds.suggest / 100
     mine, mine_scores = predicted[:n], scores[:n]
     return CrossValidation(
@@ -400,8 +407,8 @@ def cross_validate(
             if cls != NONE
         },
         confusion=_confusion(data.labels, mine, mine_scores, answer_cut),
-        part_weight=weight,
-        by_part_weight={w: round(tried[w][3], 4) for w in weights},
+        part_rule=rule,
+        by_part_rule={r: round(tried[r][3], 4) for r in rules},
         long_messages=figures_at(scores[n:], predicted[n:], extra_labels, answer_cut),
     )
 
@@ -552,9 +559,11 @@ def cross_validation_lines(cv: CrossValidation) -> list[str]:
         )
     lines.append(f"  routing (right article or silence): {cv.routing:.3f}")
     if cv.long_messages is not None:
-        tried = ", ".join(f"{w:g}: {f1:.3f}" for w, f1 in cv.by_part_weight.items())
-        f = cv.long_messages
-        lines.append(f"  parts: weight {cv.part_weight:g} (F1 by weight: {tried})")
+        f, baseline = cv.long_messages, cv.by_part_rule.get(NO_PARTS, 0.0)
+        lines.append(
+            f"  parts decide when: {cv.part_rule} (F1 on examples and two-example messages"
+            f" {cv.by_part_rule.get(cv.part_rule, 0.0):.3f}; whole messages only {baseline:.3f})"
+        )
         lines.append(
             f"    two-example messages: precision {f.precision:.3f}  recall {f.recall:.3f}"
             f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
