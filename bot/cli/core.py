@@ -13,7 +13,7 @@ from tabulate import tabulate
 from bot.answers import compose
 from bot.config import Settings
 from bot.evaluation import GATE, Report, confusion_lines, evaluate, read_labelled
-from bot.examples import ExampleSet, load_examples
+from bot.examples import ExampleSet, balance_warnings, load_examples
 from bot.knowledge import EXAMPLES_SUFFIX, Article, KnowledgeBase, Problem, load_knowledge
 from bot.matching import Level, Matcher, Thresholds
 from bot.render.text import answer_text
@@ -260,6 +260,8 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
             f"ok: {article_id}: {counts['positive']} positive and {counts['negative']} negative"
             f" example(s) ({langs})"
         )
+    for warning in balance_warnings(examples):  # thin articles: a warning, not a failure
+        click.echo(f"warning: {warning}")
 
 
 def _examples_files(targets: tuple[Path, ...]) -> list[Path]:
