@@ -196,12 +196,23 @@ def combine_parts(
     """
     whole_articles, whole_scores = best_article(whole, classes)
     part_articles, part_scores = best_article(best_part, classes)
-    lifted = part_scores - rule.penalty
-    by_part = (lifted > whole_scores) & (whole_scores >= rule.floor)
-    scores = np.where(by_part, lifted, whole_scores)
-    pairs = zip(part_articles, whole_articles, by_part, strict=True)
-    articles = [part if used else own for part, own, used in pairs]
-    return articles, scores, by_part
+    return prefer(whole_articles, whole_scores, part_articles, part_scores, rule)
+
+
+def prefer(
+    own_articles: list[str],
+    own_scores: np.ndarray,
+    other_articles: list[str],
+    other_scores: np.ndarray,
+    rule: PartRule,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``own`` unless ``other``, less the penalty, beats it and ``own`` reaches the floor."""
+    lifted = other_scores - rule.penalty
+    used = (lifted > own_scores) & (own_scores >= rule.floor)
+    scores = np.where(used, lifted, own_scores)
+    pairs = zip(other_articles, own_articles, used, strict=True)
+    articles = [other if chosen else own for other, own, chosen in pairs]
+    return articles, scores, used
 
 
 def most_answerable(
@@ -215,3 +226,8 @@ def most_answerable(
             best_score[owner] = score
             best[owner] = parts[row]
     return best
+
+
+def with_context(context: str, text: str) -> str:
+    """The message as read after the context of the channel or the articles."""
+    return f"{context}: {text}" if context else text

@@ -21,7 +21,7 @@ from bot.concepts import ConceptMatcher, Evidence
 from bot.decision import Level, Match, Thresholds
 from bot.examples import ExampleSet, examples_file, load_examples
 from bot.knowledge import KnowledgeBase
-from bot.linear import NO_PARTS, PartRule
+from bot.linear import NO_PARTS, PartRule, with_context
 from bot.text import normalise, split_parts
 from bot.training import (
     NONE,
@@ -50,6 +50,7 @@ class _Decision:
     part: str | None  # None: the whole message
     article_id: str | None
     score: float  # 0-1: that some article answers
+    context: str = ""  # the context it was read in, when that decided
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Matcher:
         self.examples = examples if examples is not None else article_examples(knowledge)
         self.training = TrainingSet.from_examples(self.examples.examples)
         cache = default_cache_dir() if cache_dir is _DEFAULT_CACHE else cache_dir
+        # The articles' contexts ("Salesforce email tracking"): evidence for messages that
+        # never name the product (a channel may pass its own to ``match``).
+        self.context = "; ".join(dict.fromkeys(a.context for a in knowledge.articles if a.context))
         self.trained: Trained | None = None
         if len(set(self.training.labels)) >= 2:
             self.trained = train(
@@ -83,6 +87,7 @@ class Matcher:
                 self.concepts.feature_names,
                 _concept_signature(knowledge),
                 cache if isinstance(cache, Path) else None,
+                self.context,
             )
         learned = self.trained.cross_validation.thresholds if self.trained else None
         self.thresholds = thresholds or learned or Thresholds()
@@ -94,14 +99,16 @@ class Matcher:
         """False when the knowledge has no examples to learn from (concept rules decide)."""
         return self.trained is not None
 
-    def match(self, text: str) -> Match:
+    def match(self, text: str, context: str | None = None) -> Match:
+        """The decision for a message; ``context`` (say, a channel's topic) replaces the
+        articles' own as evidence for messages that never name the product."""
         evidence = self.concepts.analyse(text)
         if self.trained is None or not evidence.clean:
             return evidence.match
         if len(set(evidence.clean.split())) < MIN_DISTINCT_WORDS:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
-        decision = self._decide(text, evidence)
+        decision = self._decide(text, evidence, self.context if context is None else context)
         score = round(decision.score * 100, 1)
         level = self.thresholds.level(score)
         article_id = decision.article_id
@@ -117,8 +124,21 @@ class Matcher:
             part=decision.part,
         )
 
-    def _decide(self, text: str, evidence: Evidence) -> _Decision:
-        """The whole message, and its most answerable part, combined as cross-validation chose."""
+    def _decide(self, text: str, evidence: Evidence, context: str = "") -> _Decision:
+        """The whole message, its most answerable part and the message read in context,
+        combined as cross-validation chose."""
+        decision = self._decide_on_parts(text, evidence)
+        rule = self.context_rule
+        if not context or rule == NO_PARTS or decision.score < rule.floor:
+            return decision  # context is evidence for a message that has some of its own
+        found = self.concepts.analyse(with_context(context, text))
+        probabilities = self._probabilities(found)
+        article_id, score = self._best_article(probabilities)
+        if score - rule.penalty <= decision.score:
+            return decision
+        return _Decision(probabilities, found, None, article_id, score - rule.penalty, context)
+
+    def _decide_on_parts(self, text: str, evidence: Evidence) -> _Decision:
         whole = self._probabilities(evidence)
         decision = _Decision(whole, evidence, None, *self._best_article(whole))
         rule = self.part_rule
@@ -143,7 +163,7 @@ class Matcher:
         evidence = self.concepts.analyse(text)
         if self.trained is None or not evidence.clean:
             return Explanation(match, [], [], [], evidence.match)
-        decision = self._decide(text, evidence)
+        decision = self._decide(text, evidence, self.context)
         ranked = sorted(decision.probabilities.items(), key=lambda item: item[1], reverse=True)
         chosen = match.article_id or ranked[0][0]
         found = decision.evidence
@@ -195,6 +215,11 @@ class Matcher:
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
     @property
+    def context_rule(self) -> PartRule:
+        """When the message read in context may decide (cross-validated)."""
+        return self.trained.cross_validation.context_rule if self.trained else NO_PARTS
+
+    @property
     def part_rule(self) -> PartRule:
         """When a part of a longer message may decide instead of it (cross-validated)."""
         return self.trained.cross_validation.part_rule if self.trained else NO_PARTS
@@ -212,6 +237,8 @@ class Matcher:
         reasons = ["classifier: " + ", ".join(f"{c} {p:.2f}" for c, p in shown)]
         if decision.part is not None:
             reasons.append(f"decided by the part: '{' '.join(decision.part.split())[:120]}'")
+        if decision.context:
+            reasons.append(f"read in the context '{decision.context}'")
         phrases = evidence.phrases.get(article_id or "", {})
         reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
         reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]

@@ -42,6 +42,8 @@ from bot.linear import (
     best_article,
     combine_parts,
     most_answerable,
+    prefer,
+    with_context,
 )
 from bot.text import split_parts
 
@@ -61,7 +63,7 @@ __all__ = [
     "train",
 ]
 
-MODEL_FORMAT = 10  # bump when features or training change, to retire cached models
+MODEL_FORMAT = 11  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
@@ -79,6 +81,11 @@ PART_RULES = tuple(
     PartRule(penalty, floor)
     for penalty in (0.2, 0.1, 0.05, 0.02, 0.0)
     for floor in (0.0, 0.25, 0.5)
+)
+# When the message read after the articles' context may decide: the message alone must
+# reach the floor (context is evidence, never the reason); one is chosen by cross-validation.
+CONTEXT_RULES = tuple(
+    PartRule(penalty, floor) for penalty in (0.1, 0.05, 0.02, 0.0) for floor in (0.25, 0.5)
 )
 COMPOSITES_PER_FOLD = 200
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.30, 1.0, 0.01))
@@ -228,6 +235,8 @@ class CrossValidation:
     part_rule: PartRule = NO_PARTS  # when a part of a longer message may decide
     by_part_rule: dict[PartRule, float] = field(default_factory=dict)  # rule -> F1, all lines
     long_messages: Figures | None = None  # the composites made of held-out examples
+    context_rule: PartRule = NO_PARTS  # when the message read in context may decide
+    by_context_rule: dict[PartRule, float] = field(default_factory=dict)  # rule -> F1
 
     @property
     def routing(self) -> float:
@@ -293,21 +302,28 @@ class _Messages:
     whole: Inputs
     parts: Inputs
     owners: list[int]  # per part row, the message it belongs to
+    in_context: Inputs | None  # each message read after the articles' context
 
     @classmethod
-    def of(cls, texts: list[str], labels: list[str], prepare: Prepare) -> _Messages:
+    def of(cls, texts: list[str], labels: list[str], prepare: Prepare, context: str) -> _Messages:
         split = [split_parts(t) for t in texts]
         owners = [i for i, parts in enumerate(split) for _ in parts]
         parts = prepare([p for ps in split for p in ps])
-        return cls(labels, prepare(texts), parts, owners)
+        in_context = prepare([with_context(context, t) for t in texts]) if context else None
+        return cls(labels, prepare(texts), parts, owners, in_context)
 
-    def scored(self, model: Model, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(whole, most answerable part) probabilities, columns in ``classes`` order."""
+    def scored(self, model: Model, classes: list[str]) -> np.ndarray:
+        """Probabilities (columns in ``classes`` order) of: the whole message, its most
+        answerable part, and the message in context; stacked as 3 x messages x classes."""
         whole = _in_order(model, model.probabilities(self.whole), classes)
-        if not self.owners:
-            return whole, whole
-        parts = _in_order(model, model.probabilities(self.parts), classes)
-        return whole, most_answerable(whole, parts, self.owners, classes)
+        best = whole
+        if self.owners:
+            parts = _in_order(model, model.probabilities(self.parts), classes)
+            best = most_answerable(whole, parts, self.owners, classes)
+        in_context = whole
+        if self.in_context is not None:
+            in_context = _in_order(model, model.probabilities(self.in_context), classes)
+        return np.stack([whole, best, in_context])
 
 
 def _in_order(model: Model, probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
@@ -344,72 +360,77 @@ def _join(rng: np.random.Generator, text: str, other: str) -> str:
 
 
 def cross_validate(
-    data: TrainingSet, inputs: Inputs, prepare: Prepare | None = None, folds: int = FOLDS
+    data: TrainingSet,
+    inputs: Inputs,
+    prepare: Prepare | None = None,
+    folds: int = FOLDS,
+    context: str = "",
 ) -> CrossValidation:
     """Out-of-fold predictions for every example (and for longer messages made of held-out
-    examples); the weight of the parts and the thresholds are chosen on them."""
+    examples); the rules for parts and context, and the thresholds, are chosen on them."""
     from sklearn.model_selection import StratifiedKFold
 
     labels = np.array(data.labels)
     classes = sorted(set(data.labels))
     folds = max(2, min(folds, min(int((labels == c).sum()) for c in classes)))
-    whole = np.zeros((len(data), len(classes)))
-    best_part = np.zeros((len(data), len(classes)))
-    extra_whole, extra_part, extra_labels = [], [], []
+    mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
+    extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
         model = Model().fit(_subset(inputs, train), list(labels[train]))
-        if prepare is None:  # no parts: the whole message decides
-            whole[test] = best_part[test] = _in_order(
-                model, model.probabilities(_subset(inputs, test)), classes
-            )
+        if prepare is None:  # no parts, no context: the whole message decides
+            mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
             continue
         held_out = [data.texts[i] for i in test]
-        whole[test], best_part[test] = _Messages.of(held_out, list(labels[test]), prepare).scored(
-            model, classes
-        )
+        messages = _Messages.of(held_out, list(labels[test]), prepare, context)
+        mine[:, test] = messages.scored(model, classes)
         texts, truth = composites(data, test, SEED + fold)
         if texts:
-            w, p = _Messages.of(texts, truth, prepare).scored(model, classes)
-            extra_whole.append(w)
-            extra_part.append(p)
+            extra.append(_Messages.of(texts, truth, prepare, context).scored(model, classes))
             extra_labels.extend(truth)
-    long_whole = np.vstack(extra_whole) if extra_whole else np.zeros((0, len(classes)))
-    long_part = np.vstack(extra_part) if extra_part else np.zeros((0, len(classes)))
-    all_whole, all_part = np.vstack([whole, long_whole]), np.vstack([best_part, long_part])
+    scored = np.concatenate([mine, *extra], axis=1)
     all_labels = data.labels + extra_labels
-
     n = len(data)
 
-    def decided(rule: PartRule) -> tuple[list[str], np.ndarray, Thresholds, float]:
-        # Thresholds keep the policy on the examples themselves; the rule is judged on
+    def decided(
+        parts: PartRule, in_context: PartRule
+    ) -> tuple[list[str], np.ndarray, Thresholds, float]:
+        # Thresholds keep the policy on the examples themselves; the rules are judged on
         # them and on the longer messages together.
-        predicted, scores, _ = combine_parts(all_whole, all_part, rule, classes)
+        predicted, scores, _ = combine_parts(scored[0], scored[1], parts, classes)
+        if in_context != NO_PARTS:
+            other, other_scores = best_article(scored[2], classes)
+            predicted, scores, _ = prefer(predicted, scores, other, other_scores, in_context)
         thresholds = choose_thresholds(scores[:n], predicted[:n], data.labels)
         f1 = figures_at(scores, predicted, all_labels, thresholds.answer / 100).f1
         return predicted, scores, thresholds, f1
 
     rules = (NO_PARTS, *PART_RULES) if extra_labels else (NO_PARTS,)
-    tried = {rule: decided(rule) for rule in rules}
+    tried = {rule: decided(rule, NO_PARTS) for rule in rules}
     rule = max(rules, key=lambda r: round(tried[r][3], 4))  # ties: the first, the safer
-    predicted, scores, thresholds, _ = tried[rule]
+    context_rules = (NO_PARTS, *CONTEXT_RULES) if context and prepare else (NO_PARTS,)
+    with_context_tried = {c: decided(rule, c) for c in context_rules}
+    context_rule = max(context_rules, key=lambda c: round(with_context_tried[c][3], 4))
+    predicted, scores, thresholds, _ = with_context_tried[context_rule]
     answer_cut, suggest_cut = thresholds.answer / 100, thresholds.suggest / 100
-    mine, mine_scores = predicted[:n], scores[:n]
+    own, own_scores = predicted[:n], scores[:n]
     return CrossValidation(
         folds=folds,
         thresholds=thresholds,
-        answer=figures_at(mine_scores, mine, data.labels, answer_cut),
-        suggest=figures_at(mine_scores, mine, data.labels, suggest_cut),
-        by_family=_errors_by_family(data, mine, mine_scores, answer_cut),
+        answer=figures_at(own_scores, own, data.labels, answer_cut),
+        suggest=figures_at(own_scores, own, data.labels, suggest_cut),
+        by_family=_errors_by_family(data, own, own_scores, answer_cut),
         by_article={
-            cls: figures_at(mine_scores, mine, data.labels, answer_cut, article=cls)
+            cls: figures_at(own_scores, own, data.labels, answer_cut, article=cls)
             for cls in classes
             if cls != NONE
         },
-        confusion=_confusion(data.labels, mine, mine_scores, answer_cut),
+        confusion=_confusion(data.labels, own, own_scores, answer_cut),
         part_rule=rule,
         by_part_rule={r: round(tried[r][3], 4) for r in rules},
         long_messages=figures_at(scores[n:], predicted[n:], extra_labels, answer_cut),
+        context_rule=context_rule,
+        by_context_rule={c: round(with_context_tried[c][3], 4) for c in context_rules},
     )
 
 
@@ -477,10 +498,11 @@ def train(
     concept_names: list[str],
     concept_signature: str,
     cache_dir: Path | None,
+    context: str = "",
 ) -> Trained:
     """The fitted model and its cross-validation, from memory, the disk cache or training."""
     started = time.perf_counter()
-    key = fingerprint(data, concept_signature)
+    key = fingerprint(data, f"{concept_signature}\x00{context}")
     if key in _MEMORY:
         return _MEMORY[key]
     trained = _load(cache_dir, key)
@@ -489,7 +511,8 @@ def train(
                   " included; the fitted model is cached for the next start)...")  # fmt: skip
         inputs = prepare(data.texts)
         model = Model().fit(inputs, data.labels).compile(concept_names)
-        trained = Trained(model, cross_validate(data, inputs, prepare), key, len(data))
+        validation = cross_validate(data, inputs, prepare, context=context)
+        trained = Trained(model, validation, key, len(data))
         gc.collect()  # the fold models are gone: give their memory back before serving
         _save(cache_dir, trained)
     trained.seconds = time.perf_counter() - started
@@ -564,6 +587,12 @@ def cross_validation_lines(cv: CrossValidation) -> list[str]:
             f"  parts decide when: {cv.part_rule} (F1 on examples and two-example messages"
             f" {cv.by_part_rule.get(cv.part_rule, 0.0):.3f}; whole messages only {baseline:.3f})"
         )
+        context = cv.by_context_rule
+        if len(context) > 1:
+            lines.append(
+                f"  context decides when: {cv.context_rule} (F1 {context[cv.context_rule]:.3f};"
+                f" without context {context[NO_PARTS]:.3f})"
+            )
         lines.append(
             f"    two-example messages: precision {f.precision:.3f}  recall {f.recall:.3f}"
             f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"

@@ -267,3 +267,27 @@ def test_ask_explain_names_the_part_that_decided(matcher):
     result = CliRunner().invoke(main, ["ask", "--explain", text])
     assert result.exit_code == 0, result.output
     assert "decided by the part: Opens never count for Outlook 2016 users." in result.output
+
+
+def test_every_article_has_a_context_and_cross_validation_decides_its_use(matcher, knowledge):
+    assert all(a.context for a in knowledge.articles)
+    cv = matcher.trained.cross_validation
+    assert len(cv.by_context_rule) > 1 and cv.context_rule in cv.by_context_rule
+    text = "what should the customer change so we see when they read our mails?"
+    off = matcher.match(text, context="")
+    assert matcher.match(text, context="Salesforce email tracking").score >= off.score
+
+
+@pytest.mark.parametrize(
+    "text", ["hello team, lunch is at noon today", "who has the spare charger?"]
+)
+def test_context_is_evidence_never_the_reason(knowledge, matcher, text):
+    from dataclasses import replace
+
+    from bot.linear import PartRule
+
+    eager = Matcher(knowledge)  # the same fitted model, with context allowed to decide
+    cv = replace(matcher.trained.cross_validation, context_rule=PartRule(0.0, 0.25))
+    eager.trained = replace(matcher.trained, cross_validation=cv)
+    in_context = eager.match(text, context="Salesforce HTML Email Status, open tracking, Outlook")
+    assert in_context.level is Level.SILENT and in_context.score == eager.match(text, "").score
