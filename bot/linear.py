@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NONE = "none"  # the class of messages no article answers
+WORD_CACHE_SIZE = 50_000  # words whose character-gram columns are kept
 _WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
 
@@ -59,15 +60,42 @@ class VectorPart:
 
     def tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's sparse row: columns and values, as scikit-learn computes them."""
-        counts: dict[int, int] = {}
-        for gram in self.grams(text):
-            column = self.vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        values = (np.log(np.fromiter(counts.values(), dtype=np.float64)) + 1.0) * self.idf[columns]
+        columns, counts = np.unique(np.array(self._columns(text), dtype=np.int64),
+                                    return_counts=True)  # fmt: skip
+        values = (np.log(counts.astype(np.float64)) + 1.0) * self.idf[columns]
         norm = np.sqrt(values @ values)
         return columns, (values / norm if norm else values)
+
+    def _columns(self, text: str) -> list[int]:
+        """The vocabulary column of every gram of the text found in the vocabulary."""
+        if self.analyser != "char_wb":
+            found = (self.vocabulary.get(g) for g in self.grams(text))
+            return [c for c in found if c is not None]
+        # Character grams never cross words: look each word up once (the parts of a long
+        # message repeat its words, and so do messages).
+        cache = self._word_cache()
+        low, high = self.ngrams
+        columns: list[int] = []
+        for word in text.lower().split():
+            hits = cache.get(word)
+            if hits is None:
+                found = (self.vocabulary.get(g) for g in char_wb_grams(word, low, high))
+                hits = tuple(c for c in found if c is not None)
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[word] = hits
+            columns.extend(hits)
+        return columns
+
+    def _word_cache(self) -> dict[str, tuple[int, ...]]:
+        cache = self.__dict__.get("_words")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_words", cache)
+        return cache
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def feature_name(self, column: int) -> str:
         gram = self._names()[column]
