@@ -53,6 +53,7 @@ class Match:
     reasons: tuple[str, ...] = ()
     concepts: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()
+    part: str | None = None  # the part of a longer message that decided, if one did
 
     @property
     def matched(self) -> bool:

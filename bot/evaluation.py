@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +19,8 @@ class Labelled:
     version: str | None
     lang: str
     kind: str
+    article: str | None = None  # the right article (None: no article), when the line names it
+    routed: bool = False  # whether the line names its article (an "article" key)
 
 
 @dataclass
@@ -47,6 +49,15 @@ class Report:
     by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_lang: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     misses: list[tuple[str, Labelled, Match]] = field(default_factory=list)
+    # expected article (or SILENT) -> what the matcher answered with (or SILENT) -> lines
+    confusion: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    routed_lines: int = 0  # lines that name their article
+    routed_right: int = 0  # ... answered with it, or left silent when no article answers
+
+    @property
+    def routing_accuracy(self) -> float | None:
+        """The right article or silence, on lines labelled with their article."""
+        return self.routed_right / self.routed_lines if self.routed_lines else None
 
     @property
     def precision(self) -> float:
@@ -104,6 +115,8 @@ def read_labelled(lines: Iterable[str]) -> list[Labelled]:
                     version=data.get("version"),
                     lang=str(data.get("lang", "?")),
                     kind=str(data.get("kind", "?")),
+                    article=data.get("article"),
+                    routed="article" in data,
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -121,7 +134,24 @@ def evaluate(matcher: Matcher, rows: Iterable[Labelled], article_id: str) -> Rep
     for row in rows:
         match = matcher.match(row.text)
         _count(report, row, match, match.matched and match.article_id == article_id)
+        _route(report, row, match, article_id)
     return report
+
+
+SILENT = "(silent)"
+OFF_TOPIC = "(off-topic)"  # an off-topic line that does not say which article, if any
+
+
+def _route(report: Report, row: Labelled, match: Match, article_id: str) -> None:
+    """The confusion table: what each line should get, against what it got."""
+    decided = match.article_id if match.matched and match.article_id else SILENT
+    if row.routed:
+        expected = row.article or SILENT
+        report.routed_lines += 1
+        report.routed_right += decided == expected
+    else:
+        expected = article_id if row.on_topic else OFF_TOPIC
+    report.confusion[expected][decided] += 1
 
 
 def _count(report: Report, row: Labelled, match: Match, answered: bool) -> None:
@@ -149,3 +179,32 @@ def _count(report: Report, row: Labelled, match: Match, answered: bool) -> None:
             report.misses.append(("false positive", row, match))
     if not version_right:
         report.misses.append(("wrong version", row, match))
+
+
+def confusion_lines(report: Report) -> list[str]:
+    """The confusion table as text: one row per expected article, one column per answer."""
+    if not report.confusion:
+        return []
+    lines = ["routing (rows: the right article; columns: what was answered):"]
+    lines += confusion_table(report.confusion)
+    accuracy = report.routing_accuracy
+    if accuracy is not None:
+        lines.append(
+            f"routing accuracy (right article or silence, lines that name their article): "
+            f"{accuracy:.3f} ({report.routed_right}/{report.routed_lines})"
+        )
+    return lines
+
+
+def confusion_table(confusion: dict[str, Counter[str]] | dict[str, dict[str, int]]) -> list[str]:
+    """Rows: expected; columns: decided. Long article ids are cut to keep it readable."""
+    columns = sorted({d for row in confusion.values() for d in row})
+    cut = 14
+
+    def cell(text: str) -> str:
+        return text[:cut].rjust(cut + 1)
+
+    lines = [cell("expected") + "".join(cell(c) for c in columns)]
+    for expected, row in sorted(confusion.items()):
+        lines.append(cell(expected) + "".join(cell(str(row.get(c, 0))) for c in columns))
+    return lines

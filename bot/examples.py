@@ -64,6 +64,43 @@ class ExampleSet:
         return [e for e in self.examples if e.article_id == article_id]
 
 
+# An article with far fewer positive lines than one it competes with loses its messages to
+# that one (or to silence): the k-fold recall of the thin article shows it.
+MIN_SHARE_OF_LARGEST = 0.2
+MIN_PER_LANGUAGE = 8  # positive lines in a language the other articles are taught in
+
+
+def balance_warnings(examples: ExampleSet) -> list[str]:
+    """Articles whose positive examples are too few beside the articles they compete with:
+    overall, and per language that another article is taught in."""
+    positives: dict[str, dict[str, int]] = {}
+    for e in examples.examples:
+        if e.label is Label.POSITIVE:
+            by_lang = positives.setdefault(e.article_id, {})
+            by_lang[e.lang] = by_lang.get(e.lang, 0) + 1
+    if len(positives) < 2:
+        return []
+    totals = {article: sum(langs.values()) for article, langs in positives.items()}
+    langs = {lang for by_lang in positives.values() for lang in by_lang}
+    warnings = []
+    for article, by_lang in sorted(positives.items()):
+        rival = max((a for a in totals if a != article), key=lambda a: totals[a])
+        if totals[article] < MIN_SHARE_OF_LARGEST * totals[rival]:
+            warnings.append(
+                f"{article}: {totals[article]} positive examples beside {totals[rival]} for"
+                f" {rival}; below {MIN_SHARE_OF_LARGEST:.0%} of it, its messages go to the"
+                " larger article or to silence. Add examples (knowledge/README.md)."
+            )
+        thin = sorted(lang for lang in langs if by_lang.get(lang, 0) < MIN_PER_LANGUAGE)
+        if thin:
+            counts = ", ".join(f"{lang} {by_lang.get(lang, 0)}" for lang in thin)
+            warnings.append(
+                f"{article}: fewer than {MIN_PER_LANGUAGE} positive examples in a language"
+                f" the other articles are taught in ({counts})."
+            )
+    return warnings
+
+
 def examples_file(article_path: str | Path, article_id: str) -> Path:
     return Path(article_path).with_name(f"{article_id}{EXAMPLES_SUFFIX}")
 

@@ -124,6 +124,9 @@ class Article:
     points: tuple[Point, ...] = ()
     customer_text: str = DEFAULT_CUSTOMER_TEXT
     other_clients: OtherClients | None = None
+    # Where the article's questions are asked ("Salesforce email tracking"): evidence the
+    # matcher may add to a message that never names the product; never a reason by itself.
+    context: str = ""
 
     @property
     def see_also(self) -> tuple[str, ...]:
@@ -197,6 +200,7 @@ ARTICLE = (
     Field("id", "text", required=True),
     Field("title", "text", required=True),
     Field("topic", "text"),
+    Field("context", "text"),
     Field("aliases", "texts"),
     Field("source", "map", required=True, fields=(
         Field("name", "text", required=True), Field("url", "text"),
@@ -558,6 +562,7 @@ def build_article(data: dict[str, Any], filename: str) -> Article:
         id=data["id"],
         title=data["title"],
         topic=data.get("topic") or data["title"],
+        context=data.get("context") or "",
         source_name=source["name"],
         source_url=source.get("url") or "",
         source_read=source.get("read") or "",

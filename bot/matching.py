@@ -11,17 +11,18 @@ costs one concept pass and one sparse dot product.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.concepts import ConceptMatcher, Evidence
 from bot.decision import Level, Match, Thresholds
 from bot.examples import ExampleSet, examples_file, load_examples
 from bot.knowledge import KnowledgeBase
-from bot.text import normalise
+from bot.linear import NO_PARTS, PartRule, with_context
+from bot.text import normalise, split_parts
 from bot.training import (
     NONE,
     Inputs,
@@ -38,6 +39,18 @@ _DEFAULT_CACHE = object()
 # "2013", "opens?", "open open open…": never a question to answer on their own (in a
 # thread, a bare version is a follow-up, handled before matching).
 MIN_DISTINCT_WORDS = 2
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What one text (the whole message, or one of its parts) says."""
+
+    probabilities: dict[str, float]
+    evidence: Evidence
+    part: str | None  # None: the whole message
+    article_id: str | None
+    score: float  # 0-1: that some article answers
+    context: str = ""  # the context it was read in, when that decided
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,9 @@ class Matcher:
         self.examples = examples if examples is not None else article_examples(knowledge)
         self.training = TrainingSet.from_examples(self.examples.examples)
         cache = default_cache_dir() if cache_dir is _DEFAULT_CACHE else cache_dir
+        # The articles' contexts ("Salesforce email tracking"): evidence for messages that
+        # never name the product (a channel may pass its own to ``match``).
+        self.context = "; ".join(dict.fromkeys(a.context for a in knowledge.articles if a.context))
         self.trained: Trained | None = None
         if len(set(self.training.labels)) >= 2:
             self.trained = train(
@@ -71,60 +87,105 @@ class Matcher:
                 self.concepts.feature_names,
                 _concept_signature(knowledge),
                 cache if isinstance(cache, Path) else None,
+                self.context,
             )
         learned = self.trained.cross_validation.thresholds if self.trained else None
         self.thresholds = thresholds or learned or Thresholds()
         self._classes = self.trained.model.classes if self.trained else []
-        self._example_vectors: sp.csr_matrix | None = None
+        self._example_vectors: Any = None  # a scipy sparse matrix, built for explanations
 
     @property
     def learned(self) -> bool:
         """False when the knowledge has no examples to learn from (concept rules decide)."""
         return self.trained is not None
 
-    def match(self, text: str) -> Match:
+    def match(self, text: str, context: str | None = None) -> Match:
+        """The decision for a message; ``context`` (say, a channel's topic) replaces the
+        articles' own as evidence for messages that never name the product."""
         evidence = self.concepts.analyse(text)
         if self.trained is None or not evidence.clean:
             return evidence.match
         if len(set(evidence.clean.split())) < MIN_DISTINCT_WORDS:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
-        probabilities = self._probabilities(evidence)
-        article_id, probability = self._best_article(probabilities)
-        score = round(probability * 100, 1)
+        decision = self._decide(text, evidence, self.context if context is None else context)
+        score = round(decision.score * 100, 1)
         level = self.thresholds.level(score)
+        article_id = decision.article_id
         concept_match = evidence.match
         return Match(
             level=level,
             article_id=article_id if level is not Level.SILENT else None,
             score=score,
             version=concept_match.version,
-            reasons=self._reasons(probabilities, evidence, article_id),
-            concepts=tuple(sorted(evidence.phrases.get(article_id or "", {}))),
+            reasons=self._reasons(decision, article_id),
+            concepts=tuple(sorted(decision.evidence.phrases.get(article_id or "", {}))),
             corrections=concept_match.corrections,
+            part=decision.part,
         )
 
+    def _decide(self, text: str, evidence: Evidence, context: str = "") -> _Decision:
+        """The whole message, its most answerable part and the message read in context,
+        combined as cross-validation chose."""
+        decision = self._decide_on_parts(text, evidence)
+        rule = self.context_rule
+        if not context or rule == NO_PARTS or decision.score < rule.floor:
+            return decision  # context is evidence for a message that has some of its own
+        found = self.concepts.analyse(with_context(context, text))
+        probabilities = self._probabilities(found)
+        article_id, score = self._best_article(probabilities)
+        if score - rule.penalty <= decision.score:
+            return decision
+        return _Decision(probabilities, found, None, article_id, score - rule.penalty, context)
+
+    def _decide_on_parts(self, text: str, evidence: Evidence) -> _Decision:
+        whole = self._probabilities(evidence)
+        decision = _Decision(whole, evidence, None, *self._best_article(whole))
+        rule = self.part_rule
+        parts = split_parts(text) if rule != NO_PARTS and decision.score >= rule.floor else []
+        best = None
+        for part in parts:
+            found = self.concepts.analyse(part)
+            if len(set(found.clean.split())) < MIN_DISTINCT_WORDS:
+                continue
+            probabilities = self._probabilities(found)
+            candidate = _Decision(probabilities, found, part, *self._best_article(probabilities))
+            if best is None or candidate.score > best.score:
+                best = candidate
+        if best is None or best.score - rule.penalty <= decision.score:
+            return decision
+        return replace(best, score=best.score - rule.penalty)
+
     def explain(self, text: str, nearest: int = 3) -> Explanation:
+        """Why: the class probabilities and features of the text that decided (the whole
+        message, or the part named in ``match.part``), and the nearest examples."""
         match = self.match(text)
         evidence = self.concepts.analyse(text)
-        if self.trained is None:
+        if self.trained is None or not evidence.clean:
             return Explanation(match, [], [], [], evidence.match)
-        probabilities = self._probabilities(evidence)
-        ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+        decision = self._decide(text, evidence, self.context)
+        ranked = sorted(decision.probabilities.items(), key=lambda item: item[1], reverse=True)
         chosen = match.article_id or ranked[0][0]
-        row = self.trained.model.features(self.inputs([text], [evidence]))
-        pushes = self.trained.model.contributions(row, chosen, top=8)
-        return Explanation(match, ranked, pushes, self.nearest(text, nearest), evidence.match)
+        found = decision.evidence
+        pushes = self.trained.model.contributions(
+            found.clean, " ".join(found.words), found.features, chosen, top=8
+        )
+        closest = self.nearest(decision.part or text, nearest)
+        return Explanation(match, ranked, pushes, closest, evidence.match)
 
     def nearest(self, text: str, limit: int = 3) -> list[tuple[str, str, float]]:
         """The training examples most like the text (cosine of the model's character
         n-grams, 0-100), with their class."""
         if self.trained is None:
             return []
-        chars = self.trained.model.chars
+        model = self.trained.model
         if self._example_vectors is None:  # built on the first explanation only
-            self._example_vectors = chars.transform([normalise(t) for t in self.training.texts])
-        similarity = (self._example_vectors @ chars.transform([normalise(text)]).T).toarray()[:, 0]
+            self._example_vectors = _sparse_rows(
+                model.char_vectors(normalise(t) for t in self.training.texts),
+                len(model.parts[0].vocabulary),
+            )
+        columns, values = model.char_vectors([normalise(text)])[0]
+        similarity = np.asarray(self._example_vectors[:, columns] @ values).ravel()
         best = np.argsort(-similarity, kind="stable")[:limit]
         return [
             (self.training.labels[i], self.training.texts[i], round(float(similarity[i]) * 100, 1))
@@ -153,6 +214,16 @@ class Matcher:
         )
         return {cls: float(p) for cls, p in zip(self._classes, row, strict=True)}
 
+    @property
+    def context_rule(self) -> PartRule:
+        """When the message read in context may decide (cross-validated)."""
+        return self.trained.cross_validation.context_rule if self.trained else NO_PARTS
+
+    @property
+    def part_rule(self) -> PartRule:
+        """When a part of a longer message may decide instead of it (cross-validated)."""
+        return self.trained.cross_validation.part_rule if self.trained else NO_PARTS
+
     def _best_article(self, probabilities: dict[str, float]) -> tuple[str | None, float]:
         """The most likely article, and the probability that some article answers."""
         row = np.array([[probabilities[c] for c in self._classes]])
@@ -160,11 +231,14 @@ class Matcher:
         return (chosen[0] if chosen[0] != NONE else None), float(answerable[0])
 
     @staticmethod
-    def _reasons(
-        probabilities: dict[str, float], evidence: Evidence, article_id: str | None
-    ) -> tuple[str, ...]:
-        shown = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)
+    def _reasons(decision: _Decision, article_id: str | None) -> tuple[str, ...]:
+        evidence = decision.evidence
+        shown = sorted(decision.probabilities.items(), key=lambda item: item[1], reverse=True)
         reasons = ["classifier: " + ", ".join(f"{c} {p:.2f}" for c, p in shown)]
+        if decision.part is not None:
+            reasons.append(f"decided by the part: '{' '.join(decision.part.split())[:120]}'")
+        if decision.context:
+            reasons.append(f"read in the context '{decision.context}'")
         phrases = evidence.phrases.get(article_id or "", {})
         reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
         reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]
@@ -180,3 +254,14 @@ def article_examples(knowledge: KnowledgeBase) -> ExampleSet:
 def _concept_signature(knowledge: KnowledgeBase) -> str:
     """What the concept features depend on, for the model's cache key."""
     return repr([(a.id, a.matching.concepts, a.matching.require) for a in knowledge.articles])
+
+
+def _sparse_rows(rows: list[tuple[np.ndarray, np.ndarray]], width: int) -> Any:
+    """(columns, values) rows as one CSR matrix (scipy: imported for explanations only)."""
+    import scipy.sparse as sp
+
+    lengths = [len(columns) for columns, _ in rows]
+    pointers = np.concatenate([[0], np.cumsum(lengths)])
+    columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((values, columns, pointers), shape=(len(rows), width))

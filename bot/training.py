@@ -21,34 +21,73 @@ import json
 import logging
 import os
 import pickle
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from bot.decision import Thresholds
 from bot.examples import Example, Label
+from bot.linear import (
+    NO_PARTS,
+    NONE,
+    LinearModel,
+    PartRule,
+    VectorPart,
+    best_article,
+    combine_parts,
+    most_answerable,
+    prefer,
+    with_context,
+)
+from bot.text import split_parts
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 logger = logging.getLogger(__name__)
 
-NONE = "none"  # the class of messages no article answers
-MODEL_FORMAT = 5  # bump when features or training change, to retire cached models
+__all__ = [
+    "NONE",
+    "Inputs",
+    "Trained",
+    "TrainingSet",
+    "best_article",
+    "cross_validation_lines",
+    "train",
+]
+
+MODEL_FORMAT = 11  # bump when features or training change, to retire cached models
 FOLDS = 5
 SEED = 0
 # Chosen by cross-validation on the training examples (random and leave-one-near-miss-
 # family-out folds), never on an evaluation set.
 REGULARISATION_C = 30.0
-CONCEPT_SCALE = 0.1  # weight of the concept columns next to the TF-IDF ones
+CONCEPT_SCALE = 0.1
+CHAR_NGRAMS = (2, 5)
+WORD_NGRAMS = (1, 2)  # weight of the concept columns next to the TF-IDF ones
 # Policy, not tuning: how many out-of-fold near-misses each level may answer.
 ANSWER_MAX_FPR = 0.015
 SUGGEST_MAX_FPR = 0.05
+# When the most answerable part of a longer message may decide instead of the whole
+# message (bot.linear.combine_parts); one is chosen by cross-validation.
+PART_RULES = tuple(
+    PartRule(penalty, floor)
+    for penalty in (0.2, 0.1, 0.05, 0.02, 0.0)
+    for floor in (0.0, 0.25, 0.5)
+)
+# When the message read after the articles' context may decide: the message alone must
+# reach the floor (context is evidence, never the reason); one is chosen by cross-validation.
+CONTEXT_RULES = tuple(
+    PartRule(penalty, floor) for penalty in (0.1, 0.05, 0.02, 0.0) for floor in (0.25, 0.5)
+)
+COMPOSITES_PER_FOLD = 200
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.30, 1.0, 0.01))
 
 
@@ -73,6 +112,9 @@ class TrainingSet:
         return len(self.texts)
 
 
+Prepare = Callable[[list[str]], "Inputs"]
+
+
 @dataclass(frozen=True)
 class Inputs:
     """A batch of messages as the model reads them (see ``Matcher.inputs``)."""
@@ -83,13 +125,17 @@ class Inputs:
 
 
 class Model:
-    """Fitted vectorisers and classifier. Holds no reference to the knowledge objects,
-    so it pickles; callers prepare each message's ``Inputs``."""
+    """scikit-learn's vectorisers and classifier, for fitting. Serving uses the
+    :class:`~bot.linear.LinearModel` that :meth:`compile` copies out of it."""
 
     def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-        )
+            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2,
+            dtype=np.float32,
+        )  # fmt: skip
         self.words = _word_vectoriser()
         self.corrected = _word_vectoriser()
         # newton-cg: the same optimum as lbfgs, reached ~20x faster on this sparse problem
@@ -97,13 +143,14 @@ class Model:
         self.classifier = LogisticRegression(
             C=REGULARISATION_C, max_iter=3000, class_weight="balanced", solver="newton-cg"
         )
-        self.concept_names: list[str] = []
 
     @property
     def classes(self) -> list[str]:
         return [str(c) for c in self.classifier.classes_]
 
     def fit(self, inputs: Inputs, labels: list[str]) -> Model:
+        import scipy.sparse as sp
+
         matrix = sp.hstack(
             [
                 self.chars.fit_transform(inputs.clean),
@@ -116,6 +163,8 @@ class Model:
         return self
 
     def features(self, inputs: Inputs) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         parts = [
             self.chars.transform(inputs.clean),
             self.words.transform(inputs.clean),
@@ -126,106 +175,42 @@ class Model:
 
     def probabilities(self, inputs: Inputs) -> np.ndarray:
         """One row per message, one column per class (``self.classes`` order)."""
-        return self.classifier.predict_proba(self.features(inputs))
+        return np.asarray(self.classifier.predict_proba(self.features(inputs)))
 
-    def probabilities_of_one(self, clean: str, corrected: str, concepts: list[float]) -> np.ndarray:
-        """``probabilities`` for a single message, without sklearn's per-call input checks
-        (they cost more than the arithmetic). Same numbers: a test compares the two."""
-        fast = self._fast_path()
-        logits = fast.intercept + fast.concept_weights @ (np.asarray(concepts) * CONCEPT_SCALE)
-        for part, text in zip(fast.parts, (clean, clean, corrected), strict=True):
-            columns, values = part.tfidf(text)
-            if len(columns):
-                logits = logits + part.weights[:, columns] @ values
-        if len(logits) == 1:  # two classes: sklearn's logistic over classes_[1]
-            positive = 1.0 / (1.0 + np.exp(-logits[0]))
-            return np.array([1.0 - positive, positive])
-        exp = np.exp(logits - logits.max())
-        return exp / exp.sum()
-
-    def _fast_path(self) -> _FastPath:
-        if getattr(self, "_fast", None) is None:
-            self._fast = _FastPath.of(self)
-        return self._fast
-
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state.pop("_fast", None)  # rebuilt on first use; analysers are closures
-        return state
-
-    def feature_names(self) -> list[str]:
-        chars = [f"'{g}'" for g in self.chars.get_feature_names_out()]
-        words = [f"word '{g}'" for g in self.words.get_feature_names_out()]
-        corrected = [f"word* '{g}'" for g in self.corrected.get_feature_names_out()]
-        return chars + words + corrected + [f"concept {n}" for n in self.concept_names]
-
-    def contributions(self, row: sp.csr_matrix, cls: str, top: int = 6) -> list[tuple[str, float]]:
-        """The features of one message that pushed hardest for (+) or against (-) a class."""
-        weights = self._class_weights(cls)
-        names = self.feature_names()
-        scored = [
-            (names[j], float(v * weights[j])) for j, v in zip(row.indices, row.data, strict=True)
-        ]
-        scored.sort(key=lambda item: abs(item[1]), reverse=True)
-        return scored[:top]
-
-    def _class_weights(self, cls: str) -> np.ndarray:
-        coef = self.classifier.coef_
-        if coef.shape[0] == 1:  # two classes: sklearn keeps one row, for classes_[1]
-            return coef[0] if cls == self.classes[1] else -coef[0]
-        return coef[self.classes.index(cls)]
-
-
-@dataclass(frozen=True)
-class _VectorPart:
-    """One fitted TF-IDF vectoriser and its block of the classifier's weights."""
-
-    analyse: Callable[[str], list[str]]
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    weights: np.ndarray  # classes x this part's columns
-
-    def tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The message's sparse row: sublinear tf x idf, L2-normalised (as sklearn)."""
-        counts: dict[int, int] = {}
-        for gram in self.analyse(text):
-            column = self.vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        values = (np.log(np.fromiter(counts.values(), dtype=np.float64)) + 1.0) * self.idf[columns]
-        norm = np.sqrt(values @ values)
-        return columns, (values / norm if norm else values)
-
-
-@dataclass(frozen=True)
-class _FastPath:
-    parts: tuple[_VectorPart, ...]
-    concept_weights: np.ndarray
-    intercept: np.ndarray
-
-    @classmethod
-    def of(cls, model: Model) -> _FastPath:
-        coef = model.classifier.coef_.astype(np.float64)
+    def compile(self, concept_names: list[str]) -> LinearModel:
+        """What serving needs, as plain arrays (no scikit-learn objects)."""
+        coef = self.classifier.coef_.astype(np.float64)
         parts, start = [], 0
-        for vectoriser in (model.chars, model.words, model.corrected):
+        vectorisers = (("char", self.chars), ("word", self.words), ("word*", self.corrected))
+        for name, vectoriser in vectorisers:
             width = len(vectoriser.vocabulary_)
             parts.append(
-                _VectorPart(
-                    analyse=vectoriser.build_analyzer(),
-                    vocabulary=vectoriser.vocabulary_,
+                VectorPart(
+                    name=name,
+                    analyser=vectoriser.analyzer,
+                    ngrams=vectoriser.ngram_range,
+                    vocabulary={str(k): int(v) for k, v in vectoriser.vocabulary_.items()},
                     idf=vectoriser.idf_.astype(np.float64),
-                    weights=coef[:, start : start + width],
+                    weights=np.ascontiguousarray(coef[:, start : start + width]),
                 )
             )
             start += width
-        return cls(tuple(parts), coef[:, start:], model.classifier.intercept_.astype(np.float64))
+        return LinearModel(
+            classes=self.classes,
+            parts=tuple(parts),
+            concept_weights=np.ascontiguousarray(coef[:, start:]),
+            intercept=self.classifier.intercept_.astype(np.float64),
+            concept_scale=CONCEPT_SCALE,
+            concept_names=list(concept_names),
+        )
 
 
 def _word_vectoriser() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # min_df=2: a word pair seen once teaches little and costs a column (training time).
     return TfidfVectorizer(
-        analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32
+        analyzer="word", ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=2, dtype=np.float32
     )
 
 
@@ -244,23 +229,56 @@ class CrossValidation:
     answer: Figures  # out-of-fold, at the answer threshold
     suggest: Figures  # out-of-fold, counting suggestions as answers
     by_family: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (lines, wrong)
+    by_article: dict[str, Figures] = field(default_factory=dict)  # out-of-fold, at answer
+    # the right class -> what was answered at the answer threshold ("none": silent) -> lines
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    part_rule: PartRule = NO_PARTS  # when a part of a longer message may decide
+    by_part_rule: dict[PartRule, float] = field(default_factory=dict)  # rule -> F1, all lines
+    long_messages: Figures | None = None  # the composites made of held-out examples
+    context_rule: PartRule = NO_PARTS  # when the message read in context may decide
+    by_context_rule: dict[PartRule, float] = field(default_factory=dict)  # rule -> F1
+
+    @property
+    def routing(self) -> float:
+        """Share of examples given the right article, or silence when none answers."""
+        total = sum(sum(row.values()) for row in self.confusion.values())
+        right = sum(row.get(cls, 0) for cls, row in self.confusion.items())
+        return right / total if total else 0.0
 
 
 def figures_at(
-    scores: np.ndarray, predicted: list[str], labels: list[str], threshold: float
+    scores: np.ndarray,
+    predicted: list[str],
+    labels: list[str],
+    threshold: float,
+    article: str | None = None,
 ) -> Figures:
-    """Precision, recall, F1 and FP rate when answering at or above the threshold."""
+    """Precision, recall, F1 and FP rate when answering at or above the threshold.
+
+    With ``article``, the figures of that article alone: its lines are the positives,
+    answers with it the answers, and the false-positive rate counts the lines no article
+    answers that got it."""
     answered = scores >= threshold
     true_labels = np.array(labels)
     on = true_labels != NONE
+    if article is not None:
+        answered = answered & (np.array(predicted) == article)
+        off = ~on
+        on = true_labels == article
+        correct = answered & on
+        tp, fp = int(correct.sum()), int((answered & off).sum())
+        return _figures(tp, int(answered.sum()), int(on.sum()), fp, int(off.sum()))
     correct = answered & (np.array(predicted) == true_labels) & on
     false_pos = answered & ~on
     tp, fp, total = int(correct.sum()), int(false_pos.sum()), int(answered.sum())
-    fn = int(on.sum()) - tp
-    precision = tp / total if total else 0.0  # an answer with the wrong article is wrong too
-    recall = tp / (tp + fn) if tp + fn else 0.0
+    return _figures(tp, total, int(on.sum()), fp, int((~on).sum()))
+
+
+def _figures(right: int, answered: int, positives: int, false_pos: int, negatives: int) -> Figures:
+    precision = right / answered if answered else 0.0  # a wrong article is a wrong answer too
+    recall = right / positives if positives else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    fpr = fp / int((~on).sum()) if (~on).any() else 0.0
+    fpr = false_pos / negatives if negatives else 0.0
     return Figures(precision, recall, f1, fpr)
 
 
@@ -276,43 +294,155 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
     return Thresholds(answer=round(float(answer) * 100, 1), suggest=round(float(suggest) * 100, 1))
 
 
-def best_article(probabilities: np.ndarray, classes: list[str]) -> tuple[list[str], np.ndarray]:
-    """Per row, the most likely article (never NONE) and the probability that *some*
-    article answers the message (1 - p(none)).
+@dataclass(frozen=True)
+class _Messages:
+    """Messages to score out of fold: their inputs, and their parts' inputs with owners."""
 
-    Whether to speak and which article to give are separate questions: two neighbouring
-    articles that share the probability mass still make a confident "answer".
-    """
-    columns = [i for i, c in enumerate(classes) if c != NONE]
-    if not columns:
-        return [NONE] * len(probabilities), np.zeros(len(probabilities))
-    best = probabilities[:, columns].argmax(axis=1)
-    answerable = probabilities[:, columns].sum(axis=1)
-    return [classes[columns[i]] for i in best], answerable
+    labels: list[str]
+    whole: Inputs
+    parts: Inputs
+    owners: list[int]  # per part row, the message it belongs to
+    in_context: Inputs | None  # each message read after the articles' context
+
+    @classmethod
+    def of(cls, texts: list[str], labels: list[str], prepare: Prepare, context: str) -> _Messages:
+        split = [split_parts(t) for t in texts]
+        owners = [i for i, parts in enumerate(split) for _ in parts]
+        parts = prepare([p for ps in split for p in ps])
+        in_context = prepare([with_context(context, t) for t in texts]) if context else None
+        return cls(labels, prepare(texts), parts, owners, in_context)
+
+    def scored(self, model: Model, classes: list[str]) -> np.ndarray:
+        """Probabilities (columns in ``classes`` order) of: the whole message, its most
+        answerable part, and the message in context; stacked as 3 x messages x classes."""
+        whole = _in_order(model, model.probabilities(self.whole), classes)
+        best = whole
+        if self.owners:
+            parts = _in_order(model, model.probabilities(self.parts), classes)
+            best = most_answerable(whole, parts, self.owners, classes)
+        in_context = whole
+        if self.in_context is not None:
+            in_context = _in_order(model, model.probabilities(self.in_context), classes)
+        return np.stack([whole, best, in_context])
 
 
-def cross_validate(data: TrainingSet, inputs: Inputs, folds: int = FOLDS) -> CrossValidation:
-    """Out-of-fold predictions for every example, thresholds chosen on them."""
+def _in_order(model: Model, probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
+    ordered = np.zeros((len(probabilities), len(classes)))
+    for column, cls in enumerate(model.classes):
+        ordered[:, classes.index(cls)] = probabilities[:, column]
+    return ordered
+
+
+def composites(data: TrainingSet, rows: np.ndarray, seed: int) -> tuple[list[str], list[str]]:
+    """Longer messages made of held-out examples, to measure dilution: each question with
+    an unrelated near-miss beside it (labelled with the question's article), and pairs of
+    near-misses (labelled none, so a part cannot make the bot speak where it should not)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(data.labels)[rows]
+    positives, negatives = rows[labels != NONE], rows[labels == NONE]
+    if not len(positives) or len(negatives) < 2:
+        return [], []
+    count = min(COMPOSITES_PER_FOLD, len(positives), len(negatives))
+    texts, truth = [], []
+    for question in rng.choice(positives, count, replace=False):
+        texts.append(_join(rng, data.texts[question], data.texts[rng.choice(negatives)]))
+        truth.append(data.labels[question])
+    for first, second in (rng.choice(negatives, 2, replace=False) for _ in range(count)):
+        texts.append(_join(rng, data.texts[first], data.texts[second]))
+        truth.append(NONE)
+    return texts, truth
+
+
+def _join(rng: np.random.Generator, text: str, other: str) -> str:
+    first, second = (text, other) if rng.random() < 0.5 else (other, text)
+    separator = "\n" if rng.random() < 0.5 else " "  # another line, or the same one
+    return first + separator + second
+
+
+def cross_validate(
+    data: TrainingSet,
+    inputs: Inputs,
+    prepare: Prepare | None = None,
+    folds: int = FOLDS,
+    context: str = "",
+) -> CrossValidation:
+    """Out-of-fold predictions for every example (and for longer messages made of held-out
+    examples); the rules for parts and context, and the thresholds, are chosen on them."""
+    from sklearn.model_selection import StratifiedKFold
+
     labels = np.array(data.labels)
     classes = sorted(set(data.labels))
     folds = max(2, min(folds, min(int((labels == c).sum()) for c in classes)))
-    out_of_fold = np.zeros((len(data), len(classes)))
+    mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
+    extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    for train, test in splitter.split(data.texts, labels):
+    for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
         model = Model().fit(_subset(inputs, train), list(labels[train]))
-        probabilities = model.probabilities(_subset(inputs, test))
-        for column, cls in enumerate(model.classes):
-            out_of_fold[test, classes.index(cls)] = probabilities[:, column]
-    predicted, scores = best_article(out_of_fold, classes)
-    thresholds = choose_thresholds(scores, predicted, data.labels)
+        if prepare is None:  # no parts, no context: the whole message decides
+            mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
+            continue
+        held_out = [data.texts[i] for i in test]
+        messages = _Messages.of(held_out, list(labels[test]), prepare, context)
+        mine[:, test] = messages.scored(model, classes)
+        texts, truth = composites(data, test, SEED + fold)
+        if texts:
+            extra.append(_Messages.of(texts, truth, prepare, context).scored(model, classes))
+            extra_labels.extend(truth)
+    scored = np.concatenate([mine, *extra], axis=1)
+    all_labels = data.labels + extra_labels
+    n = len(data)
+
+    def decided(
+        parts: PartRule, in_context: PartRule
+    ) -> tuple[list[str], np.ndarray, Thresholds, float]:
+        # Thresholds keep the policy on the examples themselves; the rules are judged on
+        # them and on the longer messages together.
+        predicted, scores, _ = combine_parts(scored[0], scored[1], parts, classes)
+        if in_context != NO_PARTS:
+            other, other_scores = best_article(scored[2], classes)
+            predicted, scores, _ = prefer(predicted, scores, other, other_scores, in_context)
+        thresholds = choose_thresholds(scores[:n], predicted[:n], data.labels)
+        f1 = figures_at(scores, predicted, all_labels, thresholds.answer / 100).f1
+        return predicted, scores, thresholds, f1
+
+    rules = (NO_PARTS, *PART_RULES) if extra_labels else (NO_PARTS,)
+    tried = {rule: decided(rule, NO_PARTS) for rule in rules}
+    rule = max(rules, key=lambda r: round(tried[r][3], 4))  # ties: the first, the safer
+    context_rules = (NO_PARTS, *CONTEXT_RULES) if context and prepare else (NO_PARTS,)
+    with_context_tried = {c: decided(rule, c) for c in context_rules}
+    context_rule = max(context_rules, key=lambda c: round(with_context_tried[c][3], 4))
+    predicted, scores, thresholds, _ = with_context_tried[context_rule]
     answer_cut, suggest_cut = thresholds.answer / 100, thresholds.suggest / 100
+    own, own_scores = predicted[:n], scores[:n]
     return CrossValidation(
         folds=folds,
         thresholds=thresholds,
-        answer=figures_at(scores, predicted, data.labels, answer_cut),
-        suggest=figures_at(scores, predicted, data.labels, suggest_cut),
-        by_family=_errors_by_family(data, predicted, scores, answer_cut),
+        answer=figures_at(own_scores, own, data.labels, answer_cut),
+        suggest=figures_at(own_scores, own, data.labels, suggest_cut),
+        by_family=_errors_by_family(data, own, own_scores, answer_cut),
+        by_article={
+            cls: figures_at(own_scores, own, data.labels, answer_cut, article=cls)
+            for cls in classes
+            if cls != NONE
+        },
+        confusion=_confusion(data.labels, own, own_scores, answer_cut),
+        part_rule=rule,
+        by_part_rule={r: round(tried[r][3], 4) for r in rules},
+        long_messages=figures_at(scores[n:], predicted[n:], extra_labels, answer_cut),
+        context_rule=context_rule,
+        by_context_rule={c: round(with_context_tried[c][3], 4) for c in context_rules},
     )
+
+
+def _confusion(
+    labels: list[str], predicted: list[str], scores: np.ndarray, cut: float
+) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for label, chosen, score in zip(labels, predicted, scores, strict=True):
+        decided = chosen if score >= cut else NONE
+        row = table.setdefault(label, {})
+        row[decided] = row.get(decided, 0) + 1
+    return table
 
 
 def _subset(inputs: Inputs, rows: np.ndarray) -> Inputs:
@@ -340,7 +470,7 @@ def _errors_by_family(
 
 @dataclass
 class Trained:
-    model: Model
+    model: LinearModel
     cross_validation: CrossValidation
     fingerprint: str
     training_size: int
@@ -350,7 +480,8 @@ class Trained:
 
 def fingerprint(data: TrainingSet, concept_signature: str) -> str:
     digest = hashlib.sha256()
-    header = {"format": MODEL_FORMAT, "sklearn": sklearn.__version__, "C": REGULARISATION_C}
+    learner = version("scikit-learn")  # the metadata only: importing it costs 0.8 s
+    header = {"format": MODEL_FORMAT, "sklearn": learner, "C": REGULARISATION_C}
     digest.update(json.dumps(header, sort_keys=True).encode())
     digest.update(concept_signature.encode())
     for text, label in zip(data.texts, data.labels, strict=True):
@@ -363,22 +494,25 @@ _MEMORY: dict[str, Trained] = {}
 
 def train(
     data: TrainingSet,
-    prepare: Callable[[list[str]], Inputs],
+    prepare: Prepare,
     concept_names: list[str],
     concept_signature: str,
     cache_dir: Path | None,
+    context: str = "",
 ) -> Trained:
     """The fitted model and its cross-validation, from memory, the disk cache or training."""
     started = time.perf_counter()
-    key = fingerprint(data, concept_signature)
+    key = fingerprint(data, f"{concept_signature}\x00{context}")
     if key in _MEMORY:
         return _MEMORY[key]
     trained = _load(cache_dir, key)
     if trained is None:
+        _progress(f"training the matcher on {len(data)} examples ({FOLDS}-fold cross-validation"
+                  " included; the fitted model is cached for the next start)...")  # fmt: skip
         inputs = prepare(data.texts)
-        model = Model().fit(inputs, data.labels)
-        model.concept_names = list(concept_names)
-        trained = Trained(model, cross_validate(data, inputs), key, len(data))
+        model = Model().fit(inputs, data.labels).compile(concept_names)
+        validation = cross_validate(data, inputs, prepare, context=context)
+        trained = Trained(model, validation, key, len(data))
         gc.collect()  # the fold models are gone: give their memory back before serving
         _save(cache_dir, trained)
     trained.seconds = time.perf_counter() - started
@@ -388,6 +522,11 @@ def train(
         key, len(data), trained.source, trained.seconds,
     )  # fmt: skip
     return trained
+
+
+def _progress(line: str) -> None:
+    """One line on stderr while training takes seconds (the log may not be set up yet)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def default_cache_dir() -> Path | None:
@@ -429,3 +568,34 @@ def _save(cache_dir: Path | None, trained: Trained) -> None:
         partial.replace(path)
     except OSError as exc:
         logger.warning("model cache %s not written (%s); training again next start", path, exc)
+
+
+def cross_validation_lines(cv: CrossValidation) -> list[str]:
+    """Per-article k-fold figures and the routing table, for ``eval`` and ``knowledge train``."""
+    from bot.evaluation import confusion_table  # only when printing
+
+    lines = ["  per article (answer level):"]
+    for cls, f in cv.by_article.items():
+        lines.append(
+            f"    {cls[:34]:<34} precision {f.precision:.3f}  recall {f.recall:.3f}"
+            f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
+        )
+    lines.append(f"  routing (right article or silence): {cv.routing:.3f}")
+    if cv.long_messages is not None:
+        f, baseline = cv.long_messages, cv.by_part_rule.get(NO_PARTS, 0.0)
+        lines.append(
+            f"  parts decide when: {cv.part_rule} (F1 on examples and two-example messages"
+            f" {cv.by_part_rule.get(cv.part_rule, 0.0):.3f}; whole messages only {baseline:.3f})"
+        )
+        context = cv.by_context_rule
+        if len(context) > 1:
+            lines.append(
+                f"  context decides when: {cv.context_rule} (F1 {context[cv.context_rule]:.3f};"
+                f" without context {context[NO_PARTS]:.3f})"
+            )
+        lines.append(
+            f"    two-example messages: precision {f.precision:.3f}  recall {f.recall:.3f}"
+            f"  F1 {f.f1:.3f}  false answers {f.false_positive_rate:.3f}"
+        )
+    lines += ["    " + line for line in confusion_table(cv.confusion)]
+    return lines

@@ -87,6 +87,8 @@ def _print_explanation(matcher: Matcher, question: str) -> None:
         f"level={match.level} score={match.score:.1f} article={match.article_id} "
         f"version={match.version} (answer at {limits.answer:g}, suggest at {limits.suggest:g})"
     )
+    if match.part is not None:  # a longer message: one of its parts decided
+        click.echo(f"decided by the part: {' '.join(match.part.split())[:160]}")
     click.echo("classifier probability per class:")
     for cls, probability in why.probabilities:
         click.echo(f"  {cls:<36} {probability:.3f}")
@@ -148,7 +150,7 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
     Example:
       emailstatus-bot eval tests/data/questions-dev.jsonl
     """
-    from bot.evaluation import evaluate, read_labelled
+    from bot.evaluation import confusion_lines, evaluate, read_labelled
 
     knowledge, matcher = load_matcher(Settings.from_env())
     try:
@@ -159,6 +161,8 @@ def eval_command(file: Path, gate: bool, misses: bool, article: str | None) -> N
     if misses:
         _print_misses(report)
     _print_tables(report)
+    for line in [*confusion_lines(report), ""]:  # routing between the articles
+        click.echo(line)
     _print_cross_validation(matcher)
     _print_headline(report)
     failures = report.gate_failures()
@@ -199,6 +203,8 @@ def _print_tables(report: Report) -> None:
 
 def _print_cross_validation(matcher: Matcher) -> None:
     """The k-fold figures on the training examples, printed next to the file's figures."""
+    from bot.training import cross_validation_lines
+
     if matcher.trained is None:
         click.echo("cross-validation: none (no examples: the concept rules decide)\n")
         return
@@ -213,6 +219,8 @@ def _print_cross_validation(matcher: Matcher) -> None:
             f"  {name:<18} precision {figures.precision:.3f}  recall {figures.recall:.3f}"
             f"  F1 {figures.f1:.3f}  false-positive rate {figures.false_positive_rate:.3f}"
         )
+    for line in cross_validation_lines(cv):  # per article, and routing between them
+        click.echo(line)
     click.echo("")
 
 
@@ -249,7 +257,7 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     Example:
       emailstatus-bot knowledge check knowledge/
     """
-    from bot.examples import load_examples
+    from bot.examples import balance_warnings, load_examples
 
     targets = paths or (Path(Settings.from_env().knowledge_dir),)
     articles = [t for t in targets if not t.name.endswith(EXAMPLES_SUFFIX)]
@@ -268,6 +276,8 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
             f"ok: {article_id}: {counts['positive']} positive and {counts['negative']} negative"
             f" example(s) ({langs})"
         )
+    for warning in balance_warnings(examples):  # thin articles: a warning, not a failure
+        click.echo(f"warning: {warning}")
 
 
 def _examples_files(targets: tuple[Path, ...]) -> list[Path]:

@@ -183,3 +183,26 @@ def test_knowledge_list_fits_100_columns(run_cli):
         "  2007, 2010, 2013+; published 2026-05-11",
         "  https://help.salesforce.com/s/articleView?id=000385822&type=1",
     ]  # fmt: skip
+
+
+def test_eval_prints_the_routing_table_for_lines_that_name_their_article(run_cli, tmp_path):
+    labelled = tmp_path / "routed.jsonl"
+    rows = [
+        {"text": "outlook 2010 users: times opened never goes up, they read everything",
+         "article": "000385822"},
+        {"text": "where do I turn on html email tracking in setup for our org?",
+         "article": "000385622"},
+        {"text": "pizza time at noon, who is in?", "article": None},
+    ]  # fmt: skip
+    for row in rows:
+        row |= {"on_topic": row["article"] == "000385822", "version": None, "lang": "en"}
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = run_cli("eval", "--no-misses", str(labelled))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    table = lines.index("routing (rows: the right article; columns: what was answered):")
+    assert lines[table + 1].split() == ["expected", "(silent)", "000385622", "000385822"]
+    assert lines[table + 2].split() == ["(silent)", "1", "0", "0"]
+    assert "routing accuracy (right article or silence, lines that name their article): " \
+        "1.000 (3/3)" in result.output  # fmt: skip
+    assert "  per article (answer level):" in lines

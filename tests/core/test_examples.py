@@ -184,3 +184,31 @@ def test_knowledge_check_validates_the_examples_files(tmp_path):
     (folder / "999.examples.yaml").write_text(GOOD.replace('"A1"', '"999"'))
     orphan = CliRunner().invoke(main, ["knowledge", "check", str(folder)])
     assert "999.examples.yaml:1: article: no article '999' is loaded" in orphan.output
+
+
+def _lines(article: str, lang: str, count: int) -> list:
+    from bot.examples import Example, Label
+
+    return [Example(f"{article} {lang} {i}", Label.POSITIVE, lang, "f", "team", article)
+            for i in range(count)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ({"a": {"en": 100}, "b": {"en": 20}}, []),  # 20 %: enough
+        ({"a": {"en": 100}, "b": {"en": 19}}, ["b: 19 positive examples beside 100 for a"]),
+        ({"a": {"en": 50, "fr": 50}, "b": {"en": 40, "fr": 7}},
+         ["b: fewer than 8 positive examples in a language the other articles are taught in"
+          " (fr 7)."]),
+        ({"a": {"en": 100}}, []),  # nothing to compete with
+    ],
+)  # fmt: skip
+def test_knowledge_check_warns_about_thin_articles(sizes, expected):
+    from bot.examples import ExampleSet, balance_warnings
+
+    examples = [e for a, by_lang in sizes.items() for lang, n in by_lang.items()
+                for e in _lines(a, lang, n)]  # fmt: skip
+    warnings = balance_warnings(ExampleSet(examples))
+    assert len(warnings) == len(expected)
+    assert all(w.startswith(e) for w, e in zip(warnings, expected, strict=True))

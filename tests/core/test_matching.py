@@ -213,3 +213,81 @@ _MATCHER = _load()
 def test_one_distinct_word_is_never_answered(matcher, text):
     match = matcher.match(text)
     assert match.level is Level.SILENT and match.article_id is None
+
+
+PAD = "with enough words around it to be worth splitting at all"  # 11 words
+SPLITS = [
+    ("one short sentence with no parts at all", []),
+    ("First sentence here. Second one there?", []),  # short: decided whole
+    (f"First sentence {PAD}. Second one {PAD}?", [f"First sentence {PAD}.", f"Second one {PAD}?"]),
+    (f"> quoted words {PAD}\n- a list item {PAD}\n2) numbered item here",
+     [f"quoted words {PAD}", f"a list item {PAD}", "numbered item here"]),
+    (f"hi all\nthe real question {PAD}", []),  # "hi all": too short to be a part
+    (f"the log is below {PAD}\n```\nERROR pixel blocked by policy\n```",
+     [f"the log is below {PAD}", "ERROR pixel blocked by policy"]),
+    (f"same words {PAD}\nsame words {PAD}", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "parts"), SPLITS)
+def test_split_parts(text, parts):
+    from bot.text import split_parts
+
+    assert split_parts(text) == parts
+
+
+def test_an_unrelated_part_does_not_cancel_the_question(matcher):
+    question = "Times Opened never goes above zero for our Outlook 2016 contacts."
+    chatter = (
+        "Morning team! The quarterly kickoff moved to Thursday, the parking garage is closed "
+        "for repairs, and the new coffee order form is pinned in the channel."
+    )
+    long = f"{chatter}\n{question}"
+    match = matcher.match(long)
+    assert matcher.part_rule.penalty < 1
+    assert match.level is Level.ANSWER and match.article_id == "000385822", match
+    assert match.part == question
+    assert any(r.startswith("decided by the part: ") for r in match.reasons)
+
+
+def test_two_unrelated_parts_stay_silent(matcher):
+    text = "Who has the spare laptop charger?\nLunch is at noon in the big room today."
+    assert matcher.match(text).level is Level.SILENT
+
+
+def test_ask_explain_names_the_part_that_decided(matcher):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    text = (
+        "Thanks for yesterday, the dashboard filters work now and the whole team is happy."
+        "\nOpens never count for Outlook 2016 users."
+    )
+    result = CliRunner().invoke(main, ["ask", "--explain", text])
+    assert result.exit_code == 0, result.output
+    assert "decided by the part: Opens never count for Outlook 2016 users." in result.output
+
+
+def test_every_article_has_a_context_and_cross_validation_decides_its_use(matcher, knowledge):
+    assert all(a.context for a in knowledge.articles)
+    cv = matcher.trained.cross_validation
+    assert len(cv.by_context_rule) > 1 and cv.context_rule in cv.by_context_rule
+    text = "what should the customer change so we see when they read our mails?"
+    off = matcher.match(text, context="")
+    assert matcher.match(text, context="Salesforce email tracking").score >= off.score
+
+
+@pytest.mark.parametrize(
+    "text", ["hello team, lunch is at noon today", "who has the spare charger?"]
+)
+def test_context_is_evidence_never_the_reason(knowledge, matcher, text):
+    from dataclasses import replace
+
+    from bot.linear import PartRule
+
+    eager = Matcher(knowledge)  # the same fitted model, with context allowed to decide
+    cv = replace(matcher.trained.cross_validation, context_rule=PartRule(0.0, 0.25))
+    eager.trained = replace(matcher.trained, cross_validation=cv)
+    in_context = eager.match(text, context="Salesforce HTML Email Status, open tracking, Outlook")
+    assert in_context.level is Level.SILENT and in_context.score == eager.match(text, "").score

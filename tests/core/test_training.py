@@ -80,7 +80,8 @@ def test_training_is_deterministic(small_knowledge, monkeypatch):
     assert first.trained.fingerprint == second.trained.fingerprint
     texts = ["opens never register for our outlook 2016 recipients", "lunch at noon?"]
     assert [first.match(t) for t in texts] == [second.match(t) for t in texts]
-    assert (first.trained.model.classifier.coef_ == second.trained.model.classifier.coef_).all()
+    for a, b in zip(first.trained.model.parts, second.trained.model.parts, strict=True):
+        assert (a.weights == b.weights).all() and a.vocabulary == b.vocabulary
 
 
 def test_fitted_model_is_cached_on_disk_by_what_it_learned(small_knowledge, tmp_path):
@@ -214,14 +215,54 @@ SAMPLES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def fitted(matcher):
+    """scikit-learn's fitted model (on a sample of the examples) and its compiled copy."""
+    from bot.training import Model
+
+    rows = list(range(0, len(matcher.training), 7))
+    inputs = matcher.inputs([matcher.training.texts[i] for i in rows])
+    model = Model().fit(inputs, [matcher.training.labels[i] for i in rows])
+    return model, model.compile(matcher.concepts.feature_names)
+
+
 @pytest.mark.parametrize("text", SAMPLES, ids=range(len(SAMPLES)))
-def test_the_single_message_path_gives_sklearns_probabilities(matcher, text):
+def test_the_compiled_model_gives_sklearns_probabilities(matcher, fitted, text):
+    model, compiled = fitted
     inputs = matcher.inputs([text])
-    expected = matcher.trained.model.probabilities(inputs)[0]
-    fast = matcher.trained.model.probabilities_of_one(
+    expected = model.probabilities(inputs)[0]
+    fast = compiled.probabilities_of_one(
         inputs.clean[0], inputs.corrected[0], list(inputs.concepts[0])
     )
+    assert compiled.classes == model.classes
     assert fast == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("text", ["Öffnungen   n'ont l'e-mail a", "x", "ab cd ef gh", ""])
+def test_the_compiled_analysers_count_the_grams_sklearn_counts(fitted, text):
+    from collections import Counter
+
+    model, compiled = fitted
+    expected = [model.chars.build_analyzer()(text), model.words.build_analyzer()(text)]
+    ours = [compiled.parts[0].grams(text), compiled.parts[1].grams(text)]
+    assert [Counter(g) for g in ours] == [Counter(g) for g in expected]
+
+
+def test_serving_a_cached_model_does_not_import_scikit_learn(small_knowledge, tmp_path):
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    Matcher(load_knowledge(small_knowledge), cache_dir=cache)  # trains and writes the cache
+    probe = (
+        "import sys; from pathlib import Path; from bot.knowledge import load_knowledge;"
+        "from bot.matching import Matcher;"
+        f"m = Matcher(load_knowledge({str(small_knowledge)!r}), cache_dir=Path({str(cache)!r}));"
+        "m.match('opens never count for outlook 2016 users');"
+        "print(m.trained.source, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["disk", "cache", "False"], out.stderr
 
 
 def test_knowledge_train_trains_once_then_loads(small_knowledge, tmp_path, monkeypatch):
@@ -233,10 +274,31 @@ def test_knowledge_train_trains_once_then_loads(small_knowledge, tmp_path, monke
     monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
     first = CliRunner().invoke(main, ["knowledge", "train"])
     assert first.exit_code == 0, first.output
-    assert " trained in " in first.output.splitlines()[0]
+    assert " trained in " in first.stdout.splitlines()[0]
+    assert first.stderr.startswith("training the matcher on ")  # one progress line
     assert "5-fold cross-validation" in first.output
     from bot import training
 
     monkeypatch.setattr(training, "_MEMORY", {})  # a new process, as the bot's next start
     again = CliRunner().invoke(main, ["knowledge", "train"])
-    assert " disk cache in " in again.output.splitlines()[0]
+    assert " disk cache in " in again.stdout.splitlines()[0] and not again.stderr
+
+
+def test_cross_validation_reports_each_article_and_the_routing_between_them(matcher, knowledge):
+    cv = matcher.trained.cross_validation
+    assert set(cv.by_article) == {a.id for a in knowledge.articles}
+    counts = {cls: sum(row.values()) for cls, row in cv.confusion.items()}
+    assert counts == {cls: matcher.training.labels.count(cls) for cls in counts}
+    primary = cv.by_article[knowledge.primary.id]
+    right = cv.confusion[knowledge.primary.id][knowledge.primary.id]
+    assert primary.recall == pytest.approx(right / counts[knowledge.primary.id])
+    diagonal = sum(row.get(cls, 0) for cls, row in cv.confusion.items())
+    assert cv.routing == pytest.approx(diagonal / len(matcher.training))
+
+
+def test_figures_for_one_article_count_its_lines_only():
+    figures = figures_at(SCORES, PREDICTED, LABELS, 0.75, article="B")
+    # B answered once (0.80), on a line that is A's: no right answer, no false answer on NONE.
+    assert (figures.precision, figures.recall, figures.false_positive_rate) == (0.0, 0.0, 0.0)
+    figures = figures_at(SCORES, PREDICTED, LABELS, 0.65, article="A")
+    assert figures.precision == pytest.approx(2 / 3) and figures.false_positive_rate == 1.0

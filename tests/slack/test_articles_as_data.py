@@ -195,7 +195,9 @@ def test_composing_and_looking_up_never_raise_on_any_text(text):
     ],
 )  # fmt: skip
 def test_neighbours_and_000385822_keep_their_own_questions(question, article_id):
-    from bot.matching import Matcher
+    from bot.matching import Level, Matcher
 
+    # Routing: the right article, never another one. (Whether it answers or first asks is
+    # the learned threshold's call: matcher v3 suggests the second question at 85 of 89.)
     match = Matcher(SHIPPED).match(question)
-    assert (match.matched, match.article_id) == (True, article_id)
+    assert match.level is not Level.SILENT and match.article_id == article_id, match
