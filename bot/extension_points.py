@@ -74,7 +74,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         ("id", "title", "topic", "aliases", "source", "cause", "fix_summary", "points",
          "steps", "variant_question", "variant_noun", "variant_hint", "variants",
          "uncovered", "other_clients", "notes", "customer_text", "see_also", "domains",
-         "matching"),
+         "matching", "context"),
         _article_fields,
     ),
     ExtensionPoint(

@@ -57,4 +57,5 @@ def test_the_probe_sees_a_command_that_does_load_the_matcher(tmp_path: Path):
         env={"EMAILSTATUS_DB": str(tmp_path / "bot.db"), "PATH": "",
              "MODEL_CACHE_DIR": os.environ["MODEL_CACHE_DIR"]},  # the run's trained model
     )  # fmt: skip
-    assert "sklearn" in json.loads(done.stderr.splitlines()[-1])
+    # A cached model serves from plain arrays (bot/linear.py): numpy, not scikit-learn.
+    assert "numpy" in json.loads(done.stderr.splitlines()[-1])
