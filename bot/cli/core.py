@@ -241,6 +241,7 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     kb = load_knowledge(*articles) if articles else KnowledgeBase()
     examples = load_examples(_examples_files(targets))
     problems = [*kb.problems, *examples.problems, *_orphan_examples(kb, examples)]
+    problems += _translation_problems(kb, targets)
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -253,6 +254,15 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
             f"ok: {article_id}: {counts['positive']} positive and {counts['negative']} negative"
             f" example(s) ({langs})"
         )
+
+
+def _translation_problems(kb: KnowledgeBase, targets: tuple[Path, ...]) -> list[Problem]:
+    """Each checked folder's translations/, held to its articles (docs/languages.md)."""
+    from bot.i18n import FOLDER
+    from bot.translation_check import check_translations
+
+    folders = [t / FOLDER for t in targets if t.is_dir() and (t / FOLDER).is_dir()]
+    return [p for folder in folders for p in check_translations(kb.articles, folder)]
 
 
 def _examples_files(targets: tuple[Path, ...]) -> list[Path]:
@@ -321,6 +331,8 @@ def knowledge_list() -> None:
     click.echo(f"knowledge: {folder}")
     for line in knowledge_rows(kb.articles):
         click.echo(line)
+    for line in language_rows(kb.articles, Path(folder)):
+        click.echo(line)
     for problem in kb.problems:
         click.echo(f"problem: {problem}", err=True)
 
@@ -331,6 +343,19 @@ def knowledge_rows(articles: list[Article]) -> list[str]:
     return tabulate(
         rows, headers=["id", "title", "source", "date", "variants"], tablefmt="plain"
     ).splitlines()
+
+
+def language_rows(articles: list[Article], folder: Path) -> list[str]:
+    """Per article and language: which versions' steps carry that Outlook's own menu names."""
+    from bot.i18n import FOLDER
+    from bot.translation_check import coverage
+
+    rows = [(c.article_id, c.language, ", ".join(c.sourced) or "-", ", ".join(c.english) or "-")
+            for c in coverage(articles, folder / FOLDER)]  # fmt: skip
+    if not rows:
+        return []
+    headers = ["article", "language", "own menu names", "English menu names"]
+    return ["", *tabulate(rows, headers=headers, tablefmt="plain").splitlines()]
 
 
 def _source_date(article: Article) -> str:
