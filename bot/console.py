@@ -171,7 +171,8 @@ class Console:
             return "\n".join(usage_lines())
         if command.kind == "version" and command.version:
             article = self.engine.knowledge.primary
-            return answer_text(self.engine.answer_for(article.id, command.version))
+            answer = self.engine.answer_for(article.id, command.version, language=command.language)
+            return answer_text(answer)
         if command.kind == "question":
             return self._question(command.text)
         if command.kind == "summary":

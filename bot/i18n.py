@@ -226,6 +226,11 @@ def phrase(language: str, key: str, **values: str) -> str:
     return _shipped().phrase(language, key, **values)
 
 
+def available_languages() -> list[str]:
+    """The languages the bot speaks (one ``ui.<lang>.yaml`` each), English first."""
+    return _shipped().languages()
+
+
 def language_name(language: str) -> str:
     found = _shipped().ui.get(language)
     return found.name if found is not None else language

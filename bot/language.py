@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +94,25 @@ def guess_language(text: str, model: Pipeline | None = None) -> Guess:
 def detect_language(text: str) -> str:
     """The language to answer ``text`` in."""
     return guess_language(text).language if text else ENGLISH
+
+
+@dataclass(frozen=True)
+class LanguageScore:
+    """How often the answer's language is the line's own, on lines not in English."""
+
+    right: int = 0
+    lines: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.right / self.lines if self.lines else None
+
+
+def language_score(lines: Iterable[tuple[str, str]]) -> LanguageScore:
+    """Score ``(text, language)`` pairs; English and unlabelled lines are left out."""
+    checked = [(text, lang) for text, lang in lines if lang not in (ENGLISH, "", "?")]
+    right = sum(detect_language(text) == lang for text, lang in checked)
+    return LanguageScore(right, len(checked))
 
 
 def main() -> None:

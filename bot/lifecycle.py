@@ -31,10 +31,13 @@ class CaseLifecycle:
     def case(self, case_id: int | None) -> Case | None:
         return self.store.cases.get(case_id) if case_id is not None else None
 
-    def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
-        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
+    def answer_for(
+        self, article_id: str, version: str | None, question: str = "", language: str | None = None
+    ) -> Answer:
+        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion;
+        in ``language`` when a person chose one, else in the question's."""
         article = self.knowledge.get(article_id) or self.knowledge.articles[0]
-        return compose(article, version, question)
+        return compose(article, version, question, language)
 
     # -- transitions ---------------------------------------------------------------------
 

@@ -44,7 +44,8 @@ def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
 @click.argument("question")
 @click.option("--version", "version", help="Outlook version to answer for (2007, 2010, 365…).")
 @click.option("--explain", is_flag=True, help="Also print the score, level and why it matched.")
-def ask(question: str, version: str | None, explain: bool) -> None:
+@click.option("--language", help="Answer in this language (en, de, nl…); default: the question's.")
+def ask(question: str, version: str | None, explain: bool, language: str | None) -> None:
     """Print the answer to a question, as text. Nothing is logged.
 
     \b
@@ -67,7 +68,7 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     assert article is not None
     if match.level is Level.SUGGEST:
         click.echo(f"(Not sure this is about: {article.topic}. Here is the article anyway.)\n")
-    click.echo(answer_text(compose(article, chosen, question)))
+    click.echo(answer_text(compose(article, chosen, question, language)))
 
 
 def _print_explanation(matcher: Matcher, question: str) -> None:
@@ -218,6 +219,10 @@ def _print_headline(report: Report) -> None:
     )
     if report.other_article:
         click.echo(f"answered with another article: {report.other_article} line(s)")
+    spoken = report.answer_language
+    if spoken.accuracy is not None:
+        click.echo(f"answer language (non-English lines): {spoken.accuracy:.3f}"
+                   f" ({spoken.right}/{spoken.lines})")  # fmt: skip
 
 
 @click.group()

@@ -49,14 +49,17 @@ def command_reply(engine: Engine, settings: Settings, body: dict[str, Any]) -> P
         return lookup_reply(engine, lookup)
     article = first_article(engine)
     if command.kind == "picker":
-        answer = engine.answer_for(article.id, None)
-        return picker_message(answer, Ref(article.id), intro=PICKER_INTRO, share=True)
+        answer = engine.answer_for(article.id, None, language=command.language)
+        intro = PICKER_INTRO if answer.language == "en" else None  # else its cause, translated
+        ref = Ref(article.id, language=command.language)
+        return picker_message(answer, ref, intro=intro, share=True)
     if command.kind == "help":
         return help_message(usage_lines(), share_ref=Ref(article.id, kind="help"))
     if command.kind == "version":
         # A lookup, not a question: no case is opened, so no feedback buttons.
-        answer = engine.answer_for(article.id, command.version)
-        return answer_message(answer, Ref(article.id, command.version), share=True)
+        answer = engine.answer_for(article.id, command.version, language=command.language)
+        ref = Ref(article.id, command.version, language=command.language)
+        return answer_message(answer, ref, share=True)
     if command.kind == "summary":
         return summary_reply(engine, settings, command.argument, str(body.get("user_id") or ""))
     if command.kind == "question":
