@@ -293,3 +293,15 @@ def test_knowledge_list_shows_coverage_per_language():
     by_language = {row[1]: " ".join(row[2:]) for row in rows if len(row) > 2}
     assert by_language["de"].startswith("2007, 2010, 2013+")
     assert by_language["it"] == "2010, 2013+ 2007"
+
+
+def test_follow_up_in_the_answers_language():
+    from bot.render.follow_up import follow_up_message, follow_up_ref
+
+    german = follow_up_message(follow_up_ref(4, ARTICLE, "2010", "de"), "U0ASKER")
+    assert_valid(german)
+    text = json.dumps(german, ensure_ascii=False)
+    assert "Haben die Schritte oben geholfen?" in text and "Das hat geholfen" in text
+    english = follow_up_message(follow_up_ref(4, ARTICLE, "2010"), "U0ASKER")
+    assert english["text"] == "Did the steps above fix it?"
+    assert "Tell me, so the next person gets a better answer." in json.dumps(english)
