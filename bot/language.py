@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,12 +71,29 @@ def training_lines(folder: str | Path | None = None) -> tuple[list[str], list[st
     return texts, langs
 
 
-@lru_cache(maxsize=1)
+_TRAINING = threading.Lock()
+
+
 def _model() -> Pipeline | None:
+    """The model, trained once per process; a second caller waits for the first."""
+    with _TRAINING:
+        return _trained()
+
+
+@lru_cache(maxsize=1)
+def _trained() -> Pipeline | None:
     texts, langs = training_lines()
     if len(set(langs)) < 2:
         return None
     return build_model().fit(texts, langs)
+
+
+def warm_up() -> threading.Thread:
+    """Train in the background now (about two seconds), so the first question does not wait:
+    a slash command's reply goes back in its 3-second ack."""
+    thread = threading.Thread(target=_model, name="language-model", daemon=True)
+    thread.start()
+    return thread
 
 
 def guess_language(text: str, model: Pipeline | None = None) -> Guess:

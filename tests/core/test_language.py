@@ -61,3 +61,12 @@ def test_score_leaves_english_and_unlabelled_lines_out():
 @given(st.text(max_size=300))
 def test_never_raises_and_always_names_a_language(text: str):
     assert detect_language(text) in {"en", "de", "fr", "es", "nl", "pt", "it"}
+
+
+def test_warm_up_trains_once_in_the_background():
+    from bot.language import _model, warm_up
+
+    thread = warm_up()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert _model() is _model()  # trained once per process
