@@ -136,3 +136,10 @@ def test_picker_in_a_language_keeps_it_after_the_pick(bot: Bot):
     url = bot.click(reply, "pick_version", value="2010", ephemeral=True)
     picked = bot.slack.responses(url)
     assert picked and "Stappen voor Outlook 2010" in all_text(picked[-1])
+
+
+def test_shared_slash_answer_keeps_its_language(bot: Bot):
+    reply = bot.command("outlook2010 de")
+    url = bot.click(reply, "share_in_channel", ephemeral=True)
+    shared = [r for r in bot.slack.responses(url) if r.get("response_type") == "in_channel"]
+    assert shared and "Schritte für Outlook 2010" in all_text(shared[0])

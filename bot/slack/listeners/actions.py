@@ -241,9 +241,9 @@ class ActionHandlers:
         if ref.kind == "help":
             return help_message(usage_lines())
         question = (click.case.question or "") if click.case else ""
-        answer = self.engine.answer_for(ref.article_id, ref.version, question)
+        answer = self.engine.answer_for(ref.article_id, ref.version, question, ref.language)
         if ref.kind == "picker":
-            return picker_message(answer, Ref(ref.article_id))
+            return picker_message(answer, Ref(ref.article_id, language=ref.language))
         return answer_message(answer, ref)
 
 
