@@ -55,6 +55,7 @@ class Translation:
     notes: dict[str, str]
     uncovered: dict[str, str]  # label, text
     other_clients: str
+    sources: dict[str, str] = field(default_factory=dict)  # ref URL -> what the page says
 
     def text(self, key: str, default: str) -> str:
         return self.texts.get(key) or default
@@ -176,6 +177,7 @@ def _add_article(found: Translations, path: Path, data: dict[str, Any]) -> None:
         notes={str(k): str(v).strip() for k, v in (data.get("notes") or {}).items()},
         uncovered={str(k): str(v) for k, v in (data.get("uncovered") or {}).items()},
         other_clients=str((data.get("other_clients") or {}).get("text") or "").strip(),
+        sources={str(k): " ".join(str(v).split()) for k, v in (data.get("sources") or {}).items()},
     )
 
 

@@ -82,6 +82,7 @@ def check_translation(
     if language not in found.ui:
         fail("language", f"no ui.{language}.yaml next to it: the bot has no phrases in it")
     _check_variants(article, translation, fail)
+    _check_sources(translation, fail)
     _check_notes(article, translation, fail)
     if bool(article.uncovered) != bool(translation.uncovered):
         fail("uncovered", "must be there exactly when the article has 'uncovered'")
@@ -132,6 +133,21 @@ def _check_names(
             fail(f"{where}.ui", f"ref for '{name}', which no step names in [brackets]")
         elif not in_language(url, language):
             fail(f"{where}.ui", f"ref for '{name}' is not a Microsoft page in '{language}': {url}")
+
+
+def _check_sources(translation: Translation, fail: Fail) -> None:
+    """Each [name] must be in the quote of the page its ref names: checked against its source."""
+    used: set[str] = set()
+    for variant_id, text in translation.variants.items():
+        for name, url in text.refs.items():
+            used.add(url)
+            quote = translation.sources.get(url)
+            if quote is None:
+                fail(f"variants.{variant_id}.ui", f"no quote in 'sources' for the page of '{name}'")
+            elif name not in quote:
+                fail(f"variants.{variant_id}.ui", f"'{name}' is not in the quote of its page")
+    for url in sorted(set(translation.sources) - used):
+        fail("sources", f"no [name] refers to {url}")
 
 
 def in_language(url: str, language: str) -> bool:

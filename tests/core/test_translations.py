@@ -2,8 +2,9 @@
 
 The shipped translations are held to their English article by the same checker that
 ``knowledge check`` runs; every ``[UI name]`` carries a ref to a Microsoft page in its
-own language. English answers are compared with what the bot said before languages
-existed (tests/core/fixtures/english_answers.json, rendered at commit 0f072ce).
+own language, and is found in the quote of that page kept in the file's ``sources``.
+English answers are compared with what the bot said before languages existed
+(tests/core/fixtures/english_answers.json, rendered at commit 0f072ce).
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ BROKEN = {
     "english left": (r"Die Schritte unterscheiden sich je nach Version\.",
                      "The steps differ by version, click the tab.", "looks untranslated"),
     "missing note": (r"notes:\n  stay_in_touch:", "notes:\n  other_note:", "stay_in_touch"),
+    "name not on its page": (r"Klicken Sie im Menü Extras auf Optionen\.", "Optionen.",
+                             "'Extras' is not in the quote of its page"),
+    "no quote": (r'  "https://support.microsoft.com/de-de/office/[^"]*": >-\n(    .*\n)+', "",
+                 "no quote in 'sources'"),
 }  # fmt: skip
 
 
