@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import localize
 from bot.knowledge import Article, Link, Point, Uncovered, Variant
+from bot.language import detect_language
 from bot.text import has_term, padded_words
 from bot.versions import detect_variant
 
@@ -39,6 +41,12 @@ class Answer:
     other_client: str | None = None  # a mail client the steps are not for, as named
     other_client_text: str = ""
     customer_template: str = ""
+    # The language it is written in, the languages the article has, the English steps
+    # ("Original steps (English)"), and whether the steps shown keep English menu names.
+    language: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    original_guide: Variant | None = None
+    english_menus: bool = False
 
     @property
     def needs_version(self) -> bool:
@@ -65,8 +73,16 @@ def source_label(name: str, title: str) -> tuple[str, str | None]:
     return name, None if title.casefold() in name.casefold() else title
 
 
-def compose(article: Article, version: str | None, question: str = "") -> Answer:
-    """Build the answer for an article and a detected (or picked) variant."""
+def compose(
+    article: Article, version: str | None, question: str = "", language: str | None = None
+) -> Answer:
+    """Build the answer for an article and a detected (or picked) variant, in ``language``
+    (default: the question's own, English when unsure)."""
+    answer = _compose(article, version, question)
+    return localize(answer, article, language or detect_language(question))
+
+
+def _compose(article: Article, version: str | None, question: str) -> Answer:
     guide = _guide(article, version)
     asked = padded_words(question)  # once: every note and client below is looked up in it
     lead = next((n.text for n in article.notes if n.answer and _applies(n.applies_when, asked)),

@@ -21,6 +21,7 @@ USAGE: tuple[tuple[str, str], ...] = (
     ("", "quick help{picker}"),
     ("2010", "the Safe Senders steps for one Outlook version: 2007, 2010, 2013, 2016, 2019, "
              "2021, 2024, 365, o365, m365, ltsc; 'outlook' is optional (outlook2010)"),
+    ("2010 de", "the same steps in a language: de, es, fr, it, nl, pt (en is the default)"),
     ("mac", "Outlook for Mac, on the web, the new Outlook or mobile: what the article covers"),
     ("<question>", "match a question as if it were posted in a channel"),
     ("<article> [variant]", "one article by its id or alias (`knowledge list`), "
@@ -41,7 +42,7 @@ SUGGESTIONS = ("help", "summary", "2007", "2010", "2013", "2016", "2019", "2021"
                "outlook2016", "mac", "web", "mobile")  # fmt: skip
 MAX_UNKNOWN_WORDS = 1
 # Usage lines about Outlook versions: shown only when the main article has variants.
-VARIANT_USAGE = frozenset({"2010", "mac"})
+VARIANT_USAGE = frozenset({"2010", "2010 de", "mac"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Command:
     version: str | None = None
     argument: str = ""
     suggestion: str | None = None
+    language: str | None = None  # "/emailstatus outlook2010 de": the answer's language
 
 
 def parse_command(raw: str) -> Command:
@@ -63,12 +65,29 @@ def parse_command(raw: str) -> Command:
         return Command("help", text)
     if first.lower() == "summary":
         return Command("summary", text, argument=rest.strip().lower() or "last")
+    text, language = _language_suffix(text)
+    if not text:
+        return Command("picker", language=language)
     version = _only_a_version(text)
     if version is not None:
-        return Command("version", text, version=version)
+        return Command("version", text, version=version, language=language)
     if len(text.split()) > MAX_UNKNOWN_WORDS:
         return Command("question", text)
     return Command("unknown", text, suggestion=did_you_mean(text))
+
+
+def _language_suffix(text: str) -> tuple[str, str | None]:
+    """``outlook2010 de`` -> (``outlook2010``, ``de``): a language code after a version (or
+    alone) picks the answer's language; in a question it is just a word."""
+    from bot.i18n import available_languages
+
+    words = text.split()
+    if words[-1].lower() not in available_languages():
+        return text, None
+    rest = " ".join(words[:-1])
+    if rest and _only_a_version(rest) is None:
+        return text, None
+    return rest, words[-1].lower()
 
 
 def _only_a_version(text: str) -> str | None:

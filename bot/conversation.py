@@ -211,8 +211,10 @@ class Conversation:
         *,
         article_id: str | None = None,
         version: str | None = None,
+        language: str | None = None,
     ) -> Reply:
-        """A button (or its typed stand-in) on a case: the case moves, once per person."""
+        """A button (or its typed stand-in) on a case: the case moves, once per person.
+        The answer stays in ``language`` when the clicked answer was in a chosen one."""
         case = self.lifecycle.case(case_id)
         if case is None:
             return Reply(ReplyKind.NOTICE, notice=NOTHING_TO_MARK)
@@ -223,7 +225,10 @@ class Conversation:
         changed = self.lifecycle.settle(case.id, user, action)
         now = self.lifecycle.case(case.id) or case
         answer = self.lifecycle.answer_for(
-            article_id or case.article_id or "", version or now.version, case.question or ""
+            article_id or case.article_id or "",
+            version or now.version,
+            case.question or "",
+            language,
         )
         return Reply(
             ReplyKind.ANSWER, answer, case.id, topic=self.topic(answer.article_id),
@@ -246,7 +251,7 @@ class Conversation:
         if lookup is not None and command.kind in ("question", "unknown"):
             return self.lookup(lookup.article.id, lookup.variant)
         if command.kind == "picker":  # `/emailstatus` alone: quick help and the picker
-            picker = self.lookup(self.engine.knowledge.primary.id, None)
+            picker = self.lookup(self.engine.knowledge.primary.id, None, command.language)
             picker.lookup = False
             return picker
         if command.kind == "help":
@@ -255,7 +260,7 @@ class Conversation:
             return Reply(ReplyKind.HELP, answer, usage=self.usage())
         if command.kind == "version":
             # A lookup, not a question: no case is opened, so no feedback buttons.
-            return self.lookup(self.engine.knowledge.primary.id, command.version)
+            return self.lookup(self.engine.knowledge.primary.id, command.version, command.language)
         if command.kind == "summary":
             return self.summary(command.argument)
         if command.kind == "question":
@@ -268,9 +273,10 @@ class Conversation:
             usage=self.usage(),
         )  # fmt: skip
 
-    def lookup(self, article_id: str, variant: str | None) -> Reply:
-        """An article by name or variant: its answer, or its picker when a variant is needed."""
-        answer = self.lifecycle.answer_for(article_id, variant)
+    def lookup(self, article_id: str, variant: str | None, language: str | None = None) -> Reply:
+        """An article by name or variant: its answer, or its picker when a variant is needed
+        (in ``language`` when one was asked for, as in ``/emailstatus outlook2010 de``)."""
+        answer = self.lifecycle.answer_for(article_id, variant, language=language)
         kind = ReplyKind.PICKER if answer.needs_version else ReplyKind.ANSWER
         return Reply(kind, answer, topic=self.topic(article_id), lookup=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import metrics
+from bot import language, metrics
 from bot.answers import OTHER, Answer, choose_variant, compose
 from bot.config import Settings
 from bot.knowledge import Article, KnowledgeBase, load_knowledge
@@ -45,6 +45,7 @@ class Engine:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> Engine:
+        language.warm_up()  # the answer-language model trains while the rest loads
         knowledge = load_knowledge(settings.knowledge_dir)
         thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
         store = store or open_store(

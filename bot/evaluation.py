@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.language import LanguageScore, language_score
 from bot.matching import Match, Matcher
 
 GATE = {"f1": 0.95, "false_positive_rate": 0.03, "version_accuracy": 0.98}
@@ -58,6 +59,8 @@ class Report:
     def routing_accuracy(self) -> float | None:
         """The right article or silence, on lines labelled with their article."""
         return self.routed_right / self.routed_lines if self.routed_lines else None
+
+    answer_language: LanguageScore = field(default_factory=LanguageScore)  # non-English lines
 
     @property
     def precision(self) -> float:
@@ -131,6 +134,8 @@ def evaluate(matcher: Matcher, rows: Iterable[Labelled], article_id: str) -> Rep
     the labels say whether *this* article is the answer.)
     """
     report = Report()
+    rows = list(rows)
+    report.answer_language = language_score((row.text, row.lang) for row in rows)
     for row in rows:
         match = matcher.match(row.text)
         _count(report, row, match, match.matched and match.article_id == article_id)

@@ -37,10 +37,13 @@ class CaseLifecycle:
             return None
         return self.store.cases.for_thread(channel, thread_ts)
 
-    def answer_for(self, article_id: str, version: str | None, question: str = "") -> Answer:
-        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion."""
+    def answer_for(
+        self, article_id: str, version: str | None, question: str = "", language: str | None = None
+    ) -> Answer:
+        """Re-compose an answer, e.g. after a version pick or a 'Yes' on a suggestion;
+        in ``language`` when a person chose one, else in the question's."""
         article = self.knowledge.get(article_id) or self.knowledge.articles[0]
-        return compose(article, version, question)
+        return compose(article, version, question, language)
 
     def rejected(self, case: Case) -> bool:
         """Someone said 'No' to the suggestion: the bot stays out of that conversation."""

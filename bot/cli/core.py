@@ -46,7 +46,8 @@ def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
 @click.argument("question")
 @click.option("--version", "version", help="Outlook version to answer for (2007, 2010, 365…).")
 @click.option("--explain", is_flag=True, help="Also print the score, level and why it matched.")
-def ask(question: str, version: str | None, explain: bool) -> None:
+@click.option("--language", help="Answer in this language (en, de, nl…); default: the question's.")
+def ask(question: str, version: str | None, explain: bool, language: str | None) -> None:
     """Print the answer to a question, as text. Nothing is logged.
 
     \b
@@ -74,9 +75,13 @@ def ask(question: str, version: str | None, explain: bool) -> None:
     if reply.kind is not ReplyKind.ANSWER or reply.answer is None:
         click.echo("No article matches this question. Try rephrasing, or ask a human.")
         sys.exit(1)
+    answer = reply.answer
+    if language:  # an explicit language wins over the question's own
+        version_id = answer.guide.id if answer.guide is not None else chosen
+        answer = engine.lifecycle.answer_for(answer.article_id, version_id, question, language)
     if reply.tentative:
         click.echo(f"(Not sure this is about: {reply.topic}. Here is the article anyway.)\n")
-    click.echo(answer_text(reply.answer))
+    click.echo(answer_text(answer))
 
 
 def _print_explanation(matcher: Matcher, question: str) -> None:
@@ -239,6 +244,10 @@ def _print_headline(report: Report) -> None:
     )
     if report.other_article:
         click.echo(f"answered with another article: {report.other_article} line(s)")
+    spoken = report.answer_language
+    if spoken.accuracy is not None:
+        click.echo(f"answer language (non-English lines): {spoken.accuracy:.3f}"
+                   f" ({spoken.right}/{spoken.lines})")  # fmt: skip
 
 
 @click.group()
@@ -264,6 +273,7 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     kb = load_knowledge(*articles) if articles else KnowledgeBase()
     examples = load_examples(_examples_files(targets))
     problems = [*kb.problems, *examples.problems, *_orphan_examples(kb, examples)]
+    problems += _translation_problems(kb, targets)
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -278,6 +288,15 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
         )
     for warning in balance_warnings(examples):  # thin articles: a warning, not a failure
         click.echo(f"warning: {warning}")
+
+
+def _translation_problems(kb: KnowledgeBase, targets: tuple[Path, ...]) -> list[Problem]:
+    """Each checked folder's translations/, held to its articles (docs/languages.md)."""
+    from bot.i18n import FOLDER
+    from bot.translation_check import check_translations
+
+    folders = [t / FOLDER for t in targets if t.is_dir() and (t / FOLDER).is_dir()]
+    return [p for folder in folders for p in check_translations(kb.articles, folder)]
 
 
 def _examples_files(targets: tuple[Path, ...]) -> list[Path]:
@@ -346,6 +365,8 @@ def knowledge_list() -> None:
     click.echo(f"knowledge: {folder}")
     for line in knowledge_rows(kb.articles):
         click.echo(line)
+    for line in language_rows(kb.articles, Path(folder)):
+        click.echo(line)
     for problem in kb.problems:
         click.echo(f"problem: {problem}", err=True)
 
@@ -365,6 +386,21 @@ def knowledge_rows(articles: list[Article]) -> list[str]:
         # A URL cannot be cut; without its scheme it still opens when pasted.
         lines.append(source if len(source) <= WIDTH else source.replace("https://", "", 1))
     return lines
+
+
+def language_rows(articles: list[Article], folder: Path) -> list[str]:
+    """Per article and language: which versions' steps carry that Outlook's own menu names."""
+    from bot.i18n import FOLDER
+    from bot.translation_check import coverage
+
+    rows = [(c.article_id, c.language, ", ".join(c.sourced) or "-", ", ".join(c.english) or "-")
+            for c in coverage(articles, folder / FOLDER)]  # fmt: skip
+    if not rows:
+        return []
+    from tabulate import tabulate
+
+    headers = ["article", "language", "own menu names", "English menu names"]
+    return ["", *tabulate(rows, headers=headers, tablefmt="plain").splitlines()]
 
 
 def _source_date(article: Article) -> str:

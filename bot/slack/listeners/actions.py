@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.engine import Engine
+from bot.render.answer import original_steps_message
 from bot.render.blocks import (
     CASE_CUSTOMER_TEXT,
     CASE_ESCALATE,
@@ -47,6 +49,7 @@ from bot.render.blocks import (
     shared_by_block,
 )
 from bot.render.follow_up_post import FOLLOW_UP_KIND, follow_up_message
+from bot.render.refs import CUSTOMER_TEXT_IN, ORIGINAL_STEPS, PICK_LANGUAGE
 from bot.slack.listeners.common import (
     clicker,
     container,
@@ -86,7 +89,8 @@ def parse_click(
     try:
         if action_id == PICK_VERSION:
             picked = ref_from_picker_block_id(str(action["block_id"]))
-            ref = Ref(picked.article_id, str(action["value"]), picked.case_id)
+            ref = Ref(picked.article_id, str(action["value"]), picked.case_id,
+                      language=picked.language)  # fmt: skip
         else:
             ref = Ref.decode(str(action.get("value") or ""))
     except (KeyError, ValueError, TypeError, json.JSONDecodeError):
@@ -114,7 +118,7 @@ class ActionHandlers:
         if ref.kind == FOLLOW_UP_KIND:
             return follow_up_message(ref, case.user if case else None, status=status)
         question = (case.question or "") if case else ""
-        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question)
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question, ref.language)
         # An ephemeral slash reply keeps its Share button after a click.
         return answer_message(answer, ref, status=status, share=click.ephemeral)
 
@@ -145,9 +149,30 @@ class ActionHandlers:
         if case is not None and not self.settled(click, case, Action.CUSTOMER_TEXT):
             return
         question = (case.question or "") if case else ""
-        answer = self.lifecycle.answer_for(click.ref.article_id, click.ref.version, question)
+        ref = click.ref
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question, ref.language)
         # Only the clicker needs text to paste into an email: keep the channel clean.
-        tell_clicker(click.body, client, respond, customer_text_message(answer))
+        tell_clicker(click.body, client, respond, customer_text_message(answer, ref))
+
+    # -- languages (docs/languages.md) ---------------------------------------------------
+
+    def pick_language(self, click: Click, client: WebClient, respond: Respond) -> None:
+        """A language button under a translated answer: the same answer in that language."""
+        self.update(click, client, respond, self.rendered(click))
+
+    def customer_text_in(self, click: Click, client: WebClient, respond: Respond) -> None:
+        """The customer-ready text again, in the customer's language (no case write)."""
+        question = (click.case.question or "") if click.case else ""
+        ref = click.ref
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question, ref.language)
+        tell_clicker(click.body, client, respond, customer_text_message(answer, ref))
+
+    def original_steps(self, click: Click, client: WebClient, respond: Respond) -> None:
+        """The article's English steps, word for word, for the clicker only."""
+        question = (click.case.question or "") if click.case else ""
+        english = self.lifecycle.answer_for(click.ref.article_id, click.ref.version, question, "en")
+        asked = self.lifecycle.answer_for(click.ref.article_id, click.ref.version, question)
+        tell_clicker(click.body, client, respond, original_steps_message(english, asked.language))
 
     def escalate(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
@@ -221,9 +246,9 @@ class ActionHandlers:
         if ref.kind == "help":
             return help_message(self.conversation.usage())
         question = (click.case.question or "") if click.case else ""
-        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question)
+        answer = self.lifecycle.answer_for(ref.article_id, ref.version, question, ref.language)
         if ref.kind == "picker":
-            return picker_message(answer, Ref(ref.article_id))
+            return picker_message(answer, Ref(ref.article_id, language=ref.language))
         return answer_message(answer, ref)
 
 
@@ -241,6 +266,11 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
     }
     for action_id, handler in routes.items():
         app.action(action_id)(_acking(engine, handler))
+    # One button per language in a row: the language rides in the action id.
+    for prefix, handler in ((PICK_LANGUAGE, handlers.pick_language),
+                            (CUSTOMER_TEXT_IN, handlers.customer_text_in)):  # fmt: skip
+        app.action(re.compile(rf"^{prefix}:"))(_acking(engine, handler))
+    app.action(ORIGINAL_STEPS)(_acking(engine, handlers.original_steps))
 
 
 Handler = Callable[[Click, WebClient, Respond], None]

@@ -22,6 +22,7 @@ from bot.commands import COMMAND
 from bot.config import Settings
 from bot.conversation import Conversation, Reply, ReplyKind
 from bot.engine import Engine
+from bot.i18n import ENGLISH
 from bot.render.answer import answer_message, picker_message, suggest_caveat
 from bot.render.kit import Payload
 from bot.render.refs import Ref
@@ -51,8 +52,11 @@ def ephemeral_payload(reply: Reply) -> Payload:
     """A /emailstatus reply, shown to the person who typed it (with a Share button)."""
     answer = reply.answer
     if reply.kind is ReplyKind.PICKER and answer is not None:
-        intro = None if reply.lookup else PICKER_INTRO  # `/emailstatus` alone: the picker
-        return picker_message(answer, Ref(answer.article_id), intro=intro, share=True)
+        english = answer.language == ENGLISH
+        # `/emailstatus` alone: the picker; in another language its translated cause leads.
+        intro = None if reply.lookup or not english else PICKER_INTRO
+        ref = Ref(answer.article_id, language=None if english else answer.language)
+        return picker_message(answer, ref, intro=intro, share=True)
     if reply.kind is ReplyKind.ANSWER and answer is not None:
         ref = Ref(answer.article_id, answer.version, reply.case_id)
         caveat = suggest_caveat(reply.topic) if reply.tentative else None
