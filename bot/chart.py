@@ -23,7 +23,7 @@ COLOURS = {"resolved": "#2e7d32", "unresolved": "#f9a825", "escalated": "#c62828
            "rejected": "#6a1b9a", "answered": "#90a4ae"}  # fmt: skip
 OUTCOME_LABELS = {"resolved": "resolved", "unresolved": "unresolved", "escalated": "escalated",
                   "rejected": "rejected", "answered": "answered, no outcome yet"}  # fmt: skip
-VERSION_LABELS = {"2013+": "2013+", "other": "other", "unknown": "not given"}
+CHART_VERSION_LABELS = {"2013+": "2013+", "other": "other", "unknown": "not given"}
 # Extension → matplotlib format; anything else is refused rather than mislabelled.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg",
            ".webp": "webp"}  # fmt: skip
@@ -49,7 +49,9 @@ def render(summary: WeekSummary, fmt: str = "png") -> bytes:
             1, 3, gridspec_kw={"width_ratios": [3, 1, 1]}
         )
         _per_day(per_day, summary)
-        _ranked_bars(per_version, summary.by_version, "Cases by Outlook version", VERSION_LABELS)
+        _ranked_bars(
+            per_version, summary.by_version, "Cases by Outlook version", CHART_VERSION_LABELS
+        )
         _ranked_bars(per_article, summary.by_article, "Cases by article", {})
         fig.suptitle(f"Email status cases, week {summary.week} ({summary.tz})")
         fig.tight_layout()

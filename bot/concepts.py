@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.decision import Level, Match, Thresholds
@@ -158,14 +158,6 @@ class ConceptMatcher:
             score, met = scored.get(index, (0.0, False))
             values += [score / 100.0, 1.0 if met else 0.0]
         return values
-
-    def closest_example(self, article_id: str, text: str) -> tuple[str, float] | None:
-        """The article's example question nearest to the text (for explanations)."""
-        entry = next((a for a in self.articles if a.article.id == article_id), None)
-        if entry is None or not entry.examples:
-            return None
-        found = process.extractOne(normalise(text), entry.examples, scorer=fuzz.token_set_ratio)
-        return (found[0], float(found[1])) if found else None
 
     # -- steps ----------------------------------------------------------------------------
 

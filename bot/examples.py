@@ -30,7 +30,7 @@ LANGUAGES = frozenset({
         "hu", "id", "it", "ja", "ko", "lt", "lv", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl",
         "sr", "sv", "th", "tr", "uk", "vi", "zh",
 })  # fmt: skip
-SOURCES = ("corpus-1", "team", "case-log")
+EXAMPLE_SOURCES = ("corpus-1", "team", "case-log")
 HEADER = """\
 # Labelled examples for article {article}: Slack messages as people really write them.
 # positive: this article answers the message. negative: no article does (a near-miss family).
@@ -59,9 +59,6 @@ class Example:
 class ExampleSet:
     examples: list[Example] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-    def for_article(self, article_id: str) -> list[Example]:
-        return [e for e in self.examples if e.article_id == article_id]
 
 
 # An article with far fewer positive lines than one it competes with loses its messages to
@@ -209,7 +206,7 @@ class _ExamplesChecker:
             return []
         label = self.choice(fields, node, where, "label", tuple(Label))
         lang = self.choice(fields, node, where, "lang", tuple(sorted(LANGUAGES)))
-        source = self.choice(fields, node, where, "source", SOURCES)
+        source = self.choice(fields, node, where, "source", EXAMPLE_SOURCES)
         family = self.scalar(fields.get("family"), f"{where}.family", node)
         texts = self.texts(fields.get("examples"), f"{where}.examples", node)
         if not (label and lang and source and family):

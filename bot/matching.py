@@ -192,10 +192,6 @@ class Matcher:
             for i in best
         ]
 
-    def closest_example(self, article_id: str, text: str) -> tuple[str, float] | None:
-        """The article's positive example nearest to the text (for explanations)."""
-        return self.concepts.closest_example(article_id, text)
-
     # -- steps ----------------------------------------------------------------------------
 
     def inputs(self, texts: list[str], evidence: list[Evidence] | None = None) -> Inputs:

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
@@ -352,7 +352,3 @@ def _cluster(texts: Counter[str], similarity: float) -> list[GapGroup]:
         GapGroup(wordings[0][0], sum(n for _, n in wordings), questions=tuple(wordings))
         for wordings in members
     ]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

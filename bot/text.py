@@ -108,7 +108,3 @@ def padded_words(text: str) -> str:
 def has_term(padded: str, term: str) -> bool:
     """Whether ``term`` appears as whole words in ``padded`` (from ``padded_words``)."""
     return f" {normalised_term(term)} " in padded
-
-
-def words(text: str) -> list[str]:
-    return normalise(text).split()

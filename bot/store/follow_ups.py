@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.store.claims import CLAIM_TIMEOUT  # one claim lease for summaries and follow-ups
 from bot.store.db import Connection, iso
 from bot.store.models import Action
 from bot.store.models import FollowUpPending as Pending
 
 # A claim never marked sent may be retaken after this.
-CLAIM_TIMEOUT = timedelta(minutes=15)
 # Clicks that do not settle anything: accepting a suggestion is what makes it an answer.
 NEUTRAL_CLICKS = (str(Action.SUGGESTION_ACCEPTED),)
 
