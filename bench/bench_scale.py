@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import cycle
 from pathlib import Path
 from queue import Empty
@@ -40,6 +41,7 @@ from urllib.parse import parse_qs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lean_slack import lean_slack  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from tests.ops.serving import Server, serve  # noqa: E402
@@ -56,53 +58,7 @@ AUTH_TEST = {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user
              "team_id": P.TEAM, "user_id": P.BOT_USER, "bot_id": P.BOT_ID}  # fmt: skip
 
 
-# -- a lean fake Slack Web API, in its own process, that notes when each answer lands ---
-
-
-def _fake_slack(port_out: Any, posts: Any) -> None:
-    import asyncio
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                lines = head.decode("latin-1").split("\r\n")
-                path = lines[0].split(" ")[1]
-                headers = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
-                raw = await reader.readexactly(int(headers.get("content-length", "0")))
-                answer = _answer(path, headers.get("content-type", ""), raw, posts)
-                body = json.dumps(answer).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port_out.value = server.sockets[0].getsockname()[1]
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def _answer(path: str, content_type: str, raw: bytes, posts: Any) -> dict[str, Any]:
-    method = path.rsplit("/", 1)[-1]
-    if method == "auth.test":
-        return AUTH_TEST
-    if method != "chat.postMessage":
-        return {"ok": True, "messages": []}
-    if "json" in content_type:
-        data = json.loads(raw or b"{}")
-    else:
-        data = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-    posts.put((str(data.get("thread_ts") or ""), time.monotonic()))  # CLOCK_MONOTONIC: host-wide
-    ts = f"{time.time():.6f}"
-    return {"ok": True, "channel": data.get("channel"), "ts": ts, "message": {"ts": ts}}
+# -- a lean fake Slack Web API (bench/lean_slack.py) that notes when each answer lands --
 
 
 @dataclass
@@ -121,20 +77,27 @@ class FakeSlack:
                 return self.seen
 
 
+def _answer(posts: Any, path: str, headers: dict[str, str], raw: bytes) -> bytes:
+    method = path.rsplit("/", 1)[-1]
+    if method == "auth.test":
+        return json.dumps(AUTH_TEST).encode()
+    if method != "chat.postMessage":
+        return b'{"ok": true, "messages": []}'
+    if "json" in headers.get("content-type", ""):
+        data = json.loads(raw or b"{}")
+    else:
+        data = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+    posts.put((str(data.get("thread_ts") or ""), time.monotonic()))  # CLOCK_MONOTONIC: host-wide
+    ts = f"{time.time():.6f}"
+    answer = {"ok": True, "channel": data.get("channel"), "ts": ts, "message": {"ts": ts}}
+    return json.dumps(answer).encode()
+
+
 @contextmanager
 def fake_slack() -> Iterator[FakeSlack]:
-    context = multiprocessing.get_context("fork")
-    port, posts = context.Value("i", 0), context.Queue()
-    process = context.Process(target=_fake_slack, args=(port, posts), daemon=True)
-    process.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not port.value and time.monotonic() < deadline:
-            time.sleep(0.01)
-        yield FakeSlack(f"http://127.0.0.1:{port.value}/api/", posts)
-    finally:
-        process.terminate()
-        process.join(5)
+    posts = multiprocessing.get_context("fork").Queue()
+    with lean_slack(partial(_answer, posts)) as base:
+        yield FakeSlack(f"{base}/api/", posts)
 
 
 # -- the load ----------------------------------------------------------------------------
