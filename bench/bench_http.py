@@ -16,7 +16,7 @@ class and the same listener threads) on 127.0.0.1:
   case log, knowledge; a slash command's reply is the body of its ack.
 
 SLACK_API_URL and every response_url point at a lean fake Slack Web API on 127.0.0.1,
-run in its own process (see ``_fake_slack`` for why not the tests' fake). ``--clients``
+run in its own process (see ``bench/lean_slack.py`` for why not the tests' fake). ``--clients``
 threads each keep one connection open and send signed slash commands back to back
 (closed loop); latency is from sending a request to reading its ack. Replies are
 counted where they arrive: acks that carry a message, and posts to the fake's
@@ -51,6 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from lean_slack import lean_slack  # noqa: E402
 
 from tests.support.signing import SECRET  # noqa: E402
 from tests.support.slack_requests import SlackRequest, command_request  # noqa: E402
@@ -95,13 +97,7 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-# -- a lean fake Slack Web API, in its own process -------------------------------------
-#
-# The tests' FakeSlackApi (a thread per connection, every call recorded) costs about as
-# much CPU per reply as the bot does, and on a shared 2-core loopback that CPU would be
-# charged to `serve`. Slack's side costs our host nothing, so the benchmark answers with
-# a small asyncio server instead: auth.test gets its ids, everything else {"ok": true};
-# it only counts the response_url posts.
+# -- a lean fake Slack Web API (bench/lean_slack.py) that counts the response_url posts --
 
 AUTH_TEST = (
     b'{"ok": true, "url": "https://acme.slack.com/", "team": "Acme", "user": "emailstatus",'
@@ -109,56 +105,18 @@ AUTH_TEST = (
 )
 
 
-def _fake_slack(port_out: Any, replies: Any) -> None:
-    import asyncio
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                lines = head.decode("latin-1").split("\r\n")
-                path = lines[0].split(" ")[1]
-                length = next(
-                    (int(x.split(":")[1]) for x in lines if x.lower().startswith("content-length")),
-                    0,
-                )
-                await reader.readexactly(length)
-                if path.startswith("/response/"):
-                    with replies.get_lock():
-                        replies.value += 1
-                body = AUTH_TEST if path.endswith("/auth.test") else b'{"ok": true}'
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port_out.value = server.sockets[0].getsockname()[1]
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
 @contextmanager
 def fake_slack() -> Iterator[tuple[str, Any]]:
-    context = multiprocessing.get_context("fork")
-    port, replies = context.Value("i", 0), context.Value("q", 0)
-    process = context.Process(target=_fake_slack, args=(port, replies), daemon=True)
-    process.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not port.value and time.monotonic() < deadline:
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port.value}", replies
-    finally:
-        process.terminate()
-        process.join(5)
+    replies = multiprocessing.get_context("fork").Value("q", 0)
+
+    def answer(path: str, headers: dict[str, str], body: bytes) -> bytes:
+        if path.startswith("/response/"):
+            with replies.get_lock():
+                replies.value += 1
+        return AUTH_TEST if path.endswith("/auth.test") else b'{"ok": true}'
+
+    with lean_slack(answer) as url:
+        yield url, replies
 
 
 def replies_received(replies: Any) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config import Settings
@@ -16,9 +15,9 @@ from bot.decision import Thresholds  # not bot.matching: checks run before sciki
 from bot.knowledge import load_knowledge
 from bot.scheduler import schedule_problems
 from bot.settings_registry import SETTINGS
+from bot.store.probe import Probe, probe_database
 
 MODES = ("auto", "console", "socket", "http")
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def mask(value: str) -> str:
@@ -72,8 +71,11 @@ def resolve_mode(settings: Settings, mode: str) -> str:
     return "socket" if settings.slack_app_token else "http"
 
 
-def problems(settings: Settings, mode: str = "auto") -> list[str]:
-    """Every configuration problem, one line each; empty when all is well."""
+def problems(settings: Settings, mode: str = "auto", database: Probe | None = None) -> list[str]:
+    """Every configuration problem, one line each; empty when all is well.
+
+    ``database``: the database as ``database_probe`` saw it (probed here when not given).
+    """
     mode = resolve_mode(settings, mode)
     found = list(settings.parse_problems)
     if mode == "socket":
@@ -82,43 +84,16 @@ def problems(settings: Settings, mode: str = "auto") -> list[str]:
         found += settings.token_problems(need_secret=True)
     elif settings.has_any_slack_token:
         found += settings.token_problems()
-    found += database_problems(settings.db_path)
+    found += (database or database_probe(settings)).problems
     found += schedule_problems(settings.summary_schedule, settings.summary_tz)
     found += knowledge_problems(settings.knowledge_dir)
     found += other_problems(settings)
     return found
 
 
-def database_problems(db_path: str) -> list[str]:
-    """The folder must take new files (SQLite adds -wal/-shm beside the database), and an
-    existing database must be a SQLite file."""
-    path = Path(db_path).expanduser().resolve()
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".emailstatus-config-check"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        return [f"EMAILSTATUS_DB folder {folder} is not writable: {exc.strerror or exc}."]
-    if path.exists() and not path.is_file():
-        return [f"EMAILSTATUS_DB {path} is not a file."]
-    if path.exists():
-        return _sqlite_problems(path)
-    return []
-
-
-def _sqlite_problems(path: Path) -> list[str]:
-    # Only the header is read: opening a WAL database, even read-only, leaves -wal/-shm
-    # files behind, and a check should change nothing.
-    try:
-        with path.open("rb") as db:
-            header = db.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        return [f"EMAILSTATUS_DB {path} cannot be read: {exc.strerror or exc}."]
-    if header and header != SQLITE_HEADER:  # an empty file is a database yet to be made
-        return [f"EMAILSTATUS_DB {path} is not a SQLite database."]
-    return []
+def database_probe(settings: Settings) -> Probe:
+    """The database the settings name: kind, version, migration level and problems."""
+    return probe_database(settings.db_path, settings.database_url)
 
 
 def knowledge_problems(knowledge_dir: str) -> list[str]:

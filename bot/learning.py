@@ -112,16 +112,17 @@ def find_candidates(
     since: str | None = None,
     offered: Offered | None = None,
 ) -> list[Candidate]:
-    """Candidates from cases and gaps created at or after ``since`` (an ISO date), leaving
+    """Candidates: the cases and gaps created at or after ``since`` (an ISO date), leaving
     out what was ``offered`` before and texts the examples files already have."""
     found: list[Candidate] = []
-    for row in _settled_cases(store, since or ""):
-        label = FINAL_STATUS_LABELS[Status(row["status"])]
-        article = knowledge.get(row["article_id"] or "")
+    settled = store.reports.settled_cases([str(s) for s in FINAL_STATUS_LABELS], since)
+    for row in settled:
+        label = FINAL_STATUS_LABELS[Status(row.status)]
+        article = knowledge.get(row.article_id or "")
         if article is None:
             continue  # an article since removed: nothing to teach it
         target = str(examples_file(article.path, article.id))
-        found.append(_candidate(row["id"], None, label, article.id, row["question"], target))
+        found.append(_candidate(row.id, None, label, article.id, row.question or "", target))
     for gap in store.gaps.iter():
         if gap["reason"] != GapReason.NO_MATCH or gap["created_at"] < (since or ""):
             continue
@@ -142,18 +143,6 @@ def _candidate(
     )
 
 
-def _settled_cases(store: Store, since: str) -> list[dict[str, Any]]:
-    """Cases whose final status makes them a candidate (resolved, rejected), oldest first."""
-    statuses = [str(status) for status in FINAL_STATUS_LABELS]
-    query = (
-        "select id, article_id, question, status from cases where status in (?, ?) "
-        "and created_at >= ? order by id"
-    )
-    with store.conn.read() as db:
-        rows = db.execute(query, [*statuses, since]).fetchall()
-    return [dict(zip(("id", "article_id", "question", "status"), r, strict=True)) for r in rows]
-
-
 def _known_texts(knowledge: KnowledgeBase) -> set[str]:
     """Every text the articles' examples files already have (merged before, or written)."""
     known: set[str] = set()
@@ -163,14 +152,6 @@ def _known_texts(knowledge: KnowledgeBase) -> set[str]:
             examples, _ = parse_examples_file(path)
             known |= {normalise(e.text) for e in examples}
     return known
-
-
-def texts_stored(store: Store) -> bool:
-    """Did the case log keep any question text (STORE_QUESTION_TEXT)?"""
-    with store.conn.read() as db:
-        return bool(db.execute("select 1 from cases where question != '' limit 1").fetchone()) or (
-            bool(db.execute("select 1 from gaps where question != '' limit 1").fetchone())
-        )
 
 
 REVIEW_HEADER = """\

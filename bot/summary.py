@@ -23,14 +23,7 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 
 from bot.store import STATUSES, Status, Store, iso
-from bot.summary_queries import (
-    FollowUpRow,
-    WeekRow,
-    articles_between,
-    follow_ups_between,
-    gaps_between,
-    week_rows,
-)
+from bot.store.protocols import FollowUpRow, WeekRow
 
 # Per-day outcomes, in the order the chart stacks them (settled first, still open last).
 OUTCOMES = ("resolved", "unresolved", "escalated", "rejected", "answered")
@@ -219,19 +212,20 @@ class WeekSummary:
 
 def summarise(store: Store, week: IsoWeek, tz: tzinfo) -> WeekSummary:
     start, end = (iso(moment) for moment in week.bounds(tz))
-    rows = week_rows(store, start, end)
-    gaps = gaps_between(store, start, end)
+    reads = store.reports
+    rows = reads.week_rows(start, end)
+    gaps = reads.gaps_between(start, end)
     return WeekSummary(
         week=week.label,
         tz=str(tz),
         start=week.monday,
         end=week.monday + timedelta(days=6),
-        headline=headline(rows, len(gaps), follow_ups_between(store, start, end)),
+        headline=headline(rows, len(gaps), reads.follow_ups_between(start, end)),
         previous=_previous_headline(store, week, tz),
         by_version=_ranked(_version_label(r.version) for r in rows),
         by_source=_ranked(r.source for r in rows),
         by_channel=_ranked(_channel_label(r.source, r.channel) for r in rows),
-        by_article=_counted((a or NO_ARTICLE, n) for a, n in articles_between(store, start, end)),
+        by_article=_counted((a or NO_ARTICLE, n) for a, n in reads.articles_between(start, end)),
         days=_days(rows, week, tz),
         gap_groups=tuple(group_gaps((g.question, g.reason) for g in gaps)),
     )
@@ -243,8 +237,9 @@ def summary_for(store: Store, spec: str | None, tz: tzinfo, now: datetime) -> We
 
 def _previous_headline(store: Store, week: IsoWeek, tz: tzinfo) -> Headline:
     start, end = (iso(moment) for moment in week.previous().bounds(tz))
-    gaps = len(gaps_between(store, start, end))
-    return headline(week_rows(store, start, end), gaps, follow_ups_between(store, start, end))
+    reads = store.reports
+    gaps = len(reads.gaps_between(start, end))
+    return headline(reads.week_rows(start, end), gaps, reads.follow_ups_between(start, end))
 
 
 def headline(rows: list[WeekRow], gaps: int, follow_ups: Sequence[FollowUpRow] = ()) -> Headline:

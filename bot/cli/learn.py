@@ -51,7 +51,7 @@ def learn(out: Path | None, accept: Path | None, since: datetime | None, again: 
         raise click.UsageError("give exactly one of --out FILE or --accept FILE")
     from bot.cli.cases import open_store
     from bot.cli.core import load_articles  # the CLI's one way to load knowledge
-    from bot.learning import Offered, find_candidates, texts_stored, write_candidates  # lazily
+    from bot.learning import Offered, find_candidates, write_candidates  # lazily
 
     settings = Settings.from_env()
     knowledge = load_articles(settings)
@@ -67,7 +67,7 @@ def learn(out: Path | None, accept: Path | None, since: datetime | None, again: 
     day = since.date().isoformat() if since is not None else None
     store = open_store(settings)
     try:
-        if not texts_stored(store):
+        if not store.reports.texts_stored():
             raise click.ClickException("nothing to learn from: the case log has no question text.")
         candidates = find_candidates(
             store, knowledge, since=day, offered=None if again else offered

@@ -21,7 +21,8 @@ def config() -> None:
     help="Check for this way of running (auto: from the tokens that are set).",
 )  # fmt: skip
 def config_check(mode: str) -> None:
-    """Print the effective configuration (secrets masked), then every problem, one per line.
+    """Print the effective configuration (secrets masked), the database (kind, server
+    version, migration level; never its password), then every problem, one per line.
 
     Exits 1 when there is any problem.
 
@@ -36,7 +37,9 @@ def config_check(mode: str) -> None:
     click.echo(f"mode: {resolved}")
     for line in configcheck.effective_lines(settings):
         click.echo(f"  {line}")
-    found = configcheck.problems(settings, resolved)
+    database = configcheck.database_probe(settings)
+    click.echo(database.line())
+    found = configcheck.problems(settings, resolved, database)
     for problem in found:
         click.echo(f"problem: {problem}")
     if found:

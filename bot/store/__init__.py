@@ -165,7 +165,8 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.follow_ups import FollowUps
     from bot.store.gaps import GapStore
     from bot.store.inbox import Inbox
-    from bot.store.sqlite import SqliteBackend, SqliteReports, SqliteRuns
+    from bot.store.sqlite import SqliteBackend, SqliteRuns
+    from bot.store.sqlite_reads import SqliteReads
 
     return Parts(
         cases=CaseStore(conn, keep_text=keep_text),
@@ -174,6 +175,6 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
         claims=SummaryClaims(conn),
         follow_ups=FollowUps(conn),
         runs=SqliteRuns(),
-        reports=SqliteReports(conn),
+        reports=SqliteReads(conn),
         backend=SqliteBackend(conn),
     )

@@ -11,7 +11,7 @@ Times cross this boundary as UTC ISO strings (``bot.store.iso``), as they always
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -160,13 +160,26 @@ class ClickedCase(NamedTuple):
     question: str | None
 
 
+class SettledCase(NamedTuple):
+    """A case whose status is final, for ``learn``."""
+
+    id: int
+    article_id: str | None
+    question: str | None
+    status: str
+
+
 class Reports(Protocol):
     """The weekly summary's and ``learn``'s reads; bounds are [start, end) ISO strings."""
 
     def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]: ...
+    def articles_between(self, start: str, end: str) -> builtins.list[tuple[str | None, int]]: ...
     def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]: ...
     def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]: ...
     def cases_clicked(self, action: str) -> builtins.list[ClickedCase]: ...
+    def settled_cases(
+        self, statuses: Sequence[str], since: str | None = None
+    ) -> builtins.list[SettledCase]: ...
     def texts_stored(self) -> bool: ...
 
 

@@ -18,7 +18,7 @@ from bot.engine import Engine, Where
 from bot.store import Store
 from bot.store.inbox import FORGET_EVERY
 from bot.store.migrations import m001_cases, migrations
-from bot.summary_queries import WEEK_ROWS
+from bot.store.sqlite import WEEK_ROWS
 from tests.cases.support import Clock
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -306,6 +306,38 @@ def test_the_reports_read_a_week(store: Store, clock: Clock) -> None:
     assert store.reports.texts_stored() and answered
 
 
+def test_the_reports_count_a_weeks_articles(store: Store, clock: Clock) -> None:
+    start = iso(clock())
+    open_case(store)
+    open_case(store, thread_ts="2.0")
+    open_case(store, article_id="000123456", thread_ts="3.0")
+    store.cases.open(source="dm", level="answer", question="old log", channel="D1")
+    end = iso(clock() + timedelta(minutes=1))
+    clock.advance(minutes=1)
+    open_case(store, thread_ts="4.0")  # the next "week": not counted
+    counts = sorted(store.reports.articles_between(start, end), key=lambda r: str(r[0]))
+    assert counts == [("000123456", 1), ("000385822", 2), (None, 1)]
+    assert store.reports.articles_between(end, start) == []
+
+
+def test_the_reports_list_settled_cases_since_a_date(store: Store, clock: Clock) -> None:
+    early = open_case(store)
+    store.cases.record_click(early, "U1", Action.RESOLVED)
+    clock.advance(days=3)
+    since = iso(clock())[:10]  # learn --since takes a date
+    resolved = open_case(store, thread_ts="2.0")
+    store.cases.record_click(resolved, "U1", Action.RESOLVED)
+    rejected = open_case(store, thread_ts="3.0", question="reset my password")
+    store.cases.record_click(rejected, "U1", Action.SUGGESTION_REJECTED)
+    open_case(store, thread_ts="4.0")  # answered: no outcome yet
+    settled = store.reports.settled_cases(["resolved", "rejected"], since)
+    assert [(c.id, c.status) for c in settled] == [(resolved, "resolved"), (rejected, "rejected")]
+    assert settled[1].question == "reset my password" and settled[1].article_id == "000385822"
+    everything = store.reports.settled_cases(["resolved"])
+    assert [c.id for c in everything] == [early, resolved]
+    assert store.reports.settled_cases([], since) == []
+
+
 def test_no_text_stored_is_reported(open_store: OpenStore) -> None:
     store = open_store(store_question_text=False)
     open_case(store)

@@ -6,6 +6,8 @@ import builtins
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,14 @@ from bot.store.postgres.database import (
 )
 from bot.store.postgres.runs import PgRuns
 from bot.store.postgres.schema import MIGRATIONS
-from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
+from bot.store.protocols import (
+    ClickedCase,
+    Description,
+    FollowUpRow,
+    GapRow,
+    SettledCase,
+    WeekRow,
+)
 
 ORDER = {"slack_events": "seq", "cases": "id", "gaps": "id"}
 LOCAL = {"seq", "token"}  # this backend's own bookkeeping: not copied
@@ -41,6 +50,14 @@ FOLLOW_UPS_BETWEEN = (
     " join cases c on c.id = f.case_id"
     " where f.sent_at is not null and c.created_at >= %s and c.created_at < %s"
     " order by f.case_id"
+)
+WEEK_ARTICLES = (
+    "select article_id, count(*) from cases"
+    " where created_at >= %s and created_at < %s group by article_id"
+)
+SETTLED_CASES = (
+    "select id, article_id, question, status from cases"
+    " where status = any(%s) and created_at >= %s order by id"
 )
 CASES_CLICKED = (
     "select id, article_id, question from cases where id in "
@@ -81,6 +98,10 @@ class PgReports:
     def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]:
         return [WeekRow(*row) for row in self._rows(WEEK_ROWS, [at(start), at(end)])]
 
+    def articles_between(self, start: str, end: str) -> builtins.list[tuple[str | None, int]]:
+        rows = self._rows(WEEK_ARTICLES, [at(start), at(end)])
+        return [(article, int(n)) for article, n in rows]
+
     def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]:
         return [GapRow(*row) for row in self._rows(GAPS_BETWEEN, [at(start), at(end)])]
 
@@ -90,6 +111,13 @@ class PgReports:
 
     def cases_clicked(self, action: str) -> builtins.list[ClickedCase]:
         return [ClickedCase(*row) for row in self._rows(CASES_CLICKED, [action])]
+
+    def settled_cases(
+        self, statuses: Sequence[str], since: str | None = None
+    ) -> builtins.list[SettledCase]:
+        since_at = at(since) if since else datetime.min.replace(tzinfo=UTC)
+        rows = self._rows(SETTLED_CASES, [list(statuses), since_at])
+        return [SettledCase(*row) for row in rows]
 
     def texts_stored(self) -> bool:
         return bool(self._rows(TEXTS_STORED, [])[0][0])

@@ -1,0 +1,155 @@
+"""Two `serve` replicas (gunicorn, two workers each) on one PostgreSQL database act as one
+bot, against the fake Slack Web API: every question gets one reply whichever replica
+its deliveries reach, a due follow-up is asked once, and a week is posted once.
+
+Skips, saying why, only when the PostgreSQL server binaries are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.render.follow_up_post import FOLLOW_UP_BLOCK_ID
+from tests.ops.serving import BOT_TOKEN, EXE, Server, serve
+from tests.support import payloads as P
+from tests.support.fake_slack import FakeSlackApi
+from tests.support.postgres import Server as PgServer
+from tests.support.signing import SECRET, sign
+
+QUESTION = "Times Opened stays at 0 for our Outlook 2010 recipients"
+SETTLE = 1.5  # seconds: a duplicate reply (or follow-up) would have landed by then
+SUMMARY_CHANNEL = "C0SUMMARY"
+
+
+@dataclass
+class Replicas:
+    a: Server
+    b: Server
+    slack: FakeSlackApi
+    url: str
+
+
+@pytest.fixture(scope="module")
+def replicas(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+    url = pg_server.fresh_database()
+    root = tmp_path_factory.mktemp("replicas")
+    # FOLLOW_UP_AFTER=2s: every worker of both replicas looks for due follow-ups twice a second.
+    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "2s", "SUMMARY_CHANNEL": ""}
+    try:
+        with ExitStack() as stack:
+            slack = stack.enter_context(
+                FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
+            )
+            a = stack.enter_context(serve(slack, root / "a", **env))
+            b = stack.enter_context(serve(slack, root / "b", **env))
+            yield Replicas(a, b, slack, url)
+    finally:
+        pg_server.drop_database(url)
+
+
+def deliver(server: Server, event: dict[str, Any], retry: int = 0) -> int:
+    body = json.dumps(event)
+    headers = {"Content-Type": "application/json", **sign(body)}
+    if retry:  # how Slack marks a redelivery
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return server.request("POST", "/slack/events", body.encode(), headers).status
+
+
+def deliver_all(deliveries: list[tuple[Server, dict[str, Any], int]]) -> list[int]:
+    """Send every delivery at once, as Slack's retries and the two events of a post arrive."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda d: deliver(*d), deliveries))
+
+
+def is_follow_up(call: dict[str, Any]) -> bool:
+    blocks = call.get("blocks") or []
+    return any(block.get("block_id") == FOLLOW_UP_BLOCK_ID for block in blocks)
+
+
+def posts_in(slack: FakeSlackApi, threads: set[str], *, follow_ups: bool = False) -> Counter[str]:
+    calls = slack.calls("chat.postMessage")
+    return Counter(
+        call["thread_ts"] for call in calls
+        if call.get("thread_ts") in threads and is_follow_up(call) == follow_ups
+    )  # fmt: skip
+
+
+def wait_for_posts(
+    slack: FakeSlackApi, threads: set[str], *, follow_ups: bool = False, seconds: float = 20.0
+) -> Counter[str]:
+    """Wait until every thread has a post of the kind, then a little longer for duplicates."""
+    deadline = time.monotonic() + seconds
+    while len(posts_in(slack, threads, follow_ups=follow_ups)) < len(threads):
+        assert time.monotonic() < deadline, posts_in(slack, threads, follow_ups=follow_ups)
+        time.sleep(0.1)
+    time.sleep(SETTLE)
+    return posts_in(slack, threads, follow_ups=follow_ups)
+
+
+def test_retried_deliveries_spread_over_both_replicas_get_one_reply_each(
+    replicas: Replicas,
+) -> None:
+    events = [P.event_body(P.message(f"{QUESTION} (#{n})"), f"EvSpread{n}") for n in range(8)]
+    deliveries = []
+    for n, event in enumerate(events):  # the first delivery and its two retries, alternating
+        first, other = (replicas.a, replicas.b) if n % 2 else (replicas.b, replicas.a)
+        deliveries += [(first, event, 0), (other, event, 1), (first, event, 2)]
+    assert deliver_all(deliveries) == [200] * len(deliveries)
+    threads = {event["event"]["ts"] for event in events}
+    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
+
+
+def test_message_and_app_mention_of_one_post_on_two_replicas_get_one_reply(
+    replicas: Replicas,
+) -> None:
+    deliveries, threads = [], set()
+    for n in range(6):
+        ts, text = P.next_ts(), f"<@{P.BOT_USER}> {QUESTION} (mention #{n})"
+        message = P.event_body(P.message(text, ts=ts), f"EvPostMessage{n}")
+        mention = P.event_body(P.mention(f"{QUESTION} (mention #{n})", ts=ts), f"EvPostMention{n}")
+        first, other = (replicas.a, replicas.b) if n % 2 else (replicas.b, replicas.a)
+        deliveries += [(first, message, 0), (other, mention, 0)]
+        threads.add(ts)
+    assert deliver_all(deliveries) == [200] * len(deliveries)
+    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
+
+
+def test_a_due_follow_up_is_asked_once_by_four_workers_on_two_replicas(
+    replicas: Replicas,
+) -> None:
+    events = [P.event_body(P.message(f"{QUESTION} (due #{n})"), f"EvDue{n}") for n in range(4)]
+    servers = [replicas.a, replicas.b]
+    assert deliver_all([(servers[n % 2], e, 0) for n, e in enumerate(events)]) == [200] * 4
+    threads = {event["event"]["ts"] for event in events}
+    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
+    asked = wait_for_posts(replicas.slack, threads, follow_ups=True, seconds=30)
+    assert asked == Counter({ts: 1 for ts in threads})
+
+
+def test_two_summary_posts_at_once_post_the_week_once(replicas: Replicas, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": replicas.url, "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": replicas.slack.url,
+           "SUMMARY_CHANNEL": SUMMARY_CHANNEL,
+           "EMAILSTATUS_DB": str(tmp_path / "unused.db")}  # fmt: skip
+    command = [str(EXE), "summary", "--week", "current", "--post"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    runs = [subprocess.Popen(command, env=env, **pipes) for _ in range(2)]  # type: ignore[call-overload]
+    results = [(run.wait(60), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    said = sorted(err.strip().splitlines()[-1].split(" ")[0] for _, _, err in results)
+    assert said == ["Posted", "Week"]  # "Posted week …" and "Week … was already posted"
+    posts = [c for c in replicas.slack.calls("chat.postMessage") if c["channel"] == SUMMARY_CHANNEL]
+    assert len(posts) == 1
+    assert not (tmp_path / "unused.db").exists()
