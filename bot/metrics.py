@@ -81,7 +81,7 @@ def _create() -> None:
         api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
         dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
         follow_ups=counter("follow_ups", "Follow-ups sent, and what they led to", "event"),
-        replayed=counter("inbox_replayed", "Undone events at start-up, by outcome", "outcome"),
+        replayed=counter("inbox_replayed", "Owed events re-run, by outcome", "outcome"),
         latency=Histogram(
             "emailstatus_request_seconds", "HTTP request handling time", ["path"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry,

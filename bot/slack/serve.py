@@ -262,8 +262,13 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     )
     command_app = build_command_app(settings, engine, client=client, verify_token=verified)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    start_replay(app, engine, settings)  # acked events a killed run left unanswered
-    stop = scheduler.stop if scheduler else lambda: None
+    sweeper = start_replay(app, engine, settings)  # what a killed run left, then our own
+
+    def stop() -> None:
+        sweeper.stop()
+        if scheduler:
+            scheduler.stop()
+
     return Bot(settings, engine, app, executor, stop, auth, command_app)
 
 

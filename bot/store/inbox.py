@@ -95,6 +95,28 @@ class Inbox:
                 db.execute(stamp, [now, me, row.event_id])
         return claimed
 
+    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[Pending]:
+        """This process's own undone events that no attempt has touched for ``stalled_for``.
+
+        A reply whose Slack calls ran out of time stays owed; the process that holds it
+        tries again while it lives (``bot.slack.replay.OwedSweeper``). Each claim is
+        stamped, so the next one waits ``stalled_for`` again.
+        """
+        select = (
+            "select event_id, seen_at, payload, posting_at from slack_events"
+            " where done_at is null and payload is not null and seen_at >= ?"
+            " and coalesce(replayed_by, boot) = ? and coalesce(replayed_at, seen_at) <= ?"
+            " order by rowid"
+        )
+        stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
+        clock, me = self.conn.clock(), this_run()
+        cutoff, stale, now = iso(clock - max_age), iso(clock - stalled_for), iso(clock)
+        with self.conn.write() as db:
+            claimed = [Pending(*row) for row in db.execute(select, [cutoff, me, stale])]
+            for row in claimed:
+                db.execute(stamp, [now, me, row.event_id])
+        return claimed
+
     def expire(self, max_age: timedelta) -> int:
         """Undone events too old to re-run: drop their payloads (the question); how many."""
         cutoff = iso(self.conn.clock() - max_age)

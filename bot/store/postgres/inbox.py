@@ -86,6 +86,28 @@ class PgInbox:
 
         return self.db.transact(claim)
 
+    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[InboxPending]:
+        """This run's own undone events that no attempt has touched for ``stalled_for``."""
+        now, me = self.db.moment(), self.runs.this_run()
+        select = (
+            "select event_id, seen_at, payload, posting_at, boot from slack_events"
+            " where done_at is null and payload is not null and seen_at >= %s"
+            " and coalesce(replayed_by, boot) = %s and coalesce(replayed_at, seen_at) <= %s"
+            " order by seq for update skip locked"
+        )
+
+        def claim(conn: Conn) -> list[InboxPending]:
+            rows = conn.execute(select, [now - max_age, me, now - stalled_for]).fetchall()
+            claimed = [_pending(row) for row in rows]
+            conn.execute(
+                "update slack_events set replayed_at = %s, replayed_by = %s"
+                " where event_id = any(%s)",
+                [now, me, [p.event_id for p in claimed]],
+            )
+            return claimed
+
+        return self.db.transact(claim)
+
     def expire(self, max_age: timedelta) -> int:
         """Undone events too old to re-run: drop their payloads (the question); how many."""
         sql = (
