@@ -27,6 +27,7 @@ from bot.slack.deadline import retry_handlers
 from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
 from bot.slack.replay import inbox_payload
 from bot.slack.respond import RetryingRespond
+from bot.store.models import StoreClosed
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ def build_app(
 
     @app.error
     def _log_error(error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, StoreClosed):  # stopping: the event stays owed in the inbox
+            logger.warning("listener stopped: the store is closed (shutting down)")
+            return
         logger.exception(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )

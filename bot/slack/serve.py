@@ -221,6 +221,9 @@ def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> lis
     return [body]
 
 
+HAND_BACK_WAIT = 5.0  # seconds for the replies already being sent, after the hand-back
+
+
 @dataclass
 class Bot:
     """Everything one process serves with, and how to close it."""
@@ -234,13 +237,23 @@ class Bot:
     command_app: App | None = field(default=None)
 
     def close(self, wait_seconds: float = 10.0) -> None:
-        """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
+        """Drain the replies queued and in flight (bounded), hand back the rest, then close.
+
+        What is still queued after ``wait_seconds`` is not started: its inbox rows stay
+        owed, and closing the store ends this run's lease, so the next start (or a live
+        replica) re-runs them at once. Listeners never run on a closed database.
+        """
         self.stop_background()
         waiter = threading.Thread(target=self.executor.shutdown, daemon=True)
         waiter.start()
         waiter.join(wait_seconds)
         if waiter.is_alive():
-            logger.warning("listeners still running after %ss; closing anyway", wait_seconds)
+            queued = self.executor._work_queue.qsize()  # not started yet: handed back
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            logger.warning("stopping with %d replies queued: handed back to the next run", queued)
+            waiter.join(min(wait_seconds, HAND_BACK_WAIT))  # those already running
+            if waiter.is_alive():
+                logger.warning("listeners still running; closing anyway")
         self.engine.store.close()
 
 

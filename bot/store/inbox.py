@@ -9,24 +9,30 @@ Acked means answered: an event the bot may reply to is stored with its payload
 *before* the ack, and marked done (payload blanked) after the reply. A process
 killed in between leaves the row undone; the next start-up claims it, once, for a
 re-run (``bot.slack.replay``). Each row records the process that took it (``boot``,
-see ``bot.store.runs``), so a start-up never re-runs what a live process is handling.
+see ``bot.store.runs``), so a start-up never re-runs what a live process is handling:
+on this host its process says so, elsewhere its heartbeat lease (``SqliteRuns``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.store.db import Connection, iso
 from bot.store.models import InboxPending as Pending
-from bot.store.runs import is_alive, this_run
+from bot.store.runs import this_run
+
+if TYPE_CHECKING:
+    from bot.store.sqlite import SqliteRuns
 
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 FORGET_EVERY = 500  # claims between two sweeps of expired ids
 
 
 class Inbox:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, runs: SqliteRuns) -> None:
         self.conn = conn
+        self.runs = runs
         self._claims = 0
 
     def first_delivery(self, event_id: str, payload: str | None = None) -> bool:
@@ -35,6 +41,8 @@ class Inbox:
         With a ``payload`` the event is owed a reply until ``done``; without one there
         is nothing to re-run and the row is settled at once.
         """
+        if payload is not None:
+            self.runs.start_heartbeat()  # this run now owes replies: others watch its lease
         now = self.conn.now()
         row = {"event_id": event_id, "seen_at": now, "boot": this_run(), "payload": payload,
                "done_at": None if payload is not None else now}  # fmt: skip
@@ -89,7 +97,8 @@ class Inbox:
         cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
         with self.conn.write() as db:
             rows = db.execute(select, [cutoff]).fetchall()
-            gone = {run for run in {row[4] for row in rows} if run != me and not is_alive(run)}
+            runs = {row[4] for row in rows} - {me}
+            gone = {run for run in runs if not self.runs.is_alive(run)}
             claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
