@@ -16,7 +16,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -29,12 +28,13 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.health import DatabaseProbe
 from bot.knowledge import load_knowledge
-from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
+from bot.logs import gunicorn_logger_class, request_context
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
 from bot.slack.replay import start_replay
+from bot.slack.reply_queue import BoundedExecutor
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -81,9 +81,12 @@ class ServerSettings:
     keepalive: int = 5
 
 
-def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[str, Any]]:
+def health(
+    engine: Engine, auth: AuthMonitor | None = None, queue: BoundedExecutor | None = None
+) -> tuple[int, dict[str, Any]]:
     """200 when the case log takes writes, knowledge is loaded and Slack accepts the
-    token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
+    token; else 503 with short reasons (no filesystem paths: /healthz may be public).
+    A reply queue that is behind is 200 "degraded": the bot works, slowly."""
     problems = []
     database = DatabaseProbe(engine.store.path).problem()
     if database:
@@ -93,10 +96,11 @@ def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[s
     slack = auth.problem() if auth is not None else None
     if slack:
         problems.append(slack)
+    behind = queue.behind() if queue is not None else None
     status = {
-        "status": "ok" if not problems else "unavailable",
+        "status": "unavailable" if problems else "degraded" if behind else "ok",
         "articles": len(engine.knowledge.articles),
-        "problems": problems,
+        "problems": problems + ([behind] if behind else []),
     }
     return (200 if not problems else 503), status
 
@@ -108,6 +112,7 @@ def create_wsgi_app(
     signing_secret: str | None = None,
     auth: AuthMonitor | None = None,
     command_app: App | None = None,
+    queue: BoundedExecutor | None = None,
 ) -> WSGIApp:
     """The bot as a WSGI callable: Slack requests (through the gate), health and metrics.
 
@@ -127,7 +132,7 @@ def create_wsgi_app(
                 with request_context(**_slack_ids(environ)):
                     return slack(environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
-                code, status = health(engine, auth)
+                code, status = health(engine, auth, queue)
                 return _json(start_response, code, status)
             if path == "/metrics" and method == "GET":
                 body, content_type = metrics.exposition()
@@ -221,6 +226,7 @@ def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> lis
     return [body]
 
 
+MAX_QUEUED_PER_THREAD = 50  # listeners waiting per listener thread: about 10 s of replies
 HAND_BACK_WAIT = 5.0  # seconds for the replies already being sent, after the hand-back
 
 
@@ -231,7 +237,7 @@ class Bot:
     settings: Settings
     engine: Engine
     app: App
-    executor: ThreadPoolExecutor
+    executor: BoundedExecutor
     stop_background: Callable[[], None]
     auth: AuthMonitor | None = field(default=None)
     command_app: App | None = field(default=None)
@@ -266,7 +272,9 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     from bot.slack.weekly import start_scheduler
 
     engine = Engine.from_settings(settings)
-    executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
+    executor = BoundedExecutor(
+        listener_threads, MAX_QUEUED_PER_THREAD * listener_threads, thread_name_prefix="listener"
+    )
     client = build_client(settings)
     auth = AuthMonitor(client) if check_auth else None
     verified = auth is not None and auth.check_now().problem is None
@@ -294,7 +302,7 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
         bots.append(bot)
         return create_wsgi_app(
             bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth,
-            command_app=bot.command_app,
+            command_app=bot.command_app, queue=bot.executor,
         )  # fmt: skip
 
     def close_bots() -> None:
