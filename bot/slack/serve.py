@@ -120,7 +120,8 @@ def create_wsgi_app(
     ``command_app`` (``app.build_command_app``) takes the slash commands, if given.
     """
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
-    slack = slack_endpoint(bolt_app, RequestGate(secret), command_app)
+    gate = RequestGate(secret, first_time=engine.store.inbox.first_delivery)
+    slack = slack_endpoint(bolt_app, gate, command_app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -165,8 +166,15 @@ def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = N
         except Rejection as rejection:
             logger.warning("slack request rejected %s: %s", rejection.status, rejection.reason)
             return _json(start_response, rejection.status, {"error": rejection.reason})
+        if admitted.duplicate:  # a captured request sent again: acked, not acted on
+            metrics.dedupe_hit()
+            logger.warning("slack request replayed: acked and ignored")
+            return _json(start_response, 200, {})
+        headers = _headers(environ)
+        if admitted.signature is not None:  # the gate cleaned the body and signed it again
+            headers["x-slack-signature"] = admitted.signature
         request = BoltRequest(
-            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ)
+            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=headers
         )
         slash = "command" in admitted.body
         app = command_app if command_app is not None and slash else bolt_app
