@@ -72,6 +72,7 @@ def as_incoming(
 class Replayer:
     def __init__(self, engine: Engine, settings: Settings, client: WebClient) -> None:
         self.engine = engine
+        self.settings = settings
         self.client = client
         self.replier = MessageReplier(engine, settings)
         self.max_age = timedelta(seconds=settings.inbox_replay_max_age)
@@ -196,6 +197,7 @@ class OwedSweeper:
     def __init__(self, replayer: Replayer, stalled_after: timedelta = STALLED_AFTER) -> None:
         self.replayer = replayer
         self.stalled_after = stalled_after
+        self.private = not replayer.settings.store_question_text
         self._stop = threading.Event()
 
     def sweep(self) -> Counter[str]:
@@ -204,6 +206,8 @@ class OwedSweeper:
         if failed:
             logger.error("%d owed replies failed: unanswered after INBOX_REPLAY_MAX_AGE", failed)
             metrics.inbox_replayed("failed", failed)
+        if self.private:
+            inbox.checkpoint_blanked()  # answered questions leave the -wal file too
         counts: Counter[str] = Counter()
         self.replayer.replay_all(inbox.claim_stalled(self.stalled_after, self.replayer.max_age),
                                  counts)  # fmt: skip

@@ -34,6 +34,7 @@ class Inbox:
         self.conn = conn
         self.runs = runs
         self._claims = 0
+        self.blanked = False  # payloads were blanked since the last WAL checkpoint
 
     def first_delivery(self, event_id: str, payload: str | None = None) -> bool:
         """True the first time an event id is seen, in any process; False for retries.
@@ -71,6 +72,19 @@ class Inbox:
         sql = "update slack_events set done_at = ?, payload = null where event_id = ?"
         with self.conn.write() as db:
             db.execute(sql, [self.conn.now(), event_id])
+        self.blanked = True
+
+    def checkpoint_blanked(self) -> bool:
+        """After payloads were blanked, copy the WAL into the database and empty it
+        (``TRUNCATE``): the question text is otherwise still in the -wal file until
+        SQLite's own checkpoint, which could be days at low traffic. True when done."""
+        if not self.blanked or self.conn.path == ":memory:":
+            return False
+        self.blanked = False
+        with self.conn.read() as db:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self.blanked = bool(busy)  # a reader held the WAL: try again next time
+        return not busy
 
     def give_up(self, event_id: str) -> None:
         """Not re-run (the outcome is unknown): keep the row, drop the payload."""

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -20,7 +21,7 @@ from bot.slack.deadline import retry_handlers, within
 from bot.slack.replay import OwedSweeper, Replayer
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
-from tests.support.http_harness import LiveBot
+from tests.support.http_harness import LiveBot, live_with
 
 ON_TOPIC = "Times Opened stays at 0 for every email to Outlook 2010 users"
 
@@ -108,3 +109,21 @@ def test_an_owed_reply_past_its_deadline_is_logged_and_counted_as_failed(
     assert "1 owed replies failed" in caplog.text
     assert 'emailstatus_inbox_replayed_total{outcome="failed"}' in metrics.exposition()[0].decode()
     assert live.engine.store.inbox.undone() == 0
+
+
+def test_private_mode_empties_the_wal_after_the_question_is_blanked(
+    live_settings: Settings, slack: FakeSlackApi, knowledge
+):
+    settings = replace(live_settings, store_question_text=False)
+    bot = live_with(settings, slack, knowledge)
+    try:
+        question = "Zorblax customer opens stay at zero on Outlook 2010"
+        bot.event(P.message(question))
+        assert bot.engine.store.inbox.undone() == 0  # answered: the payload was blanked
+        wal = Path(settings.db_path + "-wal")
+        assert b"Zorblax" in wal.read_bytes()  # ...but its old page is still in the WAL
+        OwedSweeper(Replayer(bot.engine, settings, bot.app.client)).sweep()
+        assert b"Zorblax" not in wal.read_bytes() and wal.stat().st_size == 0
+        assert b"Zorblax" not in Path(settings.db_path).read_bytes()
+    finally:
+        bot.close()

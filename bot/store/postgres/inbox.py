@@ -108,6 +108,10 @@ class PgInbox:
 
         return self.db.transact(claim)
 
+    def checkpoint_blanked(self) -> bool:
+        """Nothing to do: PostgreSQL has no -wal file next to the data to empty."""
+        return False
+
     def expire(self, max_age: timedelta) -> int:
         """Undone events too old to re-run: drop their payloads (the question); how many."""
         sql = (
