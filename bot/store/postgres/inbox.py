@@ -76,13 +76,7 @@ class PgInbox:
             rows = conn.execute(REPLAYABLE, [cutoff]).fetchall()
             runs = {row["boot"] for row in rows} - {me}
             gone = {run for run in runs if not self.runs.is_alive(run, conn)}
-            claimed = [_pending(row) for row in rows if row["boot"] in gone]
-            conn.execute(
-                "update slack_events set replayed_at = %s, replayed_by = %s"
-                " where event_id = any(%s)",
-                [now, me, [p.event_id for p in claimed]],
-            )
-            return claimed
+            return _stamp(conn, [_pending(row) for row in rows if row["boot"] in gone], now, me)
 
         return self.db.transact(claim)
 
@@ -98,13 +92,7 @@ class PgInbox:
 
         def claim(conn: Conn) -> list[InboxPending]:
             rows = conn.execute(select, [now - max_age, me, now - stalled_for]).fetchall()
-            claimed = [_pending(row) for row in rows]
-            conn.execute(
-                "update slack_events set replayed_at = %s, replayed_by = %s"
-                " where event_id = any(%s)",
-                [now, me, [p.event_id for p in claimed]],
-            )
-            return claimed
+            return _stamp(conn, [_pending(row) for row in rows], now, me)
 
         return self.db.transact(claim)
 
@@ -154,6 +142,15 @@ class PgInbox:
 
     def _execute(self, sql: str, params: list[Any]) -> int:
         return self.db.transact(lambda c: c.execute(sql, params).rowcount)
+
+
+def _stamp(conn: Conn, claimed: list[InboxPending], now: Any, me: str) -> list[InboxPending]:
+    """Mark the claimed rows as re-run by this run, now; returns them."""
+    conn.execute(
+        "update slack_events set replayed_at = %s, replayed_by = %s where event_id = any(%s)",
+        [now, me, [p.event_id for p in claimed]],
+    )
+    return claimed
 
 
 def _pending(row: dict[str, Any]) -> InboxPending:
