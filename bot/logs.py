@@ -87,6 +87,10 @@ class ContextExecutor(ThreadPoolExecutor):
         return super().submit(context.run, fn, *args, **kwargs)
 
 
+LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk")
+PRIVATE_LIBRARY_DEBUG = "(debug line hidden: it may quote a request; STORE_QUESTION_TEXT=false)"
+
+
 class RedactingFilter(logging.Filter):
     """Removes tokens and secrets from the message, its arguments and the traceback text."""
 
@@ -106,6 +110,12 @@ class RedactingFilter(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        library = record.name.startswith(LIBRARY_LOGGERS)
+        if self.private_text and library and record.levelno <= logging.DEBUG:
+            # bolt's and slack_sdk's debug lines quote request bodies (an unmatched
+            # slash command's text, ~200 characters) before any listener could say
+            # which fields are private: in private mode none of them is kept.
+            record.msg, record.args = PRIVATE_LIBRARY_DEBUG, None
         record.msg = self.scrub(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:

@@ -81,7 +81,12 @@ def _create() -> None:
         api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
         dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
         follow_ups=counter("follow_ups", "Follow-ups sent, and what they led to", "event"),
-        replayed=counter("inbox_replayed", "Undone events at start-up, by outcome", "outcome"),
+        replayed=counter("inbox_replayed", "Owed events re-run, by outcome", "outcome"),
+        reply_queue=counter("reply_queue", "Listener queue events (overflow)", "event"),
+        reply_wait=Histogram(
+            "emailstatus_reply_queue_wait_seconds", "Time a listener waited in the queue",
+            buckets=(0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60), registry=registry,
+        ),
         latency=Histogram(
             "emailstatus_request_seconds", "HTTP request handling time", ["path"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry,
@@ -116,6 +121,14 @@ def slack_api_retry(reason: str) -> None:
 
 def dedupe_hit() -> None:
     _get("dedupe_hits").inc()
+
+
+def reply_queue(event: str) -> None:
+    _get("reply_queue").labels(event).inc()
+
+
+def reply_queue_wait(seconds: float) -> None:
+    _get("reply_wait").observe(seconds)
 
 
 def inbox_replayed(outcome: str, count: int) -> None:

@@ -45,12 +45,23 @@ def open_store(settings: Settings | None = None) -> Store:
     )
 
 
+MAX_AGE = timedelta(days=365 * 100)  # older than any case log; beyond, dates overflow
+
+
 def parse_age(text: str) -> timedelta:
     """'90d', '12h', '2w' → timedelta."""
     found = AGE.match(text.strip().lower())
     if not found:
         raise click.BadParameter(f"'{text}' is not an age: use e.g. 90d, 12h or 2w")
-    return timedelta(**{AGE_UNITS[found.group(2)]: int(found.group(1))})
+    try:
+        age = timedelta(**{AGE_UNITS[found.group(2)]: int(found.group(1))})
+    except OverflowError:
+        age = timedelta.max
+    if age > MAX_AGE:
+        raise click.BadParameter(
+            f"'{text}' is too long an age: at most {MAX_AGE.days // 365} years"
+        )
+    return age
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -196,9 +207,12 @@ def backup_command(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
     from bot.store import Store
 
+    store = open_store()
+    if store.kind == "sqlite" and path.exists() and _same_file(path, Path(store.path)):
+        store.close()  # --force would have deleted the live case log first
+        raise click.ClickException(f"{path} is the case log itself; back up to another path")
     if path.exists():
         path.unlink()
-    store = open_store()
     try:
         store.backup(path)
     except RuntimeError as exc:  # PostgreSQL without pg_dump: one line on how to back up
@@ -223,7 +237,7 @@ def backup_command(path: Path, force: bool) -> None:
 def purge_command(older_than: str, dry_run: bool, yes: bool) -> None:
     """Delete old cases and knowledge gaps, and say how many.
 
-    On a terminal it asks first, unless given --yes; from cron it just runs.
+    On a terminal it asks first; without one (cron, a pipe) it needs --yes.
 
     \b
     Example:
@@ -236,13 +250,22 @@ def purge_command(older_than: str, dry_run: bool, yes: bool) -> None:
     if dry_run:
         click.echo(f"Would delete {what} (older than {older_than}); nothing deleted.")
         return
-    if not yes and interactive():
+    if not yes:
+        if not interactive():  # a pipe or a script: no one to ask, so say so
+            raise click.ClickException(f"would delete {what}; pass --yes to do it unasked")
         click.confirm(f"Delete {what}?", abort=True)
     result = store.purge_before(plan.cutoff)
     click.echo(
         f"Deleted {result.cases} case(s) and {result.gaps} knowledge gap(s) opened before "
         f"{result.cutoff} (older than {older_than})."
     )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve() or one.samefile(other)
+    except OSError:
+        return False
 
 
 def interactive() -> bool:

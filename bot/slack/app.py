@@ -14,10 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -27,9 +23,11 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
+from bot.slack.deadline import retry_handlers
 from bot.slack.inbox_rerun import inbox_payload
 from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
 from bot.slack.respond import RetryingRespond
+from bot.store.models import StoreClosed
 
 logger = logging.getLogger(__name__)
 
@@ -38,35 +36,6 @@ ListenerModule = ModuleType  # each has ``register(app, engine, settings)``
 LISTENER_MODULES: tuple[ListenerModule, ...] = (
     messages, commands, actions, shortcuts, home, workflow,
 )  # fmt: skip
-
-
-class _CountsRetries:
-    """Mixed into slack_sdk's retry handlers: count each retry for /metrics."""
-
-    reason = ""
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        metrics.slack_api_retry(self.reason)
-        super().prepare_for_next_attempt(  # type: ignore[misc]
-            state=state, request=request, response=response, error=error
-        )
-
-
-class CountedRateLimitRetry(_CountsRetries, RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler: waits for Retry-After, then retries."""
-
-    reason = "rate_limited"
-
-
-class CountedServerErrorRetry(_CountsRetries, ServerErrorRetryHandler):
-    reason = "server_error"
 
 
 class CountsApiErrors(RetryHandler):
@@ -106,17 +75,13 @@ def api_failure(response: HttpResponse | None, error: Exception | None) -> str |
 
 
 def build_client(settings: Settings) -> WebClient:
-    """A WebClient that honours Retry-After on 429 and retries 5xx once or twice."""
+    """A WebClient that retries connection errors, 5xx and 429 (after Retry-After) until
+    a deadline (``bot.slack.deadline``), not a count."""
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=_api_url(settings.slack_api_url),
         retry_handlers=[CountsApiErrors(), *retry_handlers()],  # first: sees every attempt
     )
-
-
-def retry_handlers() -> list[RetryHandler]:
-    """429 (after Retry-After) and 5xx, twice each: for Web API calls and response_urls."""
-    return [CountedRateLimitRetry(max_retry_count=2), CountedServerErrorRetry(max_retry_count=2)]
 
 
 def _api_url(url: str) -> str:
@@ -171,6 +136,9 @@ def build_app(
 
     @app.error
     def _log_error(error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, StoreClosed):  # stopping: the event stays owed in the inbox
+            logger.warning("listener stopped: the store is closed (shutting down)")
+            return
         logger.exception(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )

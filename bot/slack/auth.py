@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.deadline import within
+
 logger = logging.getLogger(__name__)
 
 # Slack's auth.test errors that mean the token itself is bad (no retry can fix them).
@@ -26,6 +28,7 @@ REJECTED = frozenset(
 )  # fmt: skip
 REFRESH_SECONDS = 300.0  # a revoked token shows within 5 minutes
 RETRY_SECONDS = 30.0  # after a failure, look again sooner
+CHECK_BUDGET = 3.0  # seconds auth.test may retry: start-up and /healthz must not wait a minute
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,10 @@ class AuthStatus:
 
 
 def check_token(client: WebClient, clock: Callable[[], float] = time.monotonic) -> AuthStatus:
-    """One auth.test; never raises."""
+    """One auth.test, retried for a few seconds at most (a check, not a reply); never raises."""
     try:
-        client.auth_test()
+        with within(CHECK_BUDGET):
+            client.auth_test()
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "") if exc.response is not None else ""
         if error in REJECTED:

@@ -22,10 +22,11 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -44,29 +45,55 @@ class Rejection(Exception):
 
 @dataclass(frozen=True)
 class Admitted:
-    """A verified, parseable request: its text as bolt wants it, and its parsed body."""
+    """A verified, parseable request: its text as bolt wants it, and its parsed body.
+
+    ``signature`` is set when the gate rewrote the text (see ``normalised``): bolt
+    checks the signature again, so the rewritten text is signed afresh.
+    """
 
     text: str
     body: dict[str, Any]
+    signature: str | None = field(default=None)
+    duplicate: bool = False  # a copy of a request already handled: acked, not run
 
 
 class RequestGate:
-    def __init__(self, signing_secret: str, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        signing_secret: str,
+        max_bytes: int = MAX_BODY_BYTES,
+        *,
+        first_time: Callable[[str], bool] | None = None,
+    ) -> None:
         # An empty secret cannot verify anything: every request is then refused (401),
         # never trusted.
         self.secret = signing_secret
         self.verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None
         self.max_bytes = max_bytes
+        # True the first time a key is seen, in any process (the inbox): replay dedupe.
+        self.first_time = first_time
 
     def admit(self, environ: dict[str, Any]) -> Admitted:
         """The request's body if it may go to bolt; raises ``Rejection`` otherwise."""
         raw = self.read_body(environ)
         text = self.verify(raw, environ)
-        body = bolt_body(text, environ.get("CONTENT_TYPE"))
+        content_type = environ.get("CONTENT_TYPE")
+        body = bolt_body(text, content_type)
         problem = payload_problem(body)
         if problem:
             raise Rejection(400, problem)
-        return Admitted(text, body)
+        key = replay_key(body, text)
+        if key is not None and self.first_time is not None and not self.first_time(key):
+            return Admitted(text, body, duplicate=True)
+        fixed = normalised(body)
+        if fixed is body:
+            return Admitted(text, body)
+        text = body_text(fixed, content_type)
+        return Admitted(text, fixed, self.sign(text, environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]))
+
+    def sign(self, text: str, timestamp: str) -> str:
+        base = f"v0:{timestamp}:{text}".encode()
+        return "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
 
     def read_body(self, environ: Mapping[str, Any]) -> bytes:
         try:
@@ -233,7 +260,67 @@ def _actions_problem(actions: Any) -> str | None:
             return "actions must be objects"
         if problem := _fields_problem("actions[]", action, ACTION_FIELDS):
             return problem
+        if not action.get("action_id"):
+            return "actions[] without action_id"  # Slack always sends one; bolt reads it
     return None
+
+
+# -- what is changed before bolt sees it -------------------------------------------------
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def cleaned(value: Any) -> Any:
+    """``value`` with every lone surrogate (a JSON ``\\ud800`` escape that pairs with
+    nothing) replaced by U+FFFD: such text cannot be encoded, so it could never be
+    stored, logged or posted. Returns the same object when there was none."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value) if LONE_SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        items = {k: cleaned(v) for k, v in value.items()}
+        same = all(items[k] is v for k, v in value.items())
+        return value if same else items
+    if isinstance(value, list):
+        elements = [cleaned(v) for v in value]
+        return value if all(a is b for a, b in zip(elements, value, strict=True)) else elements
+    return value
+
+
+def normalised(body: dict[str, Any]) -> dict[str, Any]:
+    """The body bolt may use: text cleaned; a workflow step's ``inputs`` an object.
+
+    A ``function_executed`` event whose ``inputs`` are null, a list or missing gets
+    empty inputs, so the step's listener fails the step with its usual clear error
+    instead of raising (a step left neither completed nor failed hangs the workflow).
+    """
+    body = cleaned(body)
+    event = body.get("event")
+    step = isinstance(event, dict) and event.get("type") == "function_executed"
+    if step and not isinstance(event.get("inputs"), dict):  # type: ignore[union-attr]
+        body = {**body, "event": {**event, "inputs": {}}}  # type: ignore[dict-item]
+    return body
+
+
+def body_text(body: dict[str, Any], content_type: str | None) -> str:
+    """``body`` written back the way it came: JSON, or a form (``payload`` JSON inside)."""
+    if (content_type or "").split(";")[0].strip() == "application/json":
+        return json.dumps(body, ensure_ascii=False)
+    if "type" in body and "command" not in body:  # interactivity: payload=<json>
+        return urlencode({"payload": json.dumps(body, ensure_ascii=False)})
+    return urlencode(body)
+
+
+# Kinds a captured request could be replayed for effect (a case, a public post).
+REPLAYABLE_KINDS = frozenset({"shortcut", "message_action", "view_submission"})
+
+
+def replay_key(body: dict[str, Any], text: str) -> str | None:
+    """The key a replayed copy of this request would share, for kinds where a copy acts
+    again; None for the rest (events are deduped by ``event_id`` in the inbox)."""
+    if "command" not in body and body.get("type") not in REPLAYABLE_KINDS:
+        return None
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"request:{body.get('trigger_id') or ''}:{digest}"
 
 
 def _fields_problem(

@@ -32,6 +32,8 @@ from slack_sdk.errors import SlackApiError
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
+from bot.slack import deadline
+from bot.slack.deadline import CALL_BUDGET
 from bot.slack.listeners.messages import Incoming, MessageReplier, incoming
 from bot.store import StoreClosed
 from bot.store.inbox import Pending
@@ -39,7 +41,13 @@ from bot.store.inbox import Pending
 logger = logging.getLogger(__name__)
 
 REPLAYABLE = frozenset({"message", "app_mention"})
-RERUN_OUTCOMES = ("replayed", "already_replied", "skipped", "uncertain", "failed", "expired")
+RERUN_OUTCOMES = (
+    "replayed", "already_replied", "skipped", "uncertain", "retry_later", "failed", "expired"
+)  # fmt: skip
+# A reply owed this long without any attempt is taken up again by the process that owes
+# it: longer than one attempt may take (each Slack call retries for CALL_BUDGET).
+STALLED_AFTER = timedelta(seconds=3 * CALL_BUDGET)
+SWEEP_EVERY = 5.0  # seconds between two looks at what this process still owes
 
 
 def inbox_payload(body: dict[str, Any]) -> str | None:
@@ -65,6 +73,8 @@ class InboxRerun:
     def __init__(self, engine: Engine, settings: Settings, client: WebClient) -> None:
         self.lifecycle = engine.lifecycle
         self.inbox = engine.store.inbox
+        self.engine = engine
+        self.settings = settings
         self.client = client
         self.replier = MessageReplier(engine, settings)
         self.max_age = timedelta(seconds=settings.inbox_replay_max_age)
@@ -74,22 +84,35 @@ class InboxRerun:
         """Re-run what earlier runs left undone; the counts go to the log and /metrics."""
         inbox = self.inbox
         counts: Counter[str] = Counter(expired=inbox.expire(self.max_age))
-        for pending in inbox.claim_replay(self.max_age):
+        self.replay_all(inbox.claim_replay(self.max_age), counts)
+        self.report(counts)
+        return counts
+
+    def replay_all(self, claimed: list[Pending], counts: Counter[str]) -> None:
+        """Re-run each; one whose Slack calls ran out of time stays owed (``retry_later``)."""
+        for pending in claimed:
             try:
-                counts[self.replay(pending)] += 1
+                with deadline.within(deadline.CALL_BUDGET):
+                    counts[self.replay(pending)] += 1
             except StoreClosed:  # the store closed under us: shutting down
                 logger.warning("inbox replay stopped: the database was closed")
                 break
-            except Exception:  # one bad row must not stop the others
+            except Exception as exc:  # one bad row must not stop the others
+                if transient(exc):
+                    logger.warning("event %s still owed, tried again later: %s",
+                                   pending.event_id, type(exc).__name__)  # fmt: skip
+                    counts["retry_later"] += 1
+                    continue
                 logger.exception("re-running event %s failed", pending.event_id)
-                inbox.give_up(pending.event_id)
+                self.inbox.give_up(pending.event_id)
                 counts["failed"] += 1
+
+    def report(self, counts: Counter[str]) -> None:
         for outcome in RERUN_OUTCOMES:
             metrics.inbox_replayed(outcome, counts[outcome])
         if any(counts.values()):
             summary = ", ".join(f"{counts[o]} {o}" for o in RERUN_OUTCOMES)
             logger.info("inbox replay: %s", summary)
-        return counts
 
     def replay(self, pending: Pending) -> str:
         inbox = self.inbox
@@ -155,9 +178,66 @@ class InboxRerun:
         return self._me
 
 
-def start_inbox_rerun(app: App, engine: Engine, settings: Settings) -> threading.Thread:
-    """Re-run in the background, so the worker acks new events at once meanwhile."""
+def transient(exc: Exception) -> bool:
+    """A fault that time may cure: Slack unreachable, rate-limited or failing (5xx)."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return status == 429 or status >= 500
+    return isinstance(exc, OSError | TimeoutError)
+
+
+class OwedSweeper:
+    """While this process lives, it keeps trying the replies it still owes.
+
+    A reply whose Slack calls ran out of time (a long 429 storm, Slack unreachable)
+    stays in the inbox. Every ``SWEEP_EVERY`` seconds this takes up this process's own
+    rows that no attempt has touched for ``STALLED_AFTER`` and runs them again, the
+    thread read back first when a post may have gone out. An event still unanswered
+    after ``INBOX_REPLAY_MAX_AGE`` has failed: logged and counted, never silent.
+    """
+
+    def __init__(self, replayer: InboxRerun, stalled_after: timedelta = STALLED_AFTER) -> None:
+        self.replayer = replayer
+        self.stalled_after = stalled_after
+        self.private = not replayer.settings.store_question_text
+        self._stop = threading.Event()
+
+    def sweep(self) -> Counter[str]:
+        inbox = self.replayer.inbox
+        failed = inbox.expire(self.replayer.max_age)
+        if failed:
+            logger.error("%d owed replies failed: unanswered after INBOX_REPLAY_MAX_AGE", failed)
+            metrics.inbox_replayed("failed", failed)
+        if self.private:
+            inbox.checkpoint_blanked()  # answered questions leave the -wal file too
+        counts: Counter[str] = Counter()
+        self.replayer.replay_all(inbox.claim_stalled(self.stalled_after, self.replayer.max_age),
+                                 counts)  # fmt: skip
+        if any(counts.values()):
+            self.replayer.report(counts)
+        return counts
+
+    def run(self, first: threading.Thread | None = None) -> None:
+        if first is not None:
+            first.join()  # the start-up re-run first: it stamps what it takes
+        while not self._stop.wait(SWEEP_EVERY):
+            try:
+                self.sweep()
+            except StoreClosed:
+                return  # the store was closed: the process is stopping
+            except Exception:  # a read-only moment, a busy database: try again later
+                logger.warning("owed-reply sweep failed; trying again", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def start_inbox_rerun(app: App, engine: Engine, settings: Settings) -> OwedSweeper:
+    """Re-run in the background, so the worker acks new events at once meanwhile; then
+    keep trying what this process owes (the sweeper is returned, to stop it at exit)."""
     replayer = InboxRerun(engine, settings, app.client)
-    thread = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
-    thread.start()
-    return thread
+    first = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
+    first.start()
+    sweeper = OwedSweeper(replayer)
+    threading.Thread(target=sweeper.run, args=(first,), name="owed-replies", daemon=True).start()
+    return sweeper

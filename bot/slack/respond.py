@@ -6,8 +6,9 @@ bolt's ``Respond`` posts to the response_url with a new ``WebhookClient`` each t
 without a log line or a metric; and every reply opened a new connection (a TCP and TLS
 handshake: under load, a third of a worker's time went to connecting). This one:
 
-- retries 429 (after Retry-After, capped) and 5xx twice each, and a dropped connection
-  once, counting each retry like the Web API client does (``slack_api_retry``);
+- retries 429 (after Retry-After, capped), 5xx and dropped connections until the
+  deadline (``bot.slack.deadline``), counting each retry like the Web API client does
+  (``slack_api_retry``);
 - logs and counts a reply that is lost all the same (``response_url_http_<status>``);
 - keeps connections alive per host in a small pool shared by the listener threads.
 """
@@ -28,10 +29,10 @@ from slack_bolt.context.respond import Respond
 from slack_sdk.webhook import WebhookResponse
 
 from bot import metrics
+from bot.slack.deadline import MAX_BACKOFF, remaining
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 2  # per kind of failure, as the Web API client's handlers
 MAX_RETRY_AFTER = 30.0  # a response_url lives 30 minutes; a reply this late is still useful
 TIMEOUT = 10.0
 Connection = http.client.HTTPConnection
@@ -117,35 +118,43 @@ class RetryingRespond(Respond):
         status, headers, answer = self._send(self.response_url, body)
         if status != 200:
             metrics.slack_api_error(f"response_url_http_{status}")
-            logger.warning("reply to response_url lost: HTTP %s after retries", status)
+            logger.warning("reply to response_url lost: HTTP %s", status)
         return WebhookResponse(
             url=self.response_url, status_code=status, body=answer, headers=headers
         )
 
     def _send(self, url: str, body: bytes) -> tuple[int, dict[str, str], str]:
-        retries = {"rate_limited": 0, "server_error": 0, "connection_error": 0}
+        """POST until answered, retrying what may pass (``_retry_reason``) until the deadline."""
+        deadline = time.monotonic() + remaining()
+        attempt = 0
         while True:
             try:
                 status, headers, answer = self.pool.post(url, body)
+                reason, wait = _retry_reason(status, headers, attempt)
             except (OSError, http.client.HTTPException) as exc:
-                if retries["connection_error"] >= 1:
-                    metrics.slack_api_error(f"response_url_{type(exc).__name__}")
-                    logger.warning("reply to response_url lost: %s", type(exc).__name__)
-                    return 0, {}, ""
-                retries["connection_error"] += 1
-                metrics.slack_api_retry("connection_error")
-                continue
-            reason, wait = _retry_reason(status, headers, retries)
-            if reason is None or retries[reason] >= MAX_RETRIES:
+                status, headers, answer = 0, {}, ""
+                reason, wait = "connection_error", _backoff(attempt)
+                error = type(exc).__name__
+            else:
+                error = f"http_{status}"
+            if reason is None:
                 return status, headers, answer
-            retries[reason] += 1
+            if time.monotonic() + wait >= deadline:
+                metrics.slack_api_retry("deadline_passed")
+                if status == 0:
+                    metrics.slack_api_error(f"response_url_{error}")
+                    logger.warning("reply to response_url lost: %s until the deadline", error)
+                return status, headers, answer
+            attempt += 1
             metrics.slack_api_retry(reason)
             self.sleep(wait)
 
 
-def _retry_reason(
-    status: int, headers: dict[str, str], retries: dict[str, int]
-) -> tuple[str | None, float]:
+def _backoff(attempt: int) -> float:
+    return min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 16))
+
+
+def _retry_reason(status: int, headers: dict[str, str], attempt: int) -> tuple[str | None, float]:
     if status == 429:
         retry_after = {k.lower(): v for k, v in headers.items()}.get("retry-after", "1")
         try:
@@ -153,7 +162,7 @@ def _retry_reason(
         except ValueError:
             return "rate_limited", 1.0
     if 500 <= status < 600:
-        return "server_error", 0.5 * 2 ** retries["server_error"]  # 0.5 s, then 1 s
+        return "server_error", _backoff(attempt)  # 0.5 s, 1 s, 2 s, 4 s, then every 5 s
     return None, 0.0
 
 

@@ -16,7 +16,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -28,12 +27,13 @@ from bot import metrics
 from bot.config import Settings
 from bot.engine import Engine
 from bot.knowledge import load_knowledge
-from bot.logs import ContextExecutor, gunicorn_logger_class, request_context
+from bot.logs import gunicorn_logger_class, request_context
 from bot.matching import Matcher, Thresholds
 from bot.slack.app import build_app, build_client, build_command_app
 from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
 from bot.slack.inbox_rerun import start_inbox_rerun
+from bot.slack.reply_queue import BoundedExecutor
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -80,9 +80,12 @@ class ServerSettings:
     keepalive: int = 5
 
 
-def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[str, Any]]:
+def health(
+    engine: Engine, auth: AuthMonitor | None = None, queue: BoundedExecutor | None = None
+) -> tuple[int, dict[str, Any]]:
     """200 when the case log takes writes, knowledge is loaded and Slack accepts the
-    token; else 503 with short reasons (no filesystem paths: /healthz may be public)."""
+    token; else 503 with short reasons (no filesystem paths: /healthz may be public).
+    A reply queue that is behind is 200 "degraded": the bot works, slowly."""
     problems = []
     database = engine.store.write_problem()
     if database:
@@ -92,10 +95,11 @@ def health(engine: Engine, auth: AuthMonitor | None = None) -> tuple[int, dict[s
     slack = auth.problem() if auth is not None else None
     if slack:
         problems.append(slack)
+    behind = queue.behind() if queue is not None else None
     status = {
-        "status": "ok" if not problems else "unavailable",
+        "status": "unavailable" if problems else "degraded" if behind else "ok",
         "articles": len(engine.knowledge.articles),
-        "problems": problems,
+        "problems": problems + ([behind] if behind else []),
     }
     return (200 if not problems else 503), status
 
@@ -107,6 +111,7 @@ def create_wsgi_app(
     signing_secret: str | None = None,
     auth: AuthMonitor | None = None,
     command_app: App | None = None,
+    queue: BoundedExecutor | None = None,
 ) -> WSGIApp:
     """The bot as a WSGI callable: Slack requests (through the gate), health and metrics.
 
@@ -114,7 +119,8 @@ def create_wsgi_app(
     ``command_app`` (``app.build_command_app``) takes the slash commands, if given.
     """
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
-    slack = slack_endpoint(bolt_app, RequestGate(secret), command_app)
+    gate = RequestGate(secret, first_time=engine.store.inbox.first_delivery)
+    slack = slack_endpoint(bolt_app, gate, command_app)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -126,7 +132,7 @@ def create_wsgi_app(
                 with request_context(**_slack_ids(environ)):
                     return slack(environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
-                code, status = health(engine, auth)
+                code, status = health(engine, auth, queue)
                 return _json(start_response, code, status)
             if path == "/metrics" and method == "GET":
                 body, content_type = metrics.exposition()
@@ -159,8 +165,15 @@ def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = N
         except Rejection as rejection:
             logger.warning("slack request rejected %s: %s", rejection.status, rejection.reason)
             return _json(start_response, rejection.status, {"error": rejection.reason})
+        if admitted.duplicate:  # a captured request sent again: acked, not acted on
+            metrics.dedupe_hit()
+            logger.warning("slack request replayed: acked and ignored")
+            return _json(start_response, 200, {})
+        headers = _headers(environ)
+        if admitted.signature is not None:  # the gate cleaned the body and signed it again
+            headers["x-slack-signature"] = admitted.signature
         request = BoltRequest(
-            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ)
+            body=admitted.text, query=environ.get("QUERY_STRING", ""), headers=headers
         )
         slash = "command" in admitted.body
         app = command_app if command_app is not None and slash else bolt_app
@@ -220,6 +233,10 @@ def _json(start_response: StartResponse, code: int, data: dict[str, Any]) -> lis
     return [body]
 
 
+MAX_QUEUED_PER_THREAD = 50  # listeners waiting per listener thread: about 10 s of replies
+HAND_BACK_WAIT = 5.0  # seconds for the replies already being sent, after the hand-back
+
+
 @dataclass
 class Bot:
     """Everything one process serves with, and how to close it."""
@@ -227,19 +244,29 @@ class Bot:
     settings: Settings
     engine: Engine
     app: App
-    executor: ThreadPoolExecutor
+    executor: BoundedExecutor
     stop_background: Callable[[], None]
     auth: AuthMonitor | None = field(default=None)
     command_app: App | None = field(default=None)
 
     def close(self, wait_seconds: float = 10.0) -> None:
-        """Finish replies in flight (bounded), stop the scheduler, close SQLite cleanly."""
+        """Drain the replies queued and in flight (bounded), hand back the rest, then close.
+
+        What is still queued after ``wait_seconds`` is not started: its inbox rows stay
+        owed, and closing the store ends this run's lease, so the next start (or a live
+        replica) re-runs them at once. Listeners never run on a closed database.
+        """
         self.stop_background()
         waiter = threading.Thread(target=self.executor.shutdown, daemon=True)
         waiter.start()
         waiter.join(wait_seconds)
         if waiter.is_alive():
-            logger.warning("listeners still running after %ss; closing anyway", wait_seconds)
+            queued = self.executor._work_queue.qsize()  # not started yet: handed back
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            logger.warning("stopping with %d replies queued: handed back to the next run", queued)
+            waiter.join(min(wait_seconds, HAND_BACK_WAIT))  # those already running
+            if waiter.is_alive():
+                logger.warning("listeners still running; closing anyway")
         self.engine.store.close()
 
 
@@ -252,7 +279,9 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     from bot.slack.weekly import start_scheduler
 
     engine = Engine.from_settings(settings)
-    executor = ContextExecutor(max_workers=listener_threads, thread_name_prefix="listener")
+    executor = BoundedExecutor(
+        listener_threads, MAX_QUEUED_PER_THREAD * listener_threads, thread_name_prefix="listener"
+    )
     client = build_client(settings)
     auth = AuthMonitor(client) if check_auth else None
     verified = auth is not None and auth.check_now().problem is None
@@ -261,8 +290,13 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     )
     command_app = build_command_app(settings, engine, client=client, verify_token=verified)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    start_inbox_rerun(app, engine, settings)  # acked events a killed run left unanswered
-    stop = scheduler.stop if scheduler else lambda: None
+    sweeper = start_inbox_rerun(app, engine, settings)  # what a killed run left, then our own
+
+    def stop() -> None:
+        sweeper.stop()
+        if scheduler:
+            scheduler.stop()
+
     return Bot(settings, engine, app, executor, stop, auth, command_app)
 
 
@@ -275,7 +309,7 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
         bots.append(bot)
         return create_wsgi_app(
             bot.app, bot.engine, signing_secret=settings.slack_signing_secret, auth=bot.auth,
-            command_app=bot.command_app,
+            command_app=bot.command_app, queue=bot.executor,
         )  # fmt: skip
 
     def close_bots() -> None:

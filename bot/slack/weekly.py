@@ -10,6 +10,7 @@ and ``files:write`` scopes and must be a member of the channel.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from bot.follow_up_scheduler import (
     PostFollowUp,
     start_follow_ups,
 )
-from bot.render.follow_up_post import follow_up_message, follow_up_ref
+from bot.render.follow_up_post import FOLLOW_UP_BLOCK_ID, follow_up_message, follow_up_ref
 from bot.render.summary import summary_blocks, summary_fallback_text, title
 from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
 from bot.slack.listeners.common import post_in_thread, slack_error
@@ -89,6 +90,10 @@ def follow_up_poster(client: WebClient) -> PostFollowUp:
 
     def post(pending: Pending) -> str | None:
         assert pending.channel and pending.thread_ts  # checked by skip_reason
+        asked = already_asked(client, pending)
+        if asked:  # a process killed mid-post had asked: its claim went stale, not its post
+            logger.info("follow-up for case %s was already in its thread", pending.case_id)
+            return asked
         ref = follow_up_ref(pending.case_id, pending.article_id or "", pending.version)
         try:
             ts = post_in_thread(
@@ -101,6 +106,35 @@ def follow_up_poster(client: WebClient) -> PostFollowUp:
         return ts or None
 
     return post
+
+
+def already_asked(client: WebClient, pending: Pending) -> str | None:
+    """The ts of this bot's follow-up already in the thread, read back before asking.
+
+    Unlike an inbox re-run, a follow-up has no "posting" mark: a claim that went stale
+    may belong to a process killed just after its post. If Slack cannot say, the
+    follow-up is asked (one missing "did it fix it?" is the worse outcome only when
+    nobody can read the thread at all).
+    """
+    assert pending.channel and pending.thread_ts
+    try:
+        found = client.conversations_replies(
+            channel=pending.channel, ts=pending.thread_ts,
+            oldest=pending.reply_ts or pending.thread_ts, limit=200,
+        )  # fmt: skip
+    except SlackClientError as exc:
+        logger.info("follow-up for case %s: thread not read back (%s)", pending.case_id, exc)
+        return None
+    for message in found.get("messages") or []:
+        blocks = message.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        ours = message.get("bot_id") and isinstance(blocks, list)
+        if ours and any(
+            isinstance(b, dict) and b.get("block_id") == FOLLOW_UP_BLOCK_ID for b in blocks
+        ):
+            return str(message["ts"])
+    return None
 
 
 @dataclass

@@ -6,7 +6,9 @@ no timeout. A client that sends half a header and stops holds that thread for as
 it keeps the connection open: 16 of them took every thread of a 2 x 8 server, and
 /healthz timed out. This worker gives every client socket a per-read deadline
 (``READ_TIMEOUT``): a client silent for that long is dropped, as if it had hung up
-(gunicorn then logs nothing at INFO, and no traceback). ``ServerSettings`` also gives
+(gunicorn then logs nothing at INFO, and no traceback), and a whole request, head and
+body, gets ``REQUEST_DEADLINE``, so a client dripping a byte at a time is cut as well.
+``ServerSettings`` also gives
 the workers more threads than a burst of such clients, so /healthz and Slack's own
 requests find a free thread while the stalled ones wait out their deadline.
 """
@@ -15,14 +17,20 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
 import weakref
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
 READ_TIMEOUT = 5.0  # Slack sends a request in one go; its own ack deadline is 3 s
+# A whole request (head and body) must arrive within this: a client dripping one byte
+# every 2 s never trips a per-read timeout, and 150 of them held every thread for 24 s.
+REQUEST_DEADLINE = 8.0
 # Sockets whose write side is shut: gunicorn is closing them (see DeadlineSocket.recv).
 _closing: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+# When the request now being read on a socket must be in (monotonic); set per request.
+_deadlines: weakref.WeakKeyDictionary[socket.socket, float] = weakref.WeakKeyDictionary()
 
 
 class DeadlineSocket(socket.socket):
@@ -44,10 +52,21 @@ class DeadlineSocket(socket.socket):
                 return super().recv(bufsize, flags)
             except (BlockingIOError, TimeoutError):
                 return b""
+        self._until_deadline()
         try:
             return super().recv(bufsize, flags)
         except TimeoutError:
             raise ConnectionResetError(errno.ECONNRESET, "client stalled") from None
+
+    def _until_deadline(self) -> None:
+        """This read may wait for what is left of the request's deadline, at most."""
+        deadline = _deadlines.get(self)
+        if deadline is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ConnectionResetError(errno.ECONNRESET, "request not received in time")
+        super().settimeout(min(READ_TIMEOUT, left))
 
     def shutdown(self, how: int) -> None:
         super().shutdown(how)
@@ -55,12 +74,14 @@ class DeadlineSocket(socket.socket):
             _closing.add(self)
 
     def recv_into(self, *args: Any) -> int:
+        self._until_deadline()
         try:
             return super().recv_into(*args)
         except TimeoutError:
             raise ConnectionResetError(errno.ECONNRESET, "client stalled") from None
 
     def sendall(self, *args: Any) -> None:
+        super().settimeout(READ_TIMEOUT)  # the answer is not bound by the request deadline
         try:
             super().sendall(*args)
         except TimeoutError:  # a client that stopped reading the answer
@@ -75,4 +96,6 @@ class StallProofThreadWorker(ThreadWorker):  # type: ignore[misc]
             blocking = conn.sock.getblocking()
             conn.sock.__class__ = DeadlineSocket
             conn.sock.setblocking(blocking)
+        if isinstance(conn.sock, DeadlineSocket):  # each request (keep-alive: each one anew)
+            _deadlines[conn.sock] = time.monotonic() + REQUEST_DEADLINE
         super().enqueue_req(conn)

@@ -168,13 +168,14 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.sqlite import SqliteBackend, SqliteRuns
     from bot.store.sqlite_reads import SqliteReads
 
+    runs = SqliteRuns(conn)
     return Parts(
         cases=CaseStore(conn, keep_text=keep_text),
         gaps=GapStore(conn, keep_text=keep_text),
-        inbox=Inbox(conn),
+        inbox=Inbox(conn, runs),
         claims=SummaryClaims(conn),
         follow_ups=FollowUps(conn),
-        runs=SqliteRuns(),
+        runs=runs,
         reports=SqliteReads(conn),
-        backend=SqliteBackend(conn),
+        backend=SqliteBackend(conn, runs),
     )

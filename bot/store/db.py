@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,18 @@ class Connection:
         self._inserters = threading.local()  # see insert_row
         self._opened: list[sqlite3.Connection] = []
         self._closed = False
+        self._suspect = False  # the shared connection may be read-only: reopen before a write
         with self.lock:
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
+            if self.path != ":memory:":
+                try:
+                    prove_writable(self.db.conn)
+                except sqlite3.OperationalError as exc:
+                    # Started during a read-only moment: reads work, and the first write
+                    # after it ends gets a fresh connection.
+                    self._suspect = read_only(exc)
 
     def now(self) -> str:
         return iso(self.clock())
@@ -71,16 +79,31 @@ class Connection:
 
     @contextmanager
     def write(self) -> Iterator[Database]:
-        """One transaction that takes the write lock up front (no upgrade deadlocks)."""
+        """One transaction that takes the write lock up front (no upgrade deadlocks).
+
+        A connection that found the file read-only stays read-only after the file is
+        writable again: it is reopened, so the next write works (this one fails).
+        """
         with self.lock:
             self._check_open()
+            if self._suspect:
+                self._reopen_shared()
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
+            except BaseException as exc:
+                with suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                self._suspect = read_only(exc)
                 raise
             self.db.execute("COMMIT")
+
+    def _reopen_shared(self) -> None:
+        """A fresh shared connection (called with the lock held)."""
+        with suppress(sqlite3.Error):
+            self.db.conn.close()
+        self.db = Database(_connect(self.path))
+        self._suspect = False
 
     def insert_row(self, table: str, row: dict[str, Any]) -> int:
         """Insert one row as one statement, committed on its own; returns its id.
@@ -99,7 +122,15 @@ class Connection:
             with self.lock:  # so this one is shared: keep out of others' transactions
                 row_id = self.db.conn.execute(sql, list(row.values())).lastrowid
         else:
-            row_id = self._inserter().execute(sql, list(row.values())).lastrowid
+            try:
+                row_id = self._inserter().execute(sql, list(row.values())).lastrowid
+            except sqlite3.OperationalError as exc:
+                if not read_only(exc):
+                    raise
+                # Opened during a read-only moment: it stays read-only. A fresh one
+                # (proved writable when opened) either works or says why not.
+                self._drop_inserter()
+                row_id = self._inserter().execute(sql, list(row.values())).lastrowid
         assert row_id is not None
         return row_id
 
@@ -109,9 +140,25 @@ class Connection:
             with self.lock:
                 if self._closed:
                     raise StoreClosed("the case log is closed")
-                conn = self._inserters.conn = _connect(self.path)
+                conn = _connect(self.path)
+                try:
+                    prove_writable(conn)
+                except sqlite3.Error:
+                    conn.close()  # not kept: the next insert opens a new one
+                    raise
+                self._inserters.conn = conn
                 self._opened.append(conn)
         return conn
+
+    def _drop_inserter(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._inserters, "conn", None)
+        self._inserters.conn = None
+        if conn is not None:
+            with self.lock:
+                if conn in self._opened:
+                    self._opened.remove(conn)
+            with suppress(sqlite3.Error):
+                conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -125,13 +172,29 @@ class Connection:
             raise StoreClosed("the case log is closed")
 
     def check_writable(self) -> None:
-        """Raise unless this process can write: a file in the folder and a write lock."""
+        """Raise unless this process can write: a file in the folder, a write lock, and a
+        page written (then rolled back) on the shared connection that serves traffic.
+
+        The insert connections are proved the same way when opened, and reopened after
+        a read-only error, so none of them stays read-only once the files are writable.
+        """
         if self.path != ":memory:":
             probe = Path(self.path).parent / f".write-check-{os.getpid()}-{threading.get_ident()}"
             probe.write_bytes(b"")
             probe.unlink()
-        with self.write():
-            pass
+        with self.lock:
+            self._check_open()
+            try:
+                prove_writable(self.db.conn)
+            except sqlite3.OperationalError as exc:
+                if not read_only(exc):
+                    raise
+                self._reopen_shared()  # it may be the connection, not the file
+                try:
+                    prove_writable(self.db.conn)
+                except sqlite3.OperationalError:
+                    self._suspect = True
+                    raise
 
     def backup(self, target: str | Path) -> Path:
         """Copy the whole database with SQLite's online backup API (safe while writing)."""
@@ -150,6 +213,25 @@ class Connection:
             self._closed = True
             for conn in (*self._opened, self.db.conn):
                 conn.close()
+
+
+def read_only(exc: BaseException) -> bool:
+    """SQLite's "attempt to write a readonly database" (SQLITE_READONLY)."""
+    return isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc)
+
+
+def prove_writable(conn: sqlite3.Connection) -> None:
+    """Write one page and roll it back: raises where this connection cannot write.
+
+    A connection opened while the file was read-only opens read-only and stays so;
+    taking the write lock (BEGIN IMMEDIATE) does not show it, a write does.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        conn.execute("ROLLBACK")
 
 
 def _connect(path: str) -> sqlite3.Connection:

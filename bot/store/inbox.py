@@ -8,26 +8,33 @@ workers and restarts.
 Acked means answered: an event the bot may reply to is stored with its payload
 *before* the ack, and marked done (payload blanked) after the reply. A process
 killed in between leaves the row undone; the next start-up claims it, once, for a
-re-run (``bot.slack.replay``). Each row records the process that took it (``boot``,
-see ``bot.store.runs``), so a start-up never re-runs what a live process is handling.
+re-run (``bot.slack.inbox_rerun``). Each row records the process that took it (``boot``,
+see ``bot.store.runs``), so a start-up never re-runs what a live process is handling:
+on this host its process says so, elsewhere its heartbeat lease (``SqliteRuns``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.store.db import Connection, iso
 from bot.store.models import InboxPending as Pending
-from bot.store.runs import is_alive, this_run
+from bot.store.runs import this_run
+
+if TYPE_CHECKING:
+    from bot.store.sqlite import SqliteRuns
 
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 FORGET_EVERY = 500  # claims between two sweeps of expired ids
 
 
 class Inbox:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, runs: SqliteRuns) -> None:
         self.conn = conn
+        self.runs = runs
         self._claims = 0
+        self.blanked = False  # payloads were blanked since the last WAL checkpoint
 
     def first_delivery(self, event_id: str, payload: str | None = None) -> bool:
         """True the first time an event id is seen, in any process; False for retries.
@@ -35,6 +42,8 @@ class Inbox:
         With a ``payload`` the event is owed a reply until ``done``; without one there
         is nothing to re-run and the row is settled at once.
         """
+        if payload is not None:
+            self.runs.start_heartbeat()  # this run now owes replies: others watch its lease
         now = self.conn.now()
         row = {"event_id": event_id, "seen_at": now, "boot": this_run(), "payload": payload,
                "done_at": None if payload is not None else now}  # fmt: skip
@@ -63,6 +72,19 @@ class Inbox:
         sql = "update slack_events set done_at = ?, payload = null where event_id = ?"
         with self.conn.write() as db:
             db.execute(sql, [self.conn.now(), event_id])
+        self.blanked = True
+
+    def checkpoint_blanked(self) -> bool:
+        """After payloads were blanked, copy the WAL into the database and empty it
+        (``TRUNCATE``): the question text is otherwise still in the -wal file until
+        SQLite's own checkpoint, which could be days at low traffic. True when done."""
+        if not self.blanked or self.conn.path == ":memory:":
+            return False
+        self.blanked = False
+        with self.conn.read() as db:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self.blanked = bool(busy)  # a reader held the WAL: try again next time
+        return not busy
 
     def give_up(self, event_id: str) -> None:
         """Not re-run (the outcome is unknown): keep the row, drop the payload."""
@@ -89,8 +111,31 @@ class Inbox:
         cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
         with self.conn.write() as db:
             rows = db.execute(select, [cutoff]).fetchall()
-            gone = {run for run in {row[4] for row in rows} if run != me and not is_alive(run)}
+            runs = {row[4] for row in rows} - {me}
+            gone = {run for run in runs if not self.runs.is_alive(run)}
             claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]
+            for row in claimed:
+                db.execute(stamp, [now, me, row.event_id])
+        return claimed
+
+    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[Pending]:
+        """This process's own undone events that no attempt has touched for ``stalled_for``.
+
+        A reply whose Slack calls ran out of time stays owed; the process that holds it
+        tries again while it lives (``bot.slack.inbox_rerun.OwedSweeper``). Each claim is
+        stamped, so the next one waits ``stalled_for`` again.
+        """
+        select = (
+            "select event_id, seen_at, payload, posting_at from slack_events"
+            " where done_at is null and payload is not null and seen_at >= ?"
+            " and coalesce(replayed_by, boot) = ? and coalesce(replayed_at, seen_at) <= ?"
+            " order by rowid"
+        )
+        stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
+        clock, me = self.conn.clock(), this_run()
+        cutoff, stale, now = iso(clock - max_age), iso(clock - stalled_for), iso(clock)
+        with self.conn.write() as db:
+            claimed = [Pending(*row) for row in db.execute(select, [cutoff, me, stale])]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
         return claimed

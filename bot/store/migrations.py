@@ -103,3 +103,16 @@ def m004_durable_inbox(db: Database) -> None:
     db.execute("update slack_events set done_at = seen_at")
     # Only undone rows are indexed, so start-up finds them without a scan.
     db.execute("create index idx_events_undone on slack_events (seen_at) where done_at is null")
+
+
+@migrations()
+def m005_runs(db: Database) -> None:
+    """Runs that owe replies, with a heartbeat: work is owned by lease, not by host name.
+
+    A second container on the same volume (a rolling deploy) has another host name; it
+    must not take the events its predecessor is still answering. A run whose heartbeat
+    is younger than the lease is alive, wherever it runs.
+    """
+    db.table("runs").create(
+        {"run": str, "host": str, "started_at": str, "heartbeat_at": str}, pk="run"
+    )

@@ -9,10 +9,18 @@ the process that died.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)  # a run silent this long (no heartbeat) is gone
 
 
 def start_time(pid: int) -> str:
@@ -41,8 +49,8 @@ def this_run() -> str:
 def is_alive(run: str | None) -> bool:
     """Is the process named ``run`` still running on this host?
 
-    Another host's process counts as gone: the database is a local file, and a new
-    container (a new host name) on the same volume replaces the old one.
+    Another host's process is not known here: the stores judge it by its heartbeat
+    lease (``SqliteRuns``, ``PgRuns``), never by its host name alone.
     """
     host, _, rest = (run or "").partition(":")
     pid_text, _, started = rest.partition(":")
@@ -58,3 +66,43 @@ def is_alive(run: str | None) -> bool:
     except PermissionError:
         return True  # someone else's process: it exists
     return True
+
+
+def on_this_host(run: str | None) -> bool:
+    return (run or "").partition(":")[0] == socket.gethostname()
+
+
+class Heartbeat:
+    """Call ``beat`` now and every ``lease / 3`` in a daemon thread, until ``stop``."""
+
+    def __init__(self, beat: Callable[[], None], lease: timedelta = LEASE) -> None:
+        self.beat = beat
+        self.every = (lease / 3).total_seconds()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is not None:
+                return
+            self.beat()
+            self._thread = threading.Thread(target=self._run, name="store-heartbeat", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.beat()
+            except Exception:  # the next beat retries; a missed one is what leases allow
+                log.warning("heartbeat failed", exc_info=True)
+
+    def stop(self) -> bool:
+        """Stop; True when it had been beating."""
+        self._stop.set()
+        if self._thread is None:
+            return False
+        self._thread.join(timeout=5)
+        return True

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import builtins
 import os
+import socket
 import sqlite3
+from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.store import runs
-from bot.store.db import Connection
+from bot.store.db import Connection, iso
 from bot.store.migrations import migrations
 from bot.store.models import TABLES
 from bot.store.protocols import ClickedCase, Description, FollowUpRow, GapRow, WeekRow
@@ -75,20 +78,52 @@ class SqliteReports:
 
 
 class SqliteRuns:
-    """Processes on this host, told apart by pid and start time (``bot.store.runs``)."""
+    """Runs that owe replies: on this host, the process decides (pid and start time, so a
+    restart re-runs its dead predecessor's events at once); a run with another host name
+    (a second container on the same volume) is alive while its heartbeat is younger
+    than the lease. A clean stop removes the run's row: what it left is taken at once."""
+
+    def __init__(self, conn: Connection, *, lease: timedelta = runs.LEASE) -> None:
+        self.conn = conn
+        self.lease = lease
+        self.heartbeat = runs.Heartbeat(self.beat)
 
     def this_run(self) -> str:
         return runs.this_run()
 
     def is_alive(self, run: str | None) -> bool:
-        return runs.is_alive(run)
+        if runs.on_this_host(run):
+            return runs.is_alive(run)
+        cutoff = iso(self.conn.clock() - self.lease)
+        sql = "select 1 from runs where run = ? and heartbeat_at >= ?"
+        with self.conn.read() as db:
+            return db.execute(sql, [run, cutoff]).fetchone() is not None
+
+    def beat(self) -> None:
+        now = self.conn.now()
+        sql = (
+            "insert into runs (run, host, started_at, heartbeat_at) values (?, ?, ?, ?)"
+            " on conflict (run) do update set heartbeat_at = excluded.heartbeat_at"
+        )
+        with self.conn.write() as db:
+            db.execute(sql, [self.this_run(), socket.gethostname(), now, now])
+
+    def start_heartbeat(self) -> None:
+        self.heartbeat.start()
+
+    def stop(self) -> None:
+        """Stop beating and hand back: this run's row goes, so its leftovers are taken now."""
+        if self.heartbeat.stop():
+            with suppress(Exception), self.conn.write() as db:
+                db.execute("delete from runs where run = ?", [self.this_run()])
 
 
 class SqliteBackend:
     kind = "sqlite"
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, runs: SqliteRuns | None = None) -> None:
         self.conn = conn
+        self.runs = runs
 
     def purge_before(self, cutoff: str, *, dry_run: bool = False) -> tuple[int, int]:
         """Cases (with clicks and follow-ups) and gaps created before ``cutoff``."""
@@ -144,6 +179,8 @@ class SqliteBackend:
                 )
 
     def close(self) -> None:
+        if self.runs is not None:
+            self.runs.stop()  # before the connection goes: the hand-back needs it
         self.conn.close()
 
 

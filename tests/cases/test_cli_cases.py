@@ -189,7 +189,7 @@ def old_and_recent(log: Store, clock: Clock) -> None:
 
 def test_cases_purge_says_how_many(cli: Invoke, log: Store, clock: Clock) -> None:
     old_and_recent(log, clock)
-    result = cli("cases", "purge", "--older-than", "90d")
+    result = cli("cases", "purge", "--older-than", "90d", "--yes")
     assert result.exit_code == 0
     assert result.output.startswith("Deleted 1 case(s) and 1 knowledge gap(s) opened before ")
     assert result.output.endswith(" (older than 90d).\n")
@@ -335,3 +335,24 @@ def test_summary_post_failure_releases_the_claim(
     assert result.exit_code == 1
     assert "Slack refused the post: not_in_channel" in result.output
     assert log.claims.get("2026-W47") is None
+
+
+@pytest.mark.parametrize("age", ["90d", "0d"])
+def test_cases_purge_from_a_pipe_needs_yes(cli: Invoke, log: Store, clock: Clock, age: str) -> None:
+    old_and_recent(log, clock)
+    result = cli("cases", "purge", "--older-than", age)  # before: 0d deleted everything
+    assert result.exit_code == 1 and "pass --yes" in result.output
+    assert log.cases.count() == 2
+
+
+def test_cases_purge_with_a_huge_age_is_a_clear_error(cli: Invoke, log: Store) -> None:
+    result = cli("cases", "purge", "--older-than", "99999999999d", "--yes")
+    assert result.exit_code == 2 and "too long an age" in result.output  # before: a traceback
+    assert "Traceback" not in result.output
+
+
+def test_cases_backup_refuses_the_live_case_log_itself(cli: Invoke, log: Store) -> None:
+    log.cases.open(source="dm", level="answer")
+    result = cli("cases", "backup", "--force", log.path)
+    assert result.exit_code == 1 and "is the case log itself" in result.output
+    assert log.cases.count() == 1  # before: the live file was deleted first

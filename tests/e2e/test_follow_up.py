@@ -14,7 +14,7 @@ import pytest
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.render.blocks import CASE_RESOLVED
-from bot.slack.weekly import Background, start_scheduler
+from bot.slack.weekly import Background, follow_up_poster, start_scheduler
 from bot.store import Store
 from tests.ops.test_metrics import scrape, value
 from tests.support.fake_slack import FakeSlackApi
@@ -130,3 +130,27 @@ def test_a_restart_between_answer_and_follow_up_still_gives_exactly_one(
             background.stop()
         other_worker.close()
         second.close()
+
+
+def test_a_follow_up_posted_by_a_process_killed_before_recording_it_is_not_asked_again(
+    settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase
+):
+    bot = LiveBot(settings, slack, knowledge)
+    try:
+        _, _, case = bot.ask_in_channel(ON_2010)
+        store = bot.engine.store
+        time.sleep(2.1)  # due
+        [pending] = store.follow_ups.due(store.conn.now())
+        assert store.follow_ups.claim(case.id, "dead-worker")
+        follow_up_poster(bot.app.client)(pending)  # posted... then kill -9: never recorded
+        store.db.execute("update follow_ups set claimed_at = '2000-01-01T00:00:00+00:00'")
+        background = run_schedulers(bot, settings)  # the stale claim is taken over
+        try:
+            wait_until(lambda: settled(bot, case.id))
+            time.sleep(0.5)
+        finally:
+            background.stop()
+        assert len(follow_ups(slack)) == 1  # before: asked twice
+        assert slack.calls("conversations.replies")  # the thread was read back
+    finally:
+        bot.close()

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 from bot import metrics
+from bot.slack import deadline
 from bot.slack.respond import ConnectionPool, RetryingRespond
 from tests.support import payloads as P
 from tests.support.http_harness import LiveBot, live, live_settings, slack, slack_server
@@ -62,15 +63,32 @@ def test_a_429_waits_for_retry_after_then_retries(live: LiveBot):
     assert counter(RETRIED_429) - before == 1
 
 
-def test_a_reply_lost_after_the_retries_is_logged_and_counted(live: LiveBot, caplog):
+def test_a_reply_lost_at_the_deadline_is_logged_and_counted(live: LiveBot, caplog, monkeypatch):
+    monkeypatch.setattr(deadline, "CALL_BUDGET", 2.0)  # a short deadline, for the test's sake
     url = live.slack.response_url()
-    live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500, times=3)
+    live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500, times=50)
     before = counter(LOST_500)
     with caplog.at_level(logging.WARNING, logger="bot.slack.respond"):
         pick_a_version_in_a_slash_reply(live, url)
-    assert len(live.slack.responses(url)) == 3  # the first try and two retries
+    assert 3 <= len(live.slack.responses(url)) <= 4  # 0.5 s, then 1 s apart, until 2 s
     assert counter(LOST_500) - before == 1
-    assert "reply to response_url lost: HTTP 500 after retries" in caplog.text
+    assert "reply to response_url lost: HTTP 500" in caplog.text
+
+
+def test_a_storm_of_500s_on_the_response_url_is_outlasted(live: LiveBot):
+    url = live.slack.response_url()
+    live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500, times=4)
+    pick_a_version_in_a_slash_reply(live, url)
+    posts = live.slack.responses(url)
+    assert len(posts) == 5 and posts[-1]["text"]
+
+
+def test_a_dropped_connection_to_the_response_url_is_retried(live: LiveBot):
+    url = live.slack.response_url()
+    live.slack.drop(url.removeprefix(live.slack.base + "/"), times=2)
+    pick_a_version_in_a_slash_reply(live, url)
+    posts = live.slack.responses(url)
+    assert len(posts) == 3 and posts[-1]["text"]
 
 
 class _KeepAlive(BaseHTTPRequestHandler):

@@ -63,3 +63,27 @@ def test_health_answers_within_a_second_while_50_clients_stall(server: Server, d
             assert conn.recv(65536) == b""
     added = server.log_text()[before:]
     assert "Traceback" not in added, added[-3000:]
+
+
+def test_a_client_dripping_a_byte_at_a_time_is_cut_at_the_request_deadline(server: Server):
+    # Before: each byte came within the per-read timeout, so the request never ended.
+    head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port)) as conn:
+        cut_after = None
+        for byte in head * 4:
+            try:
+                conn.sendall(bytes([byte]))
+                conn.settimeout(0.01)
+                if conn.recv(1) == b"":
+                    cut_after = time.monotonic() - started
+                    break
+            except TimeoutError:
+                pass
+            except OSError:
+                cut_after = time.monotonic() - started
+                break
+            time.sleep(1.0 - 0.01)
+            if time.monotonic() - started > 20:
+                break
+    assert cut_after is not None and cut_after < 12.0  # REQUEST_DEADLINE is 8 s

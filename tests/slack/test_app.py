@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 from slack_bolt.request import BoltRequest
 from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
@@ -28,9 +29,10 @@ def test_client_uses_the_configured_api_url(configured, expected):
     client = build_client(Settings(slack_bot_token="xoxb-1", slack_api_url=configured))
     assert client.base_url == expected
     handlers = client.retry_handlers
-    assert len(handlers) == 3 and isinstance(handlers[0], CountsApiErrors)  # counts, first
+    assert len(handlers) == 4 and isinstance(handlers[0], CountsApiErrors)  # counts, first
+    assert any(isinstance(h, ConnectionErrorRetryHandler) for h in handlers)  # slack_sdk's default
     assert any(isinstance(h, RateLimitErrorRetryHandler) for h in handlers)
-    assert any(isinstance(h, ServerErrorRetryHandler) for h in handlers)
+    assert any(isinstance(h, ServerErrorRetryHandler) for h in handlers) is False  # 5xx: ours
 
 
 def test_per_request_clients_keep_base_url_and_retries(bot: Bot):

@@ -399,3 +399,22 @@ def test_a_closed_store_says_so(open_store: OpenStore) -> None:
                  lambda: store.cases.open(source="dm", level="answer")):  # fmt: skip
         with pytest.raises(StoreClosed):
             call()
+
+
+def test_a_stalled_owed_event_is_taken_up_again_by_its_own_run(
+    open_store: OpenStore, clock: Clock
+) -> None:
+    mine = open_store()
+    mine.inbox.first_delivery("EvMine", "{}")
+    mine.inbox.first_delivery("EvGone", "{}")
+    set_owner(mine, "EvGone", GONE)  # a dead run's row: the start-up re-run's, not ours
+    stalled = timedelta(minutes=3)
+    assert mine.inbox.claim_stalled(stalled, MAX_AGE) == []  # an attempt may still be on
+    clock.advance(minutes=4)
+    assert [p.event_id for p in mine.inbox.claim_stalled(stalled, MAX_AGE)] == ["EvMine"]
+    assert mine.inbox.claim_stalled(stalled, MAX_AGE) == []  # stamped: wait again
+    clock.advance(minutes=4)
+    assert [p.event_id for p in mine.inbox.claim_stalled(stalled, MAX_AGE)] == ["EvMine"]
+    mine.inbox.done("EvMine")
+    clock.advance(minutes=4)
+    assert mine.inbox.claim_stalled(stalled, MAX_AGE) == []  # answered: nothing owed

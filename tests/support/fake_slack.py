@@ -6,13 +6,16 @@ file-upload URLs), answers ``/response/<n>`` like a response_url and ``/upload/<
 like Slack's upload URL. Every request is recorded with its parameters and headers.
 
 Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
-or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers.
+or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers; ``drop`` resets
+the connection instead of answering (a TCP RST, as a load balancer dropping it).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +24,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+DROPPED = 0  # a scripted "status": reset the connection, answer nothing
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # load tests open hundreds of connections at once
 
 
 @dataclass
@@ -61,8 +70,7 @@ class FakeSlackApi:
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._urls = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )
@@ -152,6 +160,11 @@ class FakeSlackApi:
         """The next ``times`` calls of ``method`` answer HTTP 429 with Retry-After."""
         self.fail_next(method, 429, times=times, retry_after=retry_after)
 
+    def drop(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get their connection reset, no answer."""
+        with self._lock:
+            self.scripted.setdefault(method, []).extend([Scripted(DROPPED, "dropped")] * times)
+
     def slow(self, method: str, seconds: float) -> None:
         """Every call of ``method`` takes this long to answer (a reply in flight)."""
         with self._lock:
@@ -198,6 +211,13 @@ class FakeSlackApi:
                 data = {} if self.path.startswith("/upload/") else parse(self.headers, raw)
                 call = Call(self.path, data, raw, dict(self.headers.items()))
                 status, answer, headers = fake._record(call)
+                if status == DROPPED:
+                    # SO_LINGER 0: close() sends a RST, the caller sees "connection reset".
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 body = json.dumps(answer).encode()
                 try:
                     self.send_response(status)

@@ -47,6 +47,11 @@ class DrainableExecutor(ThreadPoolExecutor):
             self._futures.add(future)
         return future
 
+    def forget(self) -> None:
+        """Stop tracking what was submitted (a test that cancelled the queue on purpose)."""
+        with self._lock:
+            self._futures.clear()
+
     def drain(self, timeout: float = 10.0) -> None:
         with self._lock:
             pending = list(self._futures)

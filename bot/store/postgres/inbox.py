@@ -76,15 +76,29 @@ class PgInbox:
             rows = conn.execute(REPLAYABLE, [cutoff]).fetchall()
             runs = {row["boot"] for row in rows} - {me}
             gone = {run for run in runs if not self.runs.is_alive(run, conn)}
-            claimed = [_pending(row) for row in rows if row["boot"] in gone]
-            conn.execute(
-                "update slack_events set replayed_at = %s, replayed_by = %s"
-                " where event_id = any(%s)",
-                [now, me, [p.event_id for p in claimed]],
-            )
-            return claimed
+            return _stamp(conn, [_pending(row) for row in rows if row["boot"] in gone], now, me)
 
         return self.db.transact(claim)
+
+    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[InboxPending]:
+        """This run's own undone events that no attempt has touched for ``stalled_for``."""
+        now, me = self.db.moment(), self.runs.this_run()
+        select = (
+            "select event_id, seen_at, payload, posting_at, boot from slack_events"
+            " where done_at is null and payload is not null and seen_at >= %s"
+            " and coalesce(replayed_by, boot) = %s and coalesce(replayed_at, seen_at) <= %s"
+            " order by seq for update skip locked"
+        )
+
+        def claim(conn: Conn) -> list[InboxPending]:
+            rows = conn.execute(select, [now - max_age, me, now - stalled_for]).fetchall()
+            return _stamp(conn, [_pending(row) for row in rows], now, me)
+
+        return self.db.transact(claim)
+
+    def checkpoint_blanked(self) -> bool:
+        """Nothing to do: PostgreSQL has no -wal file next to the data to empty."""
+        return False
 
     def expire(self, max_age: timedelta) -> int:
         """Undone events too old to re-run: drop their payloads (the question); how many."""
@@ -128,6 +142,15 @@ class PgInbox:
 
     def _execute(self, sql: str, params: list[Any]) -> int:
         return self.db.transact(lambda c: c.execute(sql, params).rowcount)
+
+
+def _stamp(conn: Conn, claimed: list[InboxPending], now: Any, me: str) -> list[InboxPending]:
+    """Mark the claimed rows as re-run by this run, now; returns them."""
+    conn.execute(
+        "update slack_events set replayed_at = %s, replayed_by = %s where event_id = any(%s)",
+        [now, me, [p.event_id for p in claimed]],
+    )
+    return claimed
 
 
 def _pending(row: dict[str, Any]) -> InboxPending:

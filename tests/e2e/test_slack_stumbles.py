@@ -1,0 +1,129 @@
+"""Transient faults from Slack lose nothing: resets, 5xx and 429 storms are retried until
+a deadline (``bot.slack.deadline``), through the real WSGI app and the fake Web API."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from bot.slack.replay import OwedSweeper, Replayer
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import metrics
+from bot.config import Settings
+from bot.slack import deadline
+from bot.slack.app import CountsApiErrors
+from bot.slack.deadline import retry_handlers, within
+from tests.support import payloads as P
+from tests.support.fake_slack import FakeSlackApi
+from tests.support.http_harness import LiveBot, live_with
+
+ON_TOPIC = "Times Opened stays at 0 for every email to Outlook 2010 users"
+
+
+def test_a_connection_reset_on_the_reply_is_retried_and_the_reply_arrives(live: LiveBot):
+    live.slack.drop("chat.postMessage")
+    live.event(P.message(ON_TOPIC))
+    posts = live.slack.calls("chat.postMessage")
+    assert len(posts) == 2 and posts[0] == posts[1]  # the reset, then the retry
+    assert "Outlook 2010" in posts[1]["text"]
+    assert live.engine.store.inbox.undone() == 0  # nothing is still owed
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_a_storm_of_four_failures_in_a_row_still_delivers_the_reply(live: LiveBot, status: int):
+    live.slack.fail_next("chat.postMessage", status, times=4, retry_after=0, error="x")
+    live.event(P.message(ON_TOPIC))
+    posts = live.slack.calls("chat.postMessage")
+    assert len(posts) == 5 and "Outlook 2010" in posts[-1]["text"]
+    assert live.engine.store.inbox.undone() == 0
+
+
+def client_for(slack: FakeSlackApi) -> WebClient:
+    return WebClient(
+        token="xoxb-test", base_url=slack.url, retry_handlers=[CountsApiErrors(), *retry_handlers()]
+    )
+
+
+def retries(reason: str) -> float:
+    body = metrics.exposition()[0].decode()
+    line = f'emailstatus_slack_api_retries_total{{reason="{reason}"}}'
+    found = [row for row in body.splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_retries_stop_at_the_deadline_and_say_so(slack: FakeSlackApi):
+    slack.rate_limit("chat.postMessage", times=50, retry_after=1)
+    before = retries("deadline_passed")
+    started = time.monotonic()
+    with within(2.5), pytest.raises(SlackApiError):
+        client_for(slack).chat_postMessage(channel="C1", text="hi")
+    took = time.monotonic() - started
+    assert 1.0 <= took < 3.0  # waited out Retry-After, but not past the deadline
+    assert 2 <= len(slack.calls("chat.postMessage")) <= 3
+    assert retries("deadline_passed") == before + 1  # counted, not silent
+
+
+def test_connection_errors_are_retried_with_back_off_until_the_call_budget(slack: FakeSlackApi):
+    slack.drop("chat.postMessage", times=3)
+    answer = client_for(slack).chat_postMessage(channel="C1", text="hi")
+    assert answer["ok"] and len(slack.calls("chat.postMessage")) == 4
+
+
+def test_a_reply_that_ran_out_of_time_stays_owed_and_the_worker_delivers_it_later(
+    live: LiveBot, live_settings: Settings, monkeypatch
+):
+    monkeypatch.setattr(deadline, "CALL_BUDGET", 1.0)  # Retry-After 1 s no longer fits
+    live.slack.rate_limit("chat.postMessage", times=2, retry_after=1)
+    live.event(P.message(ON_TOPIC))
+    assert len(live.slack.calls("chat.postMessage")) == 1  # gave up at the deadline...
+    assert live.engine.store.inbox.undone() == 1  # ...but the reply is still owed
+    sweeper = OwedSweeper(Replayer(live.engine, live_settings, live.app.client), timedelta(0))
+    assert sweeper.sweep()["retry_later"] == 1  # still rate-limited: still owed
+    assert live.engine.store.inbox.undone() == 1
+    assert sweeper.sweep()["replayed"] == 1
+    posts = live.slack.calls("chat.postMessage")
+    assert len(posts) == 3 and "Outlook 2010" in posts[-1]["text"]
+    assert live.slack.calls("conversations.replies")  # the thread was read back first
+    assert live.engine.store.inbox.undone() == 0
+    assert sum(sweeper.sweep().values()) == 0  # answered once, never again
+
+
+def test_an_owed_reply_past_its_deadline_is_logged_and_counted_as_failed(
+    live: LiveBot, live_settings: Settings, monkeypatch, caplog
+):
+    monkeypatch.setattr(deadline, "CALL_BUDGET", 0.5)
+    live.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    live.event(P.message(ON_TOPIC))
+    assert live.engine.store.inbox.undone() == 1
+    expired = replace(live_settings, inbox_replay_max_age=0.0)
+    sweeper = OwedSweeper(Replayer(live.engine, expired, live.app.client), timedelta(0))
+    time.sleep(1.1)  # stored times have whole seconds
+    with caplog.at_level(logging.ERROR, logger="bot.slack.replay"):
+        sweeper.sweep()
+    assert "1 owed replies failed" in caplog.text
+    assert 'emailstatus_inbox_replayed_total{outcome="failed"}' in metrics.exposition()[0].decode()
+    assert live.engine.store.inbox.undone() == 0
+
+
+def test_private_mode_empties_the_wal_after_the_question_is_blanked(
+    live_settings: Settings, slack: FakeSlackApi, knowledge
+):
+    settings = replace(live_settings, store_question_text=False)
+    bot = live_with(settings, slack, knowledge)
+    try:
+        question = "Zorblax customer opens stay at zero on Outlook 2010"
+        bot.event(P.message(question))
+        assert bot.engine.store.inbox.undone() == 0  # answered: the payload was blanked
+        wal = Path(settings.db_path + "-wal")
+        assert b"Zorblax" in wal.read_bytes()  # ...but its old page is still in the WAL
+        OwedSweeper(Replayer(bot.engine, settings, bot.app.client)).sweep()
+        assert b"Zorblax" not in wal.read_bytes() and wal.stat().st_size == 0
+        assert b"Zorblax" not in Path(settings.db_path).read_bytes()
+    finally:
+        bot.close()
