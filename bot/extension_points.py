@@ -106,6 +106,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "process.",
         ("emailstatus_answers", "emailstatus_event_dedupe_hits", "emailstatus_feedback",
          "emailstatus_follow_ups", "emailstatus_inbox_replayed", "emailstatus_questions",
+         "emailstatus_reply_queue", "emailstatus_reply_queue_wait_seconds",
          "emailstatus_request_seconds", "emailstatus_slack_api_errors",
          "emailstatus_slack_api_retries"),
         _metrics,

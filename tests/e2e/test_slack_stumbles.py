@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bot.slack.replay import OwedSweeper, Replayer
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -19,6 +18,7 @@ from bot.config import Settings
 from bot.slack import deadline
 from bot.slack.app import CountsApiErrors
 from bot.slack.deadline import retry_handlers, within
+from bot.slack.inbox_rerun import InboxRerun, OwedSweeper
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.http_harness import LiveBot, live_with
@@ -83,7 +83,7 @@ def test_a_reply_that_ran_out_of_time_stays_owed_and_the_worker_delivers_it_late
     live.event(P.message(ON_TOPIC))
     assert len(live.slack.calls("chat.postMessage")) == 1  # gave up at the deadline...
     assert live.engine.store.inbox.undone() == 1  # ...but the reply is still owed
-    sweeper = OwedSweeper(Replayer(live.engine, live_settings, live.app.client), timedelta(0))
+    sweeper = OwedSweeper(InboxRerun(live.engine, live_settings, live.app.client), timedelta(0))
     assert sweeper.sweep()["retry_later"] == 1  # still rate-limited: still owed
     assert live.engine.store.inbox.undone() == 1
     assert sweeper.sweep()["replayed"] == 1
@@ -102,9 +102,9 @@ def test_an_owed_reply_past_its_deadline_is_logged_and_counted_as_failed(
     live.event(P.message(ON_TOPIC))
     assert live.engine.store.inbox.undone() == 1
     expired = replace(live_settings, inbox_replay_max_age=0.0)
-    sweeper = OwedSweeper(Replayer(live.engine, expired, live.app.client), timedelta(0))
+    sweeper = OwedSweeper(InboxRerun(live.engine, expired, live.app.client), timedelta(0))
     time.sleep(1.1)  # stored times have whole seconds
-    with caplog.at_level(logging.ERROR, logger="bot.slack.replay"):
+    with caplog.at_level(logging.ERROR, logger="bot.slack.inbox_rerun"):
         sweeper.sweep()
     assert "1 owed replies failed" in caplog.text
     assert 'emailstatus_inbox_replayed_total{outcome="failed"}' in metrics.exposition()[0].decode()
@@ -122,7 +122,7 @@ def test_private_mode_empties_the_wal_after_the_question_is_blanked(
         assert bot.engine.store.inbox.undone() == 0  # answered: the payload was blanked
         wal = Path(settings.db_path + "-wal")
         assert b"Zorblax" in wal.read_bytes()  # ...but its old page is still in the WAL
-        OwedSweeper(Replayer(bot.engine, settings, bot.app.client)).sweep()
+        OwedSweeper(InboxRerun(bot.engine, settings, bot.app.client)).sweep()
         assert b"Zorblax" not in wal.read_bytes() and wal.stat().st_size == 0
         assert b"Zorblax" not in Path(settings.db_path).read_bytes()
     finally:

@@ -52,7 +52,7 @@ class DrainableExecutor(ThreadPoolExecutor):
         with self._lock:
             self._futures.clear()
 
-    def drain(self, timeout: float = 10.0) -> None:
+    def drain(self, timeout: float = 30.0) -> None:
         with self._lock:
             pending = list(self._futures)
             self._futures.clear()
