@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -81,6 +82,7 @@ def _bare_prefix(token: str) -> bool:
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 FOLLOW_UP_DEFAULT = timedelta(hours=24)
+FOLLOW_UP_MAX = timedelta(days=365)
 
 
 def _follow_up_after(value: str | None, problems: list[str]) -> timedelta | None:
@@ -94,12 +96,27 @@ def _follow_up_after(value: str | None, problems: list[str]) -> timedelta | None
     if not found or int(found.group(1)) == 0:
         problems.append(f"FOLLOW_UP_AFTER '{value}' is not a duration (24h, 90s, 30m) or off.")
         return FOLLOW_UP_DEFAULT
-    return timedelta(**{DURATION_UNITS[found.group(2)]: int(found.group(1))})
+    after = timedelta(**{DURATION_UNITS[found.group(2)]: int(found.group(1))})
+    if after > FOLLOW_UP_MAX:  # also keeps date arithmetic far from datetime's limits
+        problems.append(f"FOLLOW_UP_AFTER '{value}' is longer than 365 days; using 24h.")
+        return FOLLOW_UP_DEFAULT
+    return after
 
 
-def _float(name: str, value: str | None, default: float, problems: list[str]) -> float:
-    number = _number(name, value, default, problems)
-    return default if number is None else number
+MAX_REPLAY_AGE = 7 * 24 * 3600.0  # seconds: Slack's own retries stop after about 5 minutes
+
+
+def _replay_age(value: str | None, problems: list[str]) -> float:
+    """INBOX_REPLAY_MAX_AGE in seconds: finite, 0 (no re-run) up to a week."""
+    number = _number("INBOX_REPLAY_MAX_AGE", value, 600.0, problems)
+    if number is None or not math.isfinite(number) or not 0 <= number <= MAX_REPLAY_AGE:
+        if number is not None and number != 600.0:
+            problems.append(
+                f"INBOX_REPLAY_MAX_AGE '{value}' must be seconds from 0 to "
+                f"{MAX_REPLAY_AGE:.0f} (a week); using 600."
+            )
+        return 600.0
+    return number
 
 
 def _text(value: str | None) -> str:
@@ -174,10 +191,7 @@ class Settings:
             suggest_threshold=_number(
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
-            inbox_replay_max_age=_float(
-                "INBOX_REPLAY_MAX_AGE", get("INBOX_REPLAY_MAX_AGE"), 600.0, problems
-            )
-            or 0.0,  # _number gives the 600.0 default back, never None, here
+            inbox_replay_max_age=_replay_age(get("INBOX_REPLAY_MAX_AGE"), problems),
             log_format=(_text(get("LOG_FORMAT")) or "text").lower(),
             log_level=(_text(get("LOG_LEVEL")) or "INFO").upper(),
             port=_port(get("PORT"), problems),

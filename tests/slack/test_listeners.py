@@ -328,6 +328,18 @@ def test_ask_a_human_without_an_escalation_channel_says_so(make):
     assert bot.engine.store.cases.get(case_id).status == "answered"
 
 
+@pytest.mark.parametrize("action_id", ["case_resolved", "case_unresolved", "case_escalate"])
+def test_a_click_on_a_purged_case_tells_the_clicker(bot: Bot, action_id: str):
+    """It was acked and did nothing: no escalation, no word to the person who clicked."""
+    _, reply, case_id = answered(bot)
+    bot.engine.store.purge_before("9999-12-31T00:00:00+00:00")  # `cases purge` took it
+    assert bot.engine.store.cases.get(case_id) is None
+    bot.click(reply, action_id, user="U0LEAD")
+    told = all_text(only(bot.slack.calls("chat.postEphemeral")))
+    assert "removed from the case log" in told
+    assert bot.slack.calls("chat.postMessage") == []
+
+
 # -- /emailstatus ----------------------------------------------------------------------------
 
 

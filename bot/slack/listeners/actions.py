@@ -100,6 +100,12 @@ def parse_click(
     return Click(action_id, ref, user, engine.lifecycle.case(ref.case_id), body)
 
 
+CASE_REMOVED = (
+    "This case was removed from the case log (old cases are purged), so this button no "
+    "longer does anything. Ask again in the thread, or use /emailstatus."
+)
+
+
 class ActionHandlers:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.lifecycle = engine.lifecycle
@@ -137,8 +143,14 @@ class ActionHandlers:
         where = Where(case.source, user=click.user)
         return self.conversation.click(where, action, case.id).changed
 
+    def case_removed(self, click: Click, client: WebClient, respond: Respond) -> None:
+        """A button on a case that `cases purge` removed: say so, to the clicker only."""
+        if click.ref.case_id is not None:
+            tell_clicker(click.body, client, respond, notice_message(CASE_REMOVED))
+
     def feedback(self, click: Click, client: WebClient, respond: Respond) -> None:
         if click.case is None:
+            self.case_removed(click, client, respond)
             return
         if not self.settled(click, click.case, Action(click.action_id)):
             return  # this person already clicked this: nothing changes
@@ -177,6 +189,7 @@ class ActionHandlers:
     def escalate(self, click: Click, client: WebClient, respond: Respond) -> None:
         case = click.case
         if case is None:
+            self.case_removed(click, client, respond)
             return
         if not self.settings.escalation_channel:
             tell_clicker(click.body, client, respond, no_escalation_channel_message(case.id))
