@@ -38,6 +38,8 @@ from bot.slack.reply_queue import BoundedExecutor
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.store import Store
+
 logger = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
@@ -80,14 +82,43 @@ class ServerSettings:
     keepalive: int = 5
 
 
+INTEGRITY_EVERY = 600.0  # seconds between two quick_checks of the case log (one at start)
+
+
+class IntegrityCheck:
+    """SQLite's ``quick_check``, at start and then at most every ``INTEGRITY_EVERY``
+    seconds: a corrupt index or page makes /healthz 503 instead of "ok" while every
+    event fails. Cached, because a check reads the whole file."""
+
+    def __init__(self, store: Store, every: float = INTEGRITY_EVERY) -> None:
+        self.store, self.every = store, every
+        self.lock = threading.Lock()
+        self.checked_at: float | None = None
+        self.last: str | None = None
+
+    def problem(self) -> str | None:
+        with self.lock:
+            now = time.monotonic()
+            if self.checked_at is None or now - self.checked_at >= self.every:
+                self.checked_at = now
+                try:
+                    self.last = self.store.integrity_problem()
+                except Exception as exc:  # a damaged file may fail the check itself
+                    self.last = f"database damaged ({type(exc).__name__})"
+            return self.last
+
+
 def health(
-    engine: Engine, auth: AuthMonitor | None = None, queue: BoundedExecutor | None = None
+    engine: Engine,
+    auth: AuthMonitor | None = None,
+    queue: BoundedExecutor | None = None,
+    integrity: IntegrityCheck | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """200 when the case log takes writes, knowledge is loaded and Slack accepts the
     token; else 503 with short reasons (no filesystem paths: /healthz may be public).
     A reply queue that is behind is 200 "degraded": the bot works, slowly."""
     problems = []
-    database = engine.store.write_problem()
+    database = engine.store.write_problem() or (integrity.problem() if integrity else None)
     if database:
         problems.append(database)
     if not engine.knowledge.articles:
@@ -121,6 +152,8 @@ def create_wsgi_app(
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
     gate = RequestGate(secret, first_time=engine.store.inbox.first_delivery)
     slack = slack_endpoint(bolt_app, gate, command_app)
+    integrity = IntegrityCheck(engine.store)
+    integrity.problem()  # at start: a damaged case log shows in the first /healthz
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -132,7 +165,7 @@ def create_wsgi_app(
                 with request_context(**_slack_ids(environ)):
                     return slack(environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
-                code, status = health(engine, auth, queue)
+                code, status = health(engine, auth, queue, integrity)
                 return _json(start_response, code, status)
             if path == "/metrics" and method == "GET":
                 body, content_type = metrics.exposition()

@@ -131,6 +131,10 @@ class Store:
         """For ``/healthz``: None when a write would succeed now, else a short reason."""
         return self.backend.write_problem()
 
+    def integrity_problem(self) -> str | None:
+        """For ``/healthz``: None when the database passes its own quick check."""
+        return self.backend.integrity_problem()
+
     def describe(self) -> Description:
         """For ``config check``: kind, location (no password), version, migration level."""
         return self.backend.describe()

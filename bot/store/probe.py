@@ -61,11 +61,17 @@ def _probe_sqlite(path: Path) -> Probe:
         return Probe(problems=[problem])
     exists = path.exists() and path.stat().st_size > 0
     try:
-        applied, pending = _sqlite_levels(path if exists else None)
+        applied, pending, damage = _sqlite_levels(path if exists else None)
     except sqlite3.Error as exc:
         return Probe(problems=[f"EMAILSTATUS_DB {path} cannot be read: {exc}."])
     level = applied[-1] if applied else "none"
-    return Probe(Description("sqlite", str(path), sqlite3.sqlite_version, level, pending))
+    about = Description("sqlite", str(path), sqlite3.sqlite_version, level, pending)
+    if damage:
+        restore = "restore it from a backup (`emailstatus-bot cases backup`)"
+        return Probe(
+            about, [f"EMAILSTATUS_DB {path} is damaged (quick_check: {damage}); {restore}."]
+        )
+    return Probe(about)
 
 
 def _folder_problem(folder: Path) -> str | None:
@@ -94,13 +100,24 @@ def _file_problem(path: Path) -> str | None:
     return None
 
 
-def _sqlite_levels(path: Path | None) -> tuple[list[str], int]:
-    """Applied migrations and how many are pending; ``None``: a file yet to be made."""
+def _sqlite_levels(path: Path | None) -> tuple[list[str], int, str | None]:
+    """Applied migrations, how many are pending, and what ``PRAGMA quick_check`` found
+    wrong (None: nothing); ``path`` ``None``: a file yet to be made."""
     # immutable=1: no locks and no -wal/-shm files, so the check leaves the folder as it was
     uri = f"{path.as_uri()}?immutable=1" if path else ":memory:"
     with closing(sqlite3.connect(uri, uri=True)) as conn:
+        damage = quick_check_problem(conn)
         db = Database(conn)
-        return [m.name for m in migrations.applied(db)], len(migrations.pending(db))
+        return [m.name for m in migrations.applied(db)], len(migrations.pending(db)), damage
+
+
+def quick_check_problem(conn: sqlite3.Connection) -> str | None:
+    """SQLite's own integrity check (pages, indexes), in one short line; None when "ok"."""
+    try:
+        rows = [str(row[0]) for row in conn.execute("pragma quick_check(3)")]
+    except sqlite3.DatabaseError as exc:  # too damaged to even check
+        return str(exc)
+    return None if rows == ["ok"] else "; ".join(rows)[:200]
 
 
 # --- PostgreSQL ------------------------------------------------------------------------

@@ -147,6 +147,14 @@ class SqliteBackend:
     def check_writable(self) -> None:
         self.conn.check_writable()
 
+    def integrity_problem(self) -> str | None:
+        """What ``PRAGMA quick_check`` finds wrong (a corrupt index or page), else None."""
+        from bot.store.probe import quick_check_problem
+
+        with self.conn.read() as db:
+            damage = quick_check_problem(db.conn)
+        return f"database damaged ({damage})" if damage else None
+
     def write_problem(self) -> str | None:
         """None when a write would succeed now, else a short reason without paths."""
         if self.conn.path == ":memory:":

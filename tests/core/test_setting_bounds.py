@@ -1,4 +1,4 @@
-"""Durations the bot cannot run with are one clear problem each, never a traceback (issue 21, 16)."""
+"""Durations the bot cannot run with are one clear problem each, never a traceback."""
 
 from __future__ import annotations
 

@@ -215,3 +215,37 @@ def test_slack_unreachable(make_engine):
     auth = AuthMonitor(client)
     assert auth.check_now().problem == "Slack API unreachable (URLError)"
     assert health(make_engine(), auth)[0] == 503
+
+
+def corrupt_an_index(path: str) -> None:
+    """Overwrite one index's root page with junk, as a bad disk or a torn copy would."""
+    with sqlite3.connect(path) as db:
+        db.execute("pragma wal_checkpoint(TRUNCATE)")
+        page_size = db.execute("pragma page_size").fetchone()[0]
+        root = db.execute(
+            "select rootpage from sqlite_master where type = 'index' and tbl_name = 'cases'"
+            " and sql is not null order by name limit 1"
+        ).fetchone()[0]
+    with open(path, "r+b") as file:
+        file.seek((root - 1) * page_size + 8)
+        file.write(b"\xff" * 64)
+
+
+def test_a_corrupt_index_is_unavailable_and_config_check_says_so(make_engine):
+    """It was "ok" while every event failed with 'database disk image is malformed'."""
+    from bot.config import Settings
+    from bot.configcheck import problems
+    from bot.slack.serve import IntegrityCheck
+
+    engine = make_engine()
+    for n in range(30):
+        engine.ask(f"{QUESTION} #{n}", Where(source="console"))
+    assert IntegrityCheck(engine.store).problem() is None
+    corrupt_an_index(engine.store.path)
+    code, status = health(engine, integrity=IntegrityCheck(engine.store))
+    assert code == 503
+    [problem] = status["problems"]
+    assert problem.startswith("database damaged (")
+    assert engine.store.path not in problem  # /healthz may be public
+    found = problems(Settings(db_path=engine.store.path))
+    assert any("is damaged (quick_check:" in line for line in found), found

@@ -165,6 +165,10 @@ class PgBackend:
         if problem:
             raise RuntimeError(problem)
 
+    def integrity_problem(self) -> str | None:
+        """The server checks its own pages (checksums, WAL); nothing to ask it here."""
+        return None
+
     def write_problem(self) -> str | None:
         """None when this replica can write now, else a short reason (never the URL)."""
 
