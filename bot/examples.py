@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import EXAMPLES_SUFFIX, Problem, yaml_problem
+from bot.knowledge import EXAMPLES_SUFFIX, Problem, too_deep, unsafe_yaml_problem, yaml_problem
 from bot.text import normalise
 
 GROUP_KEYS = ("label", "family", "lang", "source", "examples")
@@ -129,10 +129,15 @@ def parse_examples_file(path: Path) -> tuple[list[Example], list[Problem]]:
 
 
 def parse_examples(text: str, filename: str) -> tuple[list[Example], list[Problem]]:
+    unsafe = unsafe_yaml_problem(text, filename)
+    if unsafe is not None:
+        return [], [unsafe]
     try:
         root = _compose(text)
     except yaml.YAMLError as exc:
         return [], [yaml_problem(exc, filename)]  # the same line and words as for articles
+    except RecursionError:  # deeper than libyaml lets the safety scan see
+        return [], [too_deep(filename)]
     return _ExamplesChecker(filename).check(root)
 
 

@@ -128,14 +128,21 @@ def load_translations(folder: str | Path) -> Translations:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], Problem | None]:
+    from bot.knowledge import too_deep, unsafe_yaml_problem, yaml_problem
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return {}, Problem(str(path), 0, "file", f"cannot read: {exc}")
+    unsafe = unsafe_yaml_problem(text, str(path))
+    if unsafe is not None:
+        return {}, unsafe
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        from bot.knowledge import yaml_problem
-
         return {}, yaml_problem(exc, str(path))
+    except RecursionError:
+        return {}, too_deep(str(path))
     if not isinstance(data, dict):
         return {}, Problem(str(path), 1, "file", "must be a mapping of field: value")
     return data, None

@@ -298,12 +298,61 @@ def load_article(path: str | Path) -> tuple[Article | None, list[Problem]]:
     return parse_article(text, str(path))
 
 
+# Knowledge files are small, hand-written YAML: limits that no real file comes near keep a
+# mistaken or hostile file (an alias bomb, a million nested lists) to one clear line.
+MAX_YAML_BYTES = 8 * 1024 * 1024  # the largest examples file today is well under 1 MB
+MAX_YAML_DEPTH = 32  # articles nest four levels deep
+
+
+def unsafe_yaml_problem(text: str, filename: str) -> Problem | None:
+    """One line when ``text`` is too big, uses anchors/aliases or nests too deep; else None.
+
+    An anchor may name a scalar (a translation file cites one page for many menu names),
+    never a list or a mapping: anchored collections are how a few lines of YAML expand into
+    gigabytes. The scan is PyYAML's event stream (libyaml when present), so it costs a
+    fraction of the real parse and never builds the document.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        return Problem(filename, 0, "file", f"too large ({len(text) // 1024} KiB; at most "
+                       f"{MAX_YAML_BYTES // (1024 * 1024)} MiB)")  # fmt: skip
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent) and event.anchor:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                return Problem(filename, line, "yaml", "an anchor (&) on a list or mapping is "
+                               "not allowed in knowledge files; write it out")  # fmt: skip
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    return Problem(filename, line, "yaml",
+                                   f"nested more than {MAX_YAML_DEPTH} levels deep")  # fmt: skip
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except RecursionError:  # PyYAML's pure-Python scanner recurses into flow collections
+        return too_deep(filename)
+    except yaml.YAMLError:
+        return None  # the real parse reports it, at the right line
+    return None
+
+
+def too_deep(filename: str) -> Problem:
+    return Problem(filename, 0, "yaml", f"nested more than {MAX_YAML_DEPTH} levels deep")
+
+
 def parse_article(text: str, filename: str = "<text>") -> tuple[Article | None, list[Problem]]:
+    unsafe = unsafe_yaml_problem(text, filename)
+    if unsafe is not None:
+        return None, [unsafe]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         return None, [yaml_problem(exc, filename)]
+    except RecursionError:  # deeper than libyaml lets the scan above see
+        return None, [too_deep(filename)]
     checker = _Checker(filename, _line_index(node))
     checked = checker.value(data, Field("", "map", fields=ARTICLE), "")
     if checker.problems:
