@@ -128,16 +128,18 @@ class Model:
     """scikit-learn's vectorisers and classifier, for fitting. Serving uses the
     :class:`~bot.linear.LinearModel` that :meth:`compile` copies out of it."""
 
-    def __init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def __init__(self, tokens: Tokens | None = None) -> None:
+        """``tokens``: a shared cache of each text's n-grams, for the cross-validation folds
+        (the same n-grams in the same order, so the same features, read once per text)."""
         from sklearn.linear_model import LogisticRegression
 
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2,
-            dtype=np.float32,
-        )  # fmt: skip
+        self.chars = _char_vectoriser()
         self.words = _word_vectoriser()
         self.corrected = _word_vectoriser()
+        if tokens is not None:
+            self.chars = tokens.vectoriser("char", self.chars)
+            self.words = tokens.vectoriser("word", self.words)
+            self.corrected = tokens.vectoriser("word*", self.corrected)
         # newton-cg: the same optimum as lbfgs, reached ~20x faster on this sparse problem
         # (scipy's L-BFGS-B spends seconds per fit in its bound-handling routine here).
         self.classifier = LogisticRegression(
@@ -202,6 +204,51 @@ class Model:
             intercept=self.classifier.intercept_.astype(np.float64),
             concept_scale=CONCEPT_SCALE,
             concept_names=list(concept_names),
+        )
+
+
+def _char_vectoriser() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2, dtype=np.float32
+    )
+
+
+class Tokens:
+    """Each text's n-grams per vectoriser, computed once and shared by the fold models.
+
+    The folds fit their vectorisers on overlapping subsets of the same texts; splitting a
+    text into n-grams is most of a fit's time, and it does not depend on the fold. Equal
+    n-grams are stored once (interned), so the cache costs pointers more than strings."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        """Remembers the n-grams of ``inputs`` (the training texts, which every fold reads);
+        other texts (held-out messages, each read once) are split as they come."""
+        self._texts = {*inputs.clean, *inputs.corrected}
+        self._by_text: dict[tuple[str, str], list[str]] = {}
+        self._interned: dict[str, str] = {}
+
+    def vectoriser(self, name: str, like: TfidfVectorizer) -> TfidfVectorizer:
+        """A vectoriser with ``like``'s settings that reads n-grams through this cache."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        analyse = like.build_analyzer()
+        interned = self._interned
+
+        def cached(text: str) -> list[str]:
+            key = (name, text)
+            found = self._by_text.get(key)
+            if found is None:
+                if text not in self._texts:
+                    return list(analyse(text))
+                found = [interned.setdefault(gram, gram) for gram in analyse(text)]
+                self._by_text[key] = found
+            return found
+
+        # ngram_range and lowercase are inside ``analyse``; the rest is like's.
+        return TfidfVectorizer(
+            analyzer=cached, sublinear_tf=like.sublinear_tf, min_df=like.min_df, dtype=like.dtype
         )
 
 
@@ -326,6 +373,40 @@ class _Messages:
         return np.stack([whole, best, in_context])
 
 
+class _PreparedOnce:
+    """``prepare`` that reads each distinct text once: the folds' held-out messages, their
+    parts and the two-example messages made of them repeat the same texts."""
+
+    def __init__(self, prepare: Prepare, texts: list[str], inputs: Inputs) -> None:
+        self._prepare = prepare
+        self._rows: dict[str, int] = {}
+        self._clean: list[str] = []
+        self._corrected: list[str] = []
+        self._concepts: list[np.ndarray] = []
+        self._add(texts, inputs)
+
+    def _add(self, texts: list[str], inputs: Inputs) -> None:
+        for i, text in enumerate(texts):
+            if text not in self._rows:
+                self._rows[text] = len(self._clean)
+                self._clean.append(inputs.clean[i])
+                self._corrected.append(inputs.corrected[i])
+                self._concepts.append(inputs.concepts[i])
+
+    def __call__(self, texts: list[str]) -> Inputs:
+        new = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if new:
+            self._add(new, self._prepare(new))
+        if not texts:
+            return self._prepare(texts)
+        rows = [self._rows[t] for t in texts]
+        return Inputs(
+            clean=[self._clean[r] for r in rows],
+            corrected=[self._corrected[r] for r in rows],
+            concepts=np.array([self._concepts[r] for r in rows], dtype=np.float32),
+        )
+
+
 def _in_order(model: Model, probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
     ordered = np.zeros((len(probabilities), len(classes)))
     for column, cls in enumerate(model.classes):
@@ -376,8 +457,11 @@ def cross_validate(
     mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
     extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    tokens = Tokens(inputs)
+    if prepare is not None:
+        prepare = _PreparedOnce(prepare, data.texts, inputs)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
-        model = Model().fit(_subset(inputs, train), list(labels[train]))
+        model = Model(tokens).fit(_subset(inputs, train), list(labels[train]))
         if prepare is None:  # no parts, no context: the whole message decides
             mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
             continue
