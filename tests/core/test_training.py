@@ -19,7 +19,7 @@ from bot.examples import (
 )
 from bot.knowledge import load_knowledge
 from bot.matching import Matcher
-from bot.training import NONE, choose_thresholds, default_cache_dir, figures_at
+from bot.training import NONE, choose_thresholds, figures_at
 from tests.conftest import KNOWLEDGE_DIR
 
 
@@ -54,17 +54,21 @@ def add_line(folder: Path, text: str, label: Label) -> None:
     assert merge_examples(examples_file(article.path, article.id), article.id, [example]) == (1, 0)
 
 
-def test_one_labelled_line_changes_the_decision_for_a_similar_message(knowledge_copy, tmp_path):
-    probe = "is the opened flag in our CRM reliable for outlook readers?"
-    # The shipped examples: the run's shared model cache has them (one training less).
-    before = Matcher(load_knowledge(knowledge_copy), cache_dir=default_cache_dir()).match(probe)
+def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_knowledge, tmp_path):
+    # The small set trains in about a second (the shipped set takes a minute). Retrained
+    # without the added line, it still answers the probe: the line is what flips it.
+    probe = (
+        "is the opened flag in salesforce reliable when the customer reads the email in outlook?"
+    )
+    before = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
     assert before.level is Level.ANSWER, before.score
     add_line(
-        knowledge_copy,
-        "is the opened flag in our CRM reliable for outlook readers, asking for the audit",
+        small_knowledge,
+        "is the opened flag in salesforce reliable when the customer reads the email in outlook,"
+        " asking for the audit",
         Label.NEGATIVE,
     )
-    after = Matcher(load_knowledge(knowledge_copy), cache_dir=tmp_path / "cache").match(probe)
+    after = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
     assert after.level is not Level.ANSWER, after.score
     assert after.score < before.score
 
