@@ -128,18 +128,12 @@ class Model:
     """scikit-learn's vectorisers and classifier, for fitting. Serving uses the
     :class:`~bot.linear.LinearModel` that :meth:`compile` copies out of it."""
 
-    def __init__(self, tokens: Tokens | None = None) -> None:
-        """``tokens``: a shared cache of each text's n-grams, for the cross-validation folds
-        (the same n-grams in the same order, so the same features, read once per text)."""
+    def __init__(self) -> None:
         from sklearn.linear_model import LogisticRegression
 
         self.chars = _char_vectoriser()
         self.words = _word_vectoriser()
         self.corrected = _word_vectoriser()
-        if tokens is not None:
-            self.chars = tokens.vectoriser("char", self.chars)
-            self.words = tokens.vectoriser("word", self.words)
-            self.corrected = tokens.vectoriser("word*", self.corrected)
         # newton-cg: the same optimum as lbfgs, reached ~20x faster on this sparse problem
         # (scipy's L-BFGS-B spends seconds per fit in its bound-handling routine here).
         self.classifier = LogisticRegression(
@@ -159,6 +153,22 @@ class Model:
                 self.words.fit_transform(inputs.clean),
                 self.corrected.fit_transform(inputs.corrected),
                 sp.csr_matrix(inputs.concepts * CONCEPT_SCALE),
+            ]
+        ).tocsr()
+        self.classifier.fit(matrix, labels)
+        return self
+
+    def fit_rows(self, tokens: Tokens, rows: np.ndarray, labels: list[str]) -> Model:
+        """``fit`` on the training texts ``rows`` (ascending), from their counted n-grams."""
+        import scipy.sparse as sp
+
+        concepts = tokens.concepts(rows)
+        matrix = sp.hstack(
+            [
+                tokens.fit("char", self.chars, rows),
+                tokens.fit("word", self.words, rows),
+                tokens.fit("word*", self.corrected, rows),
+                sp.csr_matrix(concepts * CONCEPT_SCALE),
             ]
         ).tocsr()
         self.classifier.fit(matrix, labels)
@@ -216,40 +226,95 @@ def _char_vectoriser() -> TfidfVectorizer:
 
 
 class Tokens:
-    """Each text's n-grams per vectoriser, computed once and shared by the fold models.
+    """The training texts' n-gram counts, computed once for all the cross-validation folds.
 
-    The folds fit their vectorisers on overlapping subsets of the same texts; splitting a
-    text into n-grams is most of a fit's time, and it does not depend on the fold. Equal
-    n-grams are stored once (interned), so the cache costs pointers more than strings."""
+    Splitting a text into n-grams and counting them is most of a fit's time, and it does not
+    depend on the fold. A fold's vectoriser is then made from these counts exactly as
+    scikit-learn would fit it on the fold's texts: the same vocabulary (terms in at least
+    ``min_df`` of them, in sorted order), the same counts, the same idf and the same order
+    of entries inside each row, so the same features bit for bit."""
 
     def __init__(self, inputs: Inputs) -> None:
-        """Remembers the n-grams of ``inputs`` (the training texts, which every fold reads);
-        other texts (held-out messages, each read once) are split as they come."""
-        self._texts = {*inputs.clean, *inputs.corrected}
-        self._by_text: dict[tuple[str, str], list[str]] = {}
-        self._interned: dict[str, str] = {}
+        self._inputs = inputs
+        self._counted: dict[str, _Counts] = {}
 
-    def vectoriser(self, name: str, like: TfidfVectorizer) -> TfidfVectorizer:
-        """A vectoriser with ``like``'s settings that reads n-grams through this cache."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def fit(self, name: str, vectoriser: TfidfVectorizer, rows: np.ndarray) -> sp.csr_matrix:
+        """Fit ``vectoriser`` on the training texts ``rows`` (ascending); their TF-IDF rows."""
+        from sklearn.feature_extraction.text import TfidfTransformer
 
-        analyse = like.build_analyzer()
-        interned = self._interned
+        if name not in self._counted:
+            texts = self._inputs.corrected if name == "word*" else self._inputs.clean
+            self._counted[name] = _Counts.of(texts, vectoriser.build_analyzer())
+        counts, vocabulary = self._counted[name].of_rows(rows, vectoriser.min_df)
+        tfidf = TfidfTransformer(
+            norm=vectoriser.norm,
+            use_idf=vectoriser.use_idf,
+            smooth_idf=vectoriser.smooth_idf,
+            sublinear_tf=vectoriser.sublinear_tf,
+        ).fit(counts)
+        vectoriser.vocabulary_ = vocabulary
+        vectoriser.idf_ = tfidf.idf_
+        return tfidf.transform(counts, copy=False)
 
-        def cached(text: str) -> list[str]:
-            key = (name, text)
-            found = self._by_text.get(key)
-            if found is None:
-                if text not in self._texts:
-                    return list(analyse(text))
-                found = [interned.setdefault(gram, gram) for gram in analyse(text)]
-                self._by_text[key] = found
-            return found
+    def concepts(self, rows: np.ndarray) -> np.ndarray:
+        return self._inputs.concepts[rows]
 
-        # ngram_range and lowercase are inside ``analyse``; the rest is like's.
-        return TfidfVectorizer(
-            analyzer=cached, sublinear_tf=like.sublinear_tf, min_df=like.min_df, dtype=like.dtype
+
+@dataclass(frozen=True)
+class _Counts:
+    """Each text's n-grams as term ids (in order of first appearance) and counts."""
+
+    terms: list[str]  # term id -> term
+    alphabetical: np.ndarray  # term id -> its place in sorted order
+    ids: list[np.ndarray]  # per text
+    counts: list[np.ndarray]  # per text
+
+    @classmethod
+    def of(cls, texts: list[str], analyse: Callable[[str], list[str]]) -> _Counts:
+        index: dict[str, int] = {}
+        ids, counts = [], []
+        for text in texts:
+            seen: dict[int, int] = {}
+            for gram in analyse(text):
+                term = index.setdefault(gram, len(index))
+                seen[term] = seen.get(term, 0) + 1
+            ids.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
+            counts.append(np.fromiter(seen.values(), dtype=np.float32, count=len(seen)))
+        terms = list(index)
+        alphabetical = np.empty(len(terms), dtype=np.int64)
+        alphabetical[np.argsort(np.array(terms, dtype=object), kind="stable")] = np.arange(
+            len(terms)
         )
+        return cls(terms, alphabetical, ids, counts)
+
+    def of_rows(self, rows: np.ndarray, min_df: int) -> tuple[sp.csr_matrix, dict[str, int]]:
+        """The count matrix and vocabulary scikit-learn's fit would build from ``rows``."""
+        import scipy.sparse as sp
+
+        ids = np.concatenate([self.ids[r] for r in rows])
+        counts = np.concatenate([self.counts[r] for r in rows])
+        owner = np.repeat(np.arange(len(rows)), [len(self.ids[r]) for r in rows])
+        # scikit-learn numbers terms as it first meets them, keeps each row in that order,
+        # then renumbers the kept terms alphabetically without reordering the rows.
+        met, first = np.unique(ids, return_index=True)
+        first_seen = np.zeros(len(self.terms), dtype=np.int64)
+        first_seen[met] = first
+        kept = np.bincount(ids, minlength=len(self.terms)) >= min_df
+        kept_terms = np.flatnonzero(kept)
+        kept_terms = kept_terms[np.argsort(self.alphabetical[kept_terms], kind="stable")]
+        column = np.full(len(self.terms), -1, dtype=np.int64)
+        column[kept_terms] = np.arange(len(kept_terms))
+        keep = kept[ids]
+        ids, counts, owner = ids[keep], counts[keep], owner[keep]
+        order = np.lexsort((first_seen[ids], owner))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(owner, minlength=len(rows)), out=indptr[1:])
+        matrix = sp.csr_matrix(
+            (counts[order], column[ids[order]].astype(np.int32), indptr),
+            shape=(len(rows), len(kept_terms)),
+        )
+        vocabulary = {self.terms[t]: i for i, t in enumerate(kept_terms)}
+        return matrix, vocabulary
 
 
 def _word_vectoriser() -> TfidfVectorizer:
@@ -461,7 +526,7 @@ def cross_validate(
     if prepare is not None:
         prepare = _PreparedOnce(prepare, data.texts, inputs)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
-        model = Model(tokens).fit(_subset(inputs, train), list(labels[train]))
+        model = Model().fit_rows(tokens, train, list(labels[train]))
         if prepare is None:  # no parts, no context: the whole message decides
             mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
             continue

@@ -306,3 +306,34 @@ def test_figures_for_one_article_count_its_lines_only():
     assert (figures.precision, figures.recall, figures.false_positive_rate) == (0.0, 0.0, 0.0)
     figures = figures_at(SCORES, PREDICTED, LABELS, 0.65, article="A")
     assert figures.precision == pytest.approx(2 / 3) and figures.false_positive_rate == 1.0
+
+
+def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
+    """Cross-validation counts each training text's n-grams once; a fold's vectoriser made
+    from those counts must be what fitting scikit-learn on the fold's texts gives."""
+    import numpy as np
+
+    from bot.training import Inputs, Tokens, _char_vectoriser, _word_vectoriser
+
+    texts = [
+        "Times Opened stays at 0 for Outlook",
+        "outlook blocks the tracking image",
+        "opened flag zero, outlook 2016",
+        "pardot open rates dropped",
+        "safe senders list in outlook 2010",
+        "the tracking image never loads",
+    ]
+    inputs = Inputs(clean=texts, corrected=texts, concepts=np.zeros((len(texts), 1)))
+    rows = np.array([0, 2, 3, 5])  # a fold's training rows: not the first texts only
+    tokens = Tokens(inputs)
+    for name, make in (("char", _char_vectoriser), ("word", _word_vectoriser)):
+        theirs = make()
+        expected = theirs.fit_transform([texts[r] for r in rows])
+        ours = make()
+        got = tokens.fit(name, ours, rows)
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert ours.idf_.dtype == theirs.idf_.dtype and np.array_equal(ours.idf_, theirs.idf_)
+        for field in ("data", "indices", "indptr"):  # the order inside rows too
+            assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+        held_out = [texts[1], texts[4]]
+        assert (ours.transform(held_out) != theirs.transform(held_out)).nnz == 0
