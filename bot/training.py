@@ -408,34 +408,52 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
 
 @dataclass(frozen=True)
 class _Messages:
-    """Messages to score out of fold: their inputs, and their parts' inputs with owners."""
+    """Messages to score out of fold: their texts, their parts with owners, and each
+    message read after the articles' context."""
 
     labels: list[str]
-    whole: Inputs
-    parts: Inputs
-    owners: list[int]  # per part row, the message it belongs to
-    in_context: Inputs | None  # each message read after the articles' context
+    whole: list[str]
+    parts: list[str]
+    owners: list[int]  # per part, the message it belongs to
+    in_context: list[str] | None
 
     @classmethod
-    def of(cls, texts: list[str], labels: list[str], prepare: Prepare, context: str) -> _Messages:
+    def of(cls, texts: list[str], labels: list[str], context: str) -> _Messages:
         split = [split_parts(t) for t in texts]
         owners = [i for i, parts in enumerate(split) for _ in parts]
-        parts = prepare([p for ps in split for p in ps])
-        in_context = prepare([with_context(context, t) for t in texts]) if context else None
-        return cls(labels, prepare(texts), parts, owners, in_context)
+        parts = [p for ps in split for p in ps]
+        in_context = [with_context(context, t) for t in texts] if context else None
+        return cls(labels, texts, parts, owners, in_context)
 
-    def scored(self, model: Model, classes: list[str]) -> np.ndarray:
-        """Probabilities (columns in ``classes`` order) of: the whole message, its most
-        answerable part, and the message in context; stacked as 3 x messages x classes."""
-        whole = _in_order(model, model.probabilities(self.whole), classes)
+    def scored(
+        self, probabilities: Callable[[list[str]], np.ndarray], classes: list[str]
+    ) -> np.ndarray:
+        """Probabilities (one column per class) of: the whole message, its most answerable
+        part, and the message in context; stacked as 3 x messages x classes."""
+        whole = probabilities(self.whole)
         best = whole
         if self.owners:
-            parts = _in_order(model, model.probabilities(self.parts), classes)
-            best = most_answerable(whole, parts, self.owners, classes)
-        in_context = whole
-        if self.in_context is not None:
-            in_context = _in_order(model, model.probabilities(self.in_context), classes)
+            best = most_answerable(whole, probabilities(self.parts), self.owners, classes)
+        in_context = whole if self.in_context is None else probabilities(self.in_context)
         return np.stack([whole, best, in_context])
+
+
+class _FoldScores:
+    """A fold model's probabilities (columns in ``classes`` order), each distinct text
+    scored once: the two-example messages repeat the held-out examples and their parts.
+    Every row is computed on its own, so scoring a text once changes no figure."""
+
+    def __init__(self, model: Model, prepare: Prepare, classes: list[str]) -> None:
+        self._model, self._prepare, self._classes = model, prepare, classes
+        self._rows: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if new:
+            found = self._model.probabilities(self._prepare(new))
+            self._rows.update(zip(new, _in_order(self._model, found, self._classes), strict=True))
+        rows = [self._rows[t] for t in texts]
+        return np.array(rows) if rows else np.zeros((0, len(self._classes)))
 
 
 class _PreparedOnce:
@@ -531,11 +549,12 @@ def cross_validate(
             mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
             continue
         held_out = [data.texts[i] for i in test]
-        messages = _Messages.of(held_out, list(labels[test]), prepare, context)
-        mine[:, test] = messages.scored(model, classes)
+        probabilities = _FoldScores(model, prepare, classes)
+        messages = _Messages.of(held_out, list(labels[test]), context)
+        mine[:, test] = messages.scored(probabilities, classes)
         texts, truth = composites(data, test, SEED + fold)
         if texts:
-            extra.append(_Messages.of(texts, truth, prepare, context).scored(model, classes))
+            extra.append(_Messages.of(texts, truth, context).scored(probabilities, classes))
             extra_labels.extend(truth)
     scored = np.concatenate([mine, *extra], axis=1)
     all_labels = data.labels + extra_labels
