@@ -129,13 +129,9 @@ class Model:
     :class:`~bot.linear.LinearModel` that :meth:`compile` copies out of it."""
 
     def __init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2,
-            dtype=np.float32,
-        )  # fmt: skip
+        self.chars = _char_vectoriser()
         self.words = _word_vectoriser()
         self.corrected = _word_vectoriser()
         # newton-cg: the same optimum as lbfgs, reached ~20x faster on this sparse problem
@@ -157,6 +153,22 @@ class Model:
                 self.words.fit_transform(inputs.clean),
                 self.corrected.fit_transform(inputs.corrected),
                 sp.csr_matrix(inputs.concepts * CONCEPT_SCALE),
+            ]
+        ).tocsr()
+        self.classifier.fit(matrix, labels)
+        return self
+
+    def fit_rows(self, tokens: Tokens, rows: np.ndarray, labels: list[str]) -> Model:
+        """``fit`` on the training texts ``rows`` (ascending), from their counted n-grams."""
+        import scipy.sparse as sp
+
+        concepts = tokens.concepts(rows)
+        matrix = sp.hstack(
+            [
+                tokens.fit("char", self.chars, rows),
+                tokens.fit("word", self.words, rows),
+                tokens.fit("word*", self.corrected, rows),
+                sp.csr_matrix(concepts * CONCEPT_SCALE),
             ]
         ).tocsr()
         self.classifier.fit(matrix, labels)
@@ -203,6 +215,106 @@ class Model:
             concept_scale=CONCEPT_SCALE,
             concept_names=list(concept_names),
         )
+
+
+def _char_vectoriser() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=2, dtype=np.float32
+    )
+
+
+class Tokens:
+    """The training texts' n-gram counts, computed once for all the cross-validation folds.
+
+    Splitting a text into n-grams and counting them is most of a fit's time, and it does not
+    depend on the fold. A fold's vectoriser is then made from these counts exactly as
+    scikit-learn would fit it on the fold's texts: the same vocabulary (terms in at least
+    ``min_df`` of them, in sorted order), the same counts, the same idf and the same order
+    of entries inside each row, so the same features bit for bit."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self._inputs = inputs
+        self._counted: dict[str, _Counts] = {}
+
+    def fit(self, name: str, vectoriser: TfidfVectorizer, rows: np.ndarray) -> sp.csr_matrix:
+        """Fit ``vectoriser`` on the training texts ``rows`` (ascending); their TF-IDF rows."""
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        if name not in self._counted:
+            texts = self._inputs.corrected if name == "word*" else self._inputs.clean
+            self._counted[name] = _Counts.of(texts, vectoriser.build_analyzer())
+        counts, vocabulary = self._counted[name].of_rows(rows, vectoriser.min_df)
+        tfidf = TfidfTransformer(
+            norm=vectoriser.norm,
+            use_idf=vectoriser.use_idf,
+            smooth_idf=vectoriser.smooth_idf,
+            sublinear_tf=vectoriser.sublinear_tf,
+        ).fit(counts)
+        vectoriser.vocabulary_ = vocabulary
+        vectoriser.idf_ = tfidf.idf_
+        return tfidf.transform(counts, copy=False)
+
+    def concepts(self, rows: np.ndarray) -> np.ndarray:
+        return self._inputs.concepts[rows]
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Each text's n-grams as term ids (in order of first appearance) and counts."""
+
+    terms: list[str]  # term id -> term
+    alphabetical: np.ndarray  # term id -> its place in sorted order
+    ids: list[np.ndarray]  # per text
+    counts: list[np.ndarray]  # per text
+
+    @classmethod
+    def of(cls, texts: list[str], analyse: Callable[[str], list[str]]) -> _Counts:
+        index: dict[str, int] = {}
+        ids, counts = [], []
+        for text in texts:
+            seen: dict[int, int] = {}
+            for gram in analyse(text):
+                term = index.setdefault(gram, len(index))
+                seen[term] = seen.get(term, 0) + 1
+            ids.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
+            counts.append(np.fromiter(seen.values(), dtype=np.float32, count=len(seen)))
+        terms = list(index)
+        alphabetical = np.empty(len(terms), dtype=np.int64)
+        alphabetical[np.argsort(np.array(terms, dtype=object), kind="stable")] = np.arange(
+            len(terms)
+        )
+        return cls(terms, alphabetical, ids, counts)
+
+    def of_rows(self, rows: np.ndarray, min_df: int) -> tuple[sp.csr_matrix, dict[str, int]]:
+        """The count matrix and vocabulary scikit-learn's fit would build from ``rows``."""
+        import scipy.sparse as sp
+
+        ids = np.concatenate([self.ids[r] for r in rows])
+        counts = np.concatenate([self.counts[r] for r in rows])
+        owner = np.repeat(np.arange(len(rows)), [len(self.ids[r]) for r in rows])
+        # scikit-learn numbers terms as it first meets them, keeps each row in that order,
+        # then renumbers the kept terms alphabetically without reordering the rows.
+        met, first = np.unique(ids, return_index=True)
+        first_seen = np.zeros(len(self.terms), dtype=np.int64)
+        first_seen[met] = first
+        kept = np.bincount(ids, minlength=len(self.terms)) >= min_df
+        kept_terms = np.flatnonzero(kept)
+        kept_terms = kept_terms[np.argsort(self.alphabetical[kept_terms], kind="stable")]
+        column = np.full(len(self.terms), -1, dtype=np.int64)
+        column[kept_terms] = np.arange(len(kept_terms))
+        keep = kept[ids]
+        ids, counts, owner = ids[keep], counts[keep], owner[keep]
+        order = np.lexsort((first_seen[ids], owner))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(owner, minlength=len(rows)), out=indptr[1:])
+        matrix = sp.csr_matrix(
+            (counts[order], column[ids[order]].astype(np.int32), indptr),
+            shape=(len(rows), len(kept_terms)),
+        )
+        vocabulary = {self.terms[t]: i for i, t in enumerate(kept_terms)}
+        return matrix, vocabulary
 
 
 def _word_vectoriser() -> TfidfVectorizer:
@@ -296,34 +408,86 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
 
 @dataclass(frozen=True)
 class _Messages:
-    """Messages to score out of fold: their inputs, and their parts' inputs with owners."""
+    """Messages to score out of fold: their texts, their parts with owners, and each
+    message read after the articles' context."""
 
     labels: list[str]
-    whole: Inputs
-    parts: Inputs
-    owners: list[int]  # per part row, the message it belongs to
-    in_context: Inputs | None  # each message read after the articles' context
+    whole: list[str]
+    parts: list[str]
+    owners: list[int]  # per part, the message it belongs to
+    in_context: list[str] | None
 
     @classmethod
-    def of(cls, texts: list[str], labels: list[str], prepare: Prepare, context: str) -> _Messages:
+    def of(cls, texts: list[str], labels: list[str], context: str) -> _Messages:
         split = [split_parts(t) for t in texts]
         owners = [i for i, parts in enumerate(split) for _ in parts]
-        parts = prepare([p for ps in split for p in ps])
-        in_context = prepare([with_context(context, t) for t in texts]) if context else None
-        return cls(labels, prepare(texts), parts, owners, in_context)
+        parts = [p for ps in split for p in ps]
+        in_context = [with_context(context, t) for t in texts] if context else None
+        return cls(labels, texts, parts, owners, in_context)
 
-    def scored(self, model: Model, classes: list[str]) -> np.ndarray:
-        """Probabilities (columns in ``classes`` order) of: the whole message, its most
-        answerable part, and the message in context; stacked as 3 x messages x classes."""
-        whole = _in_order(model, model.probabilities(self.whole), classes)
+    def scored(
+        self, probabilities: Callable[[list[str]], np.ndarray], classes: list[str]
+    ) -> np.ndarray:
+        """Probabilities (one column per class) of: the whole message, its most answerable
+        part, and the message in context; stacked as 3 x messages x classes."""
+        whole = probabilities(self.whole)
         best = whole
         if self.owners:
-            parts = _in_order(model, model.probabilities(self.parts), classes)
-            best = most_answerable(whole, parts, self.owners, classes)
-        in_context = whole
-        if self.in_context is not None:
-            in_context = _in_order(model, model.probabilities(self.in_context), classes)
+            best = most_answerable(whole, probabilities(self.parts), self.owners, classes)
+        in_context = whole if self.in_context is None else probabilities(self.in_context)
         return np.stack([whole, best, in_context])
+
+
+class _FoldScores:
+    """A fold model's probabilities (columns in ``classes`` order), each distinct text
+    scored once: the two-example messages repeat the held-out examples and their parts.
+    Every row is computed on its own, so scoring a text once changes no figure."""
+
+    def __init__(self, model: Model, prepare: Prepare, classes: list[str]) -> None:
+        self._model, self._prepare, self._classes = model, prepare, classes
+        self._rows: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if new:
+            found = self._model.probabilities(self._prepare(new))
+            self._rows.update(zip(new, _in_order(self._model, found, self._classes), strict=True))
+        rows = [self._rows[t] for t in texts]
+        return np.array(rows) if rows else np.zeros((0, len(self._classes)))
+
+
+class _PreparedOnce:
+    """``prepare`` that reads each distinct text once: the folds' held-out messages, their
+    parts and the two-example messages made of them repeat the same texts."""
+
+    def __init__(self, prepare: Prepare, texts: list[str], inputs: Inputs) -> None:
+        self._prepare = prepare
+        self._rows: dict[str, int] = {}
+        self._clean: list[str] = []
+        self._corrected: list[str] = []
+        self._concepts: list[np.ndarray] = []
+        self._add(texts, inputs)
+
+    def _add(self, texts: list[str], inputs: Inputs) -> None:
+        for i, text in enumerate(texts):
+            if text not in self._rows:
+                self._rows[text] = len(self._clean)
+                self._clean.append(inputs.clean[i])
+                self._corrected.append(inputs.corrected[i])
+                self._concepts.append(inputs.concepts[i])
+
+    def __call__(self, texts: list[str]) -> Inputs:
+        new = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if new:
+            self._add(new, self._prepare(new))
+        if not texts:
+            return self._prepare(texts)
+        rows = [self._rows[t] for t in texts]
+        return Inputs(
+            clean=[self._clean[r] for r in rows],
+            corrected=[self._corrected[r] for r in rows],
+            concepts=np.array([self._concepts[r] for r in rows], dtype=np.float32),
+        )
 
 
 def _in_order(model: Model, probabilities: np.ndarray, classes: list[str]) -> np.ndarray:
@@ -376,17 +540,21 @@ def cross_validate(
     mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
     extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    tokens = Tokens(inputs)
+    if prepare is not None:
+        prepare = _PreparedOnce(prepare, data.texts, inputs)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
-        model = Model().fit(_subset(inputs, train), list(labels[train]))
+        model = Model().fit_rows(tokens, train, list(labels[train]))
         if prepare is None:  # no parts, no context: the whole message decides
             mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
             continue
         held_out = [data.texts[i] for i in test]
-        messages = _Messages.of(held_out, list(labels[test]), prepare, context)
-        mine[:, test] = messages.scored(model, classes)
+        probabilities = _FoldScores(model, prepare, classes)
+        messages = _Messages.of(held_out, list(labels[test]), context)
+        mine[:, test] = messages.scored(probabilities, classes)
         texts, truth = composites(data, test, SEED + fold)
         if texts:
-            extra.append(_Messages.of(texts, truth, prepare, context).scored(model, classes))
+            extra.append(_Messages.of(texts, truth, context).scored(probabilities, classes))
             extra_labels.extend(truth)
     scored = np.concatenate([mine, *extra], axis=1)
     all_labels = data.labels + extra_labels

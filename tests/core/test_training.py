@@ -19,7 +19,7 @@ from bot.examples import (
 )
 from bot.knowledge import load_knowledge
 from bot.matching import Matcher
-from bot.training import NONE, choose_thresholds, default_cache_dir, figures_at
+from bot.training import NONE, choose_thresholds, figures_at
 from tests.conftest import KNOWLEDGE_DIR
 
 
@@ -54,17 +54,21 @@ def add_line(folder: Path, text: str, label: Label) -> None:
     assert merge_examples(examples_file(article.path, article.id), article.id, [example]) == (1, 0)
 
 
-def test_one_labelled_line_changes_the_decision_for_a_similar_message(knowledge_copy, tmp_path):
-    probe = "is the opened flag in our CRM reliable for outlook readers?"
-    # The shipped examples: the run's shared model cache has them (one training less).
-    before = Matcher(load_knowledge(knowledge_copy), cache_dir=default_cache_dir()).match(probe)
+def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_knowledge, tmp_path):
+    # The small set trains in about a second (the shipped set takes a minute). Retrained
+    # without the added line, it still answers the probe: the line is what flips it.
+    probe = (
+        "is the opened flag in salesforce reliable when the customer reads the email in outlook?"
+    )
+    before = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
     assert before.level is Level.ANSWER, before.score
     add_line(
-        knowledge_copy,
-        "is the opened flag in our CRM reliable for outlook readers, asking for the audit",
+        small_knowledge,
+        "is the opened flag in salesforce reliable when the customer reads the email in outlook,"
+        " asking for the audit",
         Label.NEGATIVE,
     )
-    after = Matcher(load_knowledge(knowledge_copy), cache_dir=tmp_path / "cache").match(probe)
+    after = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
     assert after.level is not Level.ANSWER, after.score
     assert after.score < before.score
 
@@ -302,3 +306,34 @@ def test_figures_for_one_article_count_its_lines_only():
     assert (figures.precision, figures.recall, figures.false_positive_rate) == (0.0, 0.0, 0.0)
     figures = figures_at(SCORES, PREDICTED, LABELS, 0.65, article="A")
     assert figures.precision == pytest.approx(2 / 3) and figures.false_positive_rate == 1.0
+
+
+def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
+    """Cross-validation counts each training text's n-grams once; a fold's vectoriser made
+    from those counts must be what fitting scikit-learn on the fold's texts gives."""
+    import numpy as np
+
+    from bot.training import Inputs, Tokens, _char_vectoriser, _word_vectoriser
+
+    texts = [
+        "Times Opened stays at 0 for Outlook",
+        "outlook blocks the tracking image",
+        "opened flag zero, outlook 2016",
+        "pardot open rates dropped",
+        "safe senders list in outlook 2010",
+        "the tracking image never loads",
+    ]
+    inputs = Inputs(clean=texts, corrected=texts, concepts=np.zeros((len(texts), 1)))
+    rows = np.array([0, 2, 3, 5])  # a fold's training rows: not the first texts only
+    tokens = Tokens(inputs)
+    for name, make in (("char", _char_vectoriser), ("word", _word_vectoriser)):
+        theirs = make()
+        expected = theirs.fit_transform([texts[r] for r in rows])
+        ours = make()
+        got = tokens.fit(name, ours, rows)
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert ours.idf_.dtype == theirs.idf_.dtype and np.array_equal(ours.idf_, theirs.idf_)
+        for field in ("data", "indices", "indptr"):  # the order inside rows too
+            assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+        held_out = [texts[1], texts[4]]
+        assert (ours.transform(held_out) != theirs.transform(held_out)).nnz == 0
