@@ -715,7 +715,11 @@ def _load(cache_dir: Path | None, key: str) -> Trained | None:
     try:
         with path.open("rb") as handle:
             trained = pickle.load(handle)  # our own file, written by _save below
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged cache (bad bytes, a torn write) only costs a retrain
+        logger.warning("model cache %s unreadable (%s): discarded, training again",
+                       path.name, type(exc).__name__)  # fmt: skip
         return None
     if not isinstance(trained, Trained) or trained.fingerprint != key:
         return None

@@ -100,12 +100,21 @@ def test_fitted_model_is_cached_on_disk_by_what_it_learned(small_knowledge, tmp_
     assert len(list(cache.iterdir())) == 2
 
 
-def test_a_corrupt_cache_file_is_retrained_not_fatal(small_knowledge, tmp_path):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not a pickle",
+        b"\x80\x04X\x02\x00\x00\x00\xff\xfe.",  # a string that is not UTF-8: UnicodeDecodeError
+        b"\x80\x04\x95",  # a torn write
+    ],
+    ids=["junk", "bad-utf8", "torn"],
+)
+def test_a_corrupt_cache_file_is_retrained_not_fatal(small_knowledge, tmp_path, damage):
     from bot import training
 
     cache = tmp_path / "cache"
     trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
-    (cache / f"model-{trained.fingerprint}.pickle").write_bytes(b"not a pickle")
+    (cache / f"model-{trained.fingerprint}.pickle").write_bytes(damage)
     training._MEMORY.clear()
     again = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
     assert again.trained.source == "trained"
