@@ -43,7 +43,6 @@ class _ArticleIndex:
     article: Article
     concept_weights: dict[str, float]
     require: tuple[tuple[str, ...], ...]
-    examples: list[str]
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,6 @@ class ConceptMatcher:
                 article=article,
                 concept_weights={c.name: c.weight for c in rules.concepts},
                 require=rules.require,
-                examples=[normalise(e) for e in rules.examples],
             )
         )
         for concept in rules.concepts:

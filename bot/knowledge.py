@@ -91,7 +91,6 @@ class MatchingRules:
     concepts: tuple[Concept, ...]
     # Each inner tuple is "any of these concepts"; every inner tuple must hold.
     require: tuple[tuple[str, ...], ...]
-    examples: tuple[str, ...]
 
 
 DEFAULT_VARIANT_QUESTION = "Which of these applies?"
@@ -194,7 +193,6 @@ MATCHING = (
     Field("concepts", "table", fields=(
         Field("weight", "number", required=True), Field("terms", "texts", required=True))),
     Field("require", "groups"),
-    Field("examples", "table", value="texts"),
 )  # fmt: skip
 ARTICLE = (
     Field("id", "text", required=True),
@@ -667,5 +665,4 @@ def _matching(rules: dict[str, Any]) -> MatchingRules:
         for name, c in (rules.get("concepts") or {}).items()
     )
     require = tuple(tuple(group) for group in rules.get("require") or [])
-    examples = tuple(line for lines in (rules.get("examples") or {}).values() for line in lines)
-    return MatchingRules(concepts, require, examples)
+    return MatchingRules(concepts, require)
