@@ -32,7 +32,7 @@ from bot.render.summary import summary_blocks, summary_fallback_text, title
 from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
 from bot.slack.listeners.common import post_in_thread, slack_error
 from bot.store import Store, utc_now
-from bot.store.follow_ups import Pending
+from bot.store.models import FollowUpPending as Pending
 from bot.summary import IsoWeek, WeekSummary, summarise
 
 logger = logging.getLogger(__name__)
