@@ -698,14 +698,20 @@ def _progress(line: str) -> None:
 
 
 def default_cache_dir() -> Path | None:
-    """MODEL_CACHE_DIR, else the user's cache folder; 'off' disables the disk cache."""
-    configured = os.environ.get("MODEL_CACHE_DIR", "").strip()
+    """MODEL_CACHE_DIR, else the user's cache folder; 'off' disables the disk cache.
+
+    Read through the settings registry, like every other setting (bot/settings_registry.py).
+    """
+    from platformdirs import user_cache_dir
+
+    from bot.config import APP_NAME, Settings
+
+    configured = Settings.from_env().model_cache_dir
     if configured.lower() in ("off", "none", "false", "0"):
         return None
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "emailstatus-bot"
+    return Path(user_cache_dir(APP_NAME, appauthor=False))  # honours XDG_CACHE_HOME
 
 
 def _load(cache_dir: Path | None, key: str) -> Trained | None:

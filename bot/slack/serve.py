@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -351,7 +351,7 @@ def run_http(settings: Settings, server: ServerSettings) -> None:
         for handler in logging.getLogger().handlers:  # lines still queued (BackgroundWriter)
             handler.flush()
 
-    metrics.prepare_multiprocess(Path(os.environ.get("TMPDIR", "/tmp")))
+    metrics.prepare_multiprocess(Path(tempfile.gettempdir()))
     warm_matcher(settings)
     run_gunicorn(load, server, log_level=settings.log_level, on_worker_exit=close_bots)
 
