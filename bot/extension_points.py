@@ -78,9 +78,11 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         _article_fields,
     ),
     ExtensionPoint(
-        "language", "knowledge/<id>.examples.yaml (lang: on each example)",
-        "Write labelled examples in the language; the codes the examples accept are "
-        "bot/examples.py LANGUAGES.",
+        "language", "knowledge/<id>.examples.yaml (lang: on each example), and for answers "
+        "knowledge/translations/<id>.<lang>.yaml + ui.<lang>.yaml",
+        "Write labelled examples in the language (the codes they accept are bot/examples.py "
+        "LANGUAGES); to answer in it, add its translation and UI-strings files, no code "
+        "(docs/languages.md; `knowledge check` holds them to the English article).",
         ("ar", "bg", "ca", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "he", "hi",
          "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "nl", "no", "pl", "pt", "ro", "ru",
          "sk", "sl", "sr", "sv", "th", "tr", "uk", "vi", "zh"),
