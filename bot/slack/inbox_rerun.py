@@ -211,6 +211,9 @@ class OwedSweeper:
         if self.private:
             inbox.checkpoint_blanked()  # answered questions leave the -wal file too
         counts: Counter[str] = Counter()
+        # A replica that died (its process gone, or its heartbeat lease run out on another
+        # host) owes replies nobody else would send until it restarts: take them over now.
+        self.replayer.replay_all(inbox.claim_replay(self.replayer.max_age), counts)
         self.replayer.replay_all(inbox.claim_stalled(self.stalled_after, self.replayer.max_age),
                                  counts)  # fmt: skip
         if any(counts.values()):

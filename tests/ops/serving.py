@@ -96,6 +96,7 @@ def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
         process = subprocess.Popen(
             [str(EXE), "serve", "--port", str(port), "--workers", "2"],
             env=full, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a test may SIGKILL the whole group, master and workers
         )  # fmt: skip
     server = Server(process, port, log, folder / "data")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -153,3 +154,37 @@ def test_two_summary_posts_at_once_post_the_week_once(replicas: Replicas, tmp_pa
     posts = [c for c in replicas.slack.calls("chat.postMessage") if c["channel"] == SUMMARY_CHANNEL]
     assert len(posts) == 1
     assert not (tmp_path / "unused.db").exists()
+
+
+def test_a_sigkilled_replicas_acked_events_are_answered_once_by_the_other(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    """Acked by replica a, which dies mid-burst: replica b answers each one, once, without
+    waiting for a to restart (a dead process on this host is gone at once; on another host
+    its heartbeat lease runs out first)."""
+    url = pg_server.fresh_database()
+    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "off"}
+    try:
+        with ExitStack() as stack:
+            slack = stack.enter_context(
+                FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
+            )
+            a = stack.enter_context(serve(slack, tmp_path / "a", **env))
+            stack.enter_context(serve(slack, tmp_path / "b", **env))
+            slack.slow("chat.postMessage", 0.5)  # replies lag the acks, as under load
+            events = [P.event_body(P.message(f"{QUESTION} (#{n})")) for n in range(12)]
+            assert deliver_all([(a, event, 0) for event in events]) == [200] * len(events)
+            os.killpg(a.process.pid, signal.SIGKILL)  # master and workers at once
+            a.process.wait()
+            killed = time.monotonic()
+            slack.slow("chat.postMessage", 0)
+            threads = {event["event"]["ts"] for event in events}
+            answered_by_a = len(posts_in(slack, threads))
+            assert answered_by_a < len(threads), "the kill came too late to leave work owed"
+            replies = wait_for_posts(slack, threads, seconds=45)
+            took_over = time.monotonic() - killed - SETTLE
+            assert set(replies.values()) == {1}, replies  # every acked event, exactly once
+            print(f"takeover after SIGKILL: {took_over:.1f} s "
+                  f"({len(threads) - answered_by_a} of {len(threads)} taken over)")  # fmt: skip
+    finally:
+        pg_server.drop_database(url)
