@@ -169,8 +169,7 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.follow_ups import FollowUps
     from bot.store.gaps import GapStore
     from bot.store.inbox import Inbox
-    from bot.store.sqlite import SqliteBackend, SqliteRuns
-    from bot.store.sqlite_reads import SqliteReads
+    from bot.store.sqlite import SqliteBackend, SqliteReports, SqliteRuns
 
     runs = SqliteRuns(conn)
     return Parts(
@@ -180,6 +179,6 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
         claims=SummaryClaims(conn),
         follow_ups=FollowUps(conn),
         runs=runs,
-        reports=SqliteReads(conn),
+        reports=SqliteReports(conn),
         backend=SqliteBackend(conn, runs),
     )
