@@ -70,3 +70,73 @@ def test_warm_up_trains_once_in_the_background():
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert _model() is _model()  # trained once per process
+
+
+def test_the_probabilities_are_scikit_learns():
+    """The written-out naive Bayes is scikit-learn's CountVectorizer + MultinomialNB."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import make_pipeline
+
+    from bot.language import GRAMS, SMOOTHING, LanguageModel, training_lines
+
+    texts, langs = training_lines()
+    texts, langs = texts[::4], langs[::4]  # a quarter of the lines: the same arithmetic
+    ours = LanguageModel.fit(texts, langs)
+    theirs = make_pipeline(
+        CountVectorizer(analyzer="char_wb", ngram_range=GRAMS), MultinomialNB(alpha=SMOOTHING)
+    ).fit(texts, langs)
+    assert ours.languages == list(theirs.classes_)
+    for text, _ in [*LINES, ("zzzz qqqq", "en")]:
+        assert ours.probabilities(clean(text)) == pytest.approx(
+            theirs.predict_proba([clean(text)])[0], abs=1e-9
+        )
+
+
+def group(lang: str, text: str) -> str:
+    return (
+        f"  - label: positive\n    family: opens\n    source: team\n    lang: {lang}\n"
+        f'    examples:\n      - "{text}"\n'
+    )
+
+
+def test_the_model_is_cached_and_a_damaged_cache_is_refitted(tmp_path, caplog):
+    from bot.language import LanguageModel, cached_model
+
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    groups = [("en", "the customer opened it"), ("de", "der Kunde hat sie geöffnet"),
+              ("fr", "le client l'a ouverte")]  # fmt: skip
+    (folder / "a.examples.yaml").write_text(
+        'article: "a"\ngroups:\n' + "".join(group(lang, text) for lang, text in groups),
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    first = cached_model(folder, cache)
+    assert first is not None and first.languages == ["de", "en", "fr"]
+    (saved,) = cache.glob("language-*.npz")
+    again = cached_model(folder, cache)
+    assert again is not None and again.columns == first.columns
+    assert again.log_likelihood == pytest.approx(first.log_likelihood)
+    saved.write_bytes(b"not a model")
+    refitted = cached_model(folder, cache)
+    assert "unreadable" in caplog.text
+    assert refitted is not None and refitted.columns == first.columns
+    assert isinstance(LanguageModel.load(saved), LanguageModel)  # written again, whole
+    with (folder / "a.examples.yaml").open("a", encoding="utf-8") as more:
+        more.write(group("it", "il cliente l'ha aperta"))
+    changed = cached_model(folder, cache)
+    assert changed is not None and "it" in changed.languages  # an edit is a new model
+    assert len(list(cache.glob("language-*.npz"))) == 2
+
+
+def test_answering_does_not_import_scikit_learn(tmp_path):
+    """Serving loads cached counts: no process pays scikit-learn's import for the language."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.language import detect_language; "
+            "detect_language('Warum zählt Salesforce keine Öffnungen in Outlook?'); "
+            "print('sklearn' in sys.modules)")  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
