@@ -9,16 +9,23 @@ TEST_WORKERS ?= 4
 # teaches. `make test EVAL_SET=../shared/eval/questions-dev.jsonl` gates on another file.
 EVAL_SET ?= tests/data/questions-dev.jsonl
 
+# One model cache for the suite and the gate after it: the suite's first step trains the
+# model once, and every test, bot process and the gate load it (tests/conftest.py).
+test warm suite: export MODEL_CACHE_DIR ?= $(CURDIR)/$(VENV)/model-cache
+# Bytecode caches on, whatever the shell says: with PYTHONDONTWRITEBYTECODE set, every bot
+# process a test starts recompiled the bot's modules, and every pytest worker rewrote
+# every test module's asserts again (__pycache__/ is ignored by git).
+unexport PYTHONDONTWRITEBYTECODE
+
 # setuptools warns at every editable install that folders named like a package may win
 # imports: knowledge/ installs as emailstatus_knowledge through its import finder, as meant.
 EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
 
-.PHONY: run test lint eval bench clean lock
+.PHONY: run test lint warm suite eval bench clean lock
 
 # constraints.txt pins every dependency (the image and CI install from it too).
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	@echo "Installing emailstatus-bot and its pinned dependencies into $(VENV) (about a minute)..."
 	$(EDITABLE_QUIET) $(BIN)/pip install --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
@@ -38,9 +45,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy bot tests
 
-test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
+# The lint runs beside `warm` (two cores: mypy on one, training the model and compiling
+# the test modules on the other); then the suite, then the gate on the dev set.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint warm
+	@$(MAKE) --no-print-directory suite
 	$(BIN)/emailstatus-bot eval --gate $(EVAL_SET)
+
+# Train the shared model (tests/conftest.py does it at session start) and fill pytest's
+# cache of rewritten test modules, once, before the parallel workers each need both.
+warm: $(STAMP)
+	$(BIN)/pytest --collect-only -q -n 0 -p no:cacheprovider > /dev/null
+
+suite: $(STAMP)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 eval: $(STAMP)
 	$(BIN)/emailstatus-bot eval $(EVAL_SET)
@@ -50,3 +68,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
