@@ -82,7 +82,10 @@ def run() -> None:
 def serve(host: str, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
 
-    Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Stops gracefully on SIGTERM.
+    Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Or, for several workspaces,
+    SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY without a bot token:
+    workspaces then install at /slack/install (docs/workspaces.md). Stops gracefully on
+    SIGTERM.
 
     \b
     Example:
@@ -90,7 +93,8 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     """
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")  # before the imports below load the matcher
-    _refuse_unless_slack_accepts(settings)
+    if not settings.oauth_mode:  # multi-workspace: no one token to check
+        _refuse_unless_slack_accepts(settings)
     from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http
 
