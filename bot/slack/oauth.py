@@ -129,7 +129,8 @@ class DatabaseInstallationStore(InstallationStore):
         values = installation.to_dict_for_copying()
         for name in TIMES:  # epoch numbers, as Installation takes them back
             if isinstance(values.get(name), datetime):
-                values[name] = values[name].timestamp()
+                epoch = values[name].timestamp()
+                values[name] = epoch if name == "installed_at" else int(epoch)
         bot = {name: values.pop(name) for name in BOT_SECRETS}
         user = {name: values.pop(name) for name in USER_SECRETS}
         team = None if installation.is_enterprise_install else installation.team_id
