@@ -205,8 +205,12 @@ def oauth_authorize(settings: Settings, oauth: OAuthSettings, client: WebClient)
 
     ``OAuthSettings`` builds one whose token rotator has a default WebClient (slack.com),
     which would ignore SLACK_API_URL; this one is given the bot's client instead.
+    ``cache_enabled``: bolt then calls auth.test once per token, not once per request
+    (it runs before the ack). The token itself is still read from the store on every
+    request, so an uninstalled workspace's token is never used from the cache.
     """
     return InstallationStoreAuthorize(
+        cache_enabled=True,
         logger=logger,
         installation_store=oauth.installation_store,
         client_id=settings.slack_client_id,

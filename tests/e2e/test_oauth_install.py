@@ -19,7 +19,7 @@ import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -195,7 +195,9 @@ def test_two_workspaces_are_each_answered_with_their_own_token(bot: LiveBot, sla
     one, two = installed(bot, slack, "TONE"), installed(bot, slack, "TTWO")
     assert ask(bot, one, "C0ONE") == [one.token]
     assert ask(bot, two, "C0TWO") == [two.token]
+    checked = slack.tokens_used("auth.test").count(one.token)
     assert ask(bot, one, "C0ONEAGAIN") == [one.token]
+    assert slack.tokens_used("auth.test").count(one.token) == checked  # once per token
     cases = {c.team for c in bot.engine.store.cases.list() if c.channel.startswith("C0ONE")}
     assert cases == {"TONE"}
 
@@ -227,6 +229,26 @@ def test_after_app_uninstalled_no_call_uses_the_token_and_nothing_is_answered(
     assert leaving.token not in slack.tokens_used()[uninstalled_at:]
     assert bot.engine.store.installations.latest(None, "TLEAVE") is None
     assert ask(bot, staying, "C0STAY") == [staying.token]  # the other one is unaffected
+    assert "TLEAVE" in teams_with_cases(bot)  # UNINSTALL_PURGES_CASES is false: kept
+
+
+def test_uninstall_purges_the_workspaces_cases_when_set_to(
+    settings: Settings, slack: FakeSlackApi, knowledge: KnowledgeBase
+):
+    purging = LiveBot(replace(settings, uninstall_purges_cases=True), slack, knowledge)
+    try:
+        leaving, staying = installed(purging, slack, "TPURGE"), installed(purging, slack, "TKEEP")
+        assert ask(purging, leaving, "C0PURGE") and ask(purging, staying, "C0KEEP")
+        assert {"TPURGE", "TKEEP"} <= teams_with_cases(purging)
+        assert send_event(purging, leaving, {"type": "app_uninstalled"}) == 200
+        teams = teams_with_cases(purging)
+        assert "TPURGE" not in teams and "TKEEP" in teams
+    finally:
+        purging.close()
+
+
+def teams_with_cases(bot: LiveBot) -> set[str | None]:
+    return {case.team for case in bot.engine.store.cases.list()}
 
 
 def test_tokens_revoked_deletes_the_bot_token_at_once(bot: LiveBot, slack: FakeSlackApi):
