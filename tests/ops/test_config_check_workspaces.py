@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.config import Settings
+from bot.logs import configure_logging
 from bot.tokens import new_key
 from tests.ops.test_config_check import check  # noqa: F401 (the fixture)
 
@@ -71,3 +76,18 @@ def test_new_key_prints_a_key_that_config_check_accepts(check):  # noqa: F811
     key = CliRunner().invoke(main, ["workspaces", "new-key"]).output.strip()
     assert key != KEY and len(key) == 44
     assert check(**{**OAUTH, "TOKEN_ENCRYPTION_KEY": key}).exit_code == 0
+
+
+def test_the_client_secret_and_the_keys_never_reach_the_logs():
+    old = new_key()
+    stream = io.StringIO()
+    settings = Settings(slack_client_secret="client-s3cr3t-4321",
+                        token_encryption_key=f"{KEY},{old}")  # fmt: skip
+    handler = configure_logging(settings, stream)
+    try:
+        logging.getLogger("test.oauth").warning("secret %s keys %s %s", "client-s3cr3t-4321",
+                                                KEY, old)  # fmt: skip
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("[redacted]") == 3 and "s3cr3t" not in text and KEY not in text
