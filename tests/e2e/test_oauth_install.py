@@ -13,6 +13,7 @@ Each test installs its own workspaces, so the tests share the app but no workspa
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 import sqlite3
@@ -30,6 +31,7 @@ import pytest
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.slack.oauth import BOT_SCOPES, InstalledWorkspaces
+from bot.slack.serve import build_bot, create_wsgi_app
 from bot.slack.workspaces import Workspace
 from bot.tokens import TokenCipher, UnreadableToken, new_key
 from tests.store.conftest import pg_server  # noqa: F401 (the session's PostgreSQL)
@@ -302,3 +304,28 @@ def raw_rows(database: str) -> list[dict[str, Any]]:
     with sqlite3.connect(Path(database)) as file:
         file.row_factory = sqlite3.Row
         return [dict(row) for row in file.execute("select * from slack_installations")]
+
+
+def test_serve_builds_the_multi_workspace_bot(settings: Settings, slack: FakeSlackApi):
+    checks = len(slack.requests("auth.test"))
+    bot = build_bot(settings, listener_threads=2, check_auth=True)
+    try:
+        assert bot.auth is None  # no one token to check at start or in /healthz
+        assert isinstance(bot.workspaces, InstalledWorkspaces)
+        wsgi = create_wsgi_app(bot.app, bot.engine, auth=bot.auth, command_app=bot.command_app,
+                               queue=bot.executor)  # fmt: skip
+        assert wsgi_status(wsgi, "GET", "/healthz") == 200
+        assert wsgi_status(wsgi, "GET", "/slack/install") == 200
+        assert wsgi_status(wsgi, "POST", "/slack/install") == 405
+        assert wsgi_status(wsgi, "GET", "/slack/oauth_redirect") == 400  # no state: refused
+    finally:
+        bot.close()
+    assert len(slack.requests("auth.test")) == checks
+
+
+def wsgi_status(wsgi: Any, method: str, path: str) -> int:
+    answered: list[str] = []
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+               "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}  # fmt: skip
+    b"".join(wsgi(environ, lambda status, headers: answered.append(status)))
+    return int(answered[0].split()[0])
