@@ -109,3 +109,16 @@ def reencrypt(records: InstallationRecords, cipher: TokenCipher) -> Rotation:
 
 def _rotated(cipher: TokenCipher, stored: str | None) -> str | None:
     return cipher.rotate(stored) if stored else None
+
+
+def unreadable(records: InstallationRecords, cipher: TokenCipher) -> int:
+    """How many stored installations none of the keys opens (checked before serving)."""
+    count = 0
+    for row in records.all():
+        try:
+            for sealed in (row.bot_secrets, row.user_secrets):
+                if sealed:
+                    cipher.decrypt(sealed)
+        except UnreadableToken:
+            count += 1
+    return count

@@ -37,6 +37,30 @@ def _refuse_unless_slack_accepts(settings: Settings) -> None:
         sys.exit(2)
 
 
+def _refuse_unless_the_key_opens_the_tokens(settings: Settings) -> None:
+    """Multi-workspace mode: a key that opens no stored token is one line and exit 2.
+
+    Otherwise the bot would start and answer nothing: every request would find its
+    workspace's token unreadable.
+    """
+    from bot.cli.cases import open_store
+    from bot.tokens import TokenCipher, unreadable
+
+    store = open_store(settings)
+    try:
+        locked = unreadable(store.installations, TokenCipher(settings.token_encryption_key))
+    finally:
+        store.close()
+    if locked:
+        click.echo(
+            f"configuration error: {locked} stored installation(s) cannot be decrypted with "
+            "TOKEN_ENCRYPTION_KEY; keep the old key after the new one (NEW,OLD) until "
+            "`emailstatus-bot workspaces rotate-key` has run (docs/workspaces.md).",
+            err=True,
+        )
+        sys.exit(2)
+
+
 @click.command()
 def run() -> None:
     """Start the bot: Socket Mode with Slack tokens, else the local console.
@@ -93,7 +117,9 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     """
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")  # before the imports below load the matcher
-    if not settings.oauth_mode:  # multi-workspace: no one token to check
+    if settings.oauth_mode:  # multi-workspace: no one token to check, but the key
+        _refuse_unless_the_key_opens_the_tokens(settings)
+    else:
         _refuse_unless_slack_accepts(settings)
     from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http

@@ -238,10 +238,7 @@ class InstalledWorkspaces:
         )
 
     def client_for(self, workspace: Workspace) -> WebClient | None:
-        found = self.installations.find_installation(
-            enterprise_id=workspace.enterprise_id, team_id=workspace.team_id,
-            is_enterprise_install=workspace.team_id is None,
-        )  # fmt: skip
+        found = self.installation_of(workspace)
         if found is None or not found.bot_token:
             return None
         refreshed = self.rotator.perform_token_rotation(
@@ -250,6 +247,19 @@ class InstalledWorkspaces:
         if refreshed is not None:
             self.installations.save(refreshed)
         return copy_with_token(self.base_client, (refreshed or found).bot_token)
+
+    def installation_of(self, workspace: Workspace) -> Installation | None:
+        """The workspace's own installation, else its organization's org-wide one."""
+        found = None
+        if workspace.team_id is not None:
+            found = self.installations.find_installation(
+                enterprise_id=workspace.enterprise_id, team_id=workspace.team_id
+            )
+        if found is None and workspace.enterprise_id is not None:
+            found = self.installations.find_installation(
+                enterprise_id=workspace.enterprise_id, team_id=None, is_enterprise_install=True
+            )
+        return found
 
     def workspaces(self) -> list[Workspace]:
         rows = self.store.installations.all()

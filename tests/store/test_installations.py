@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation
 
 from bot.cli import main
-from bot.slack.oauth import DatabaseInstallationStore, DatabaseStateStore
+from bot.config import Settings
+from bot.slack.oauth import DatabaseInstallationStore, DatabaseStateStore, InstalledWorkspaces
+from bot.slack.workspaces import Workspace
 from bot.store import GapReason, Store
 from bot.store.protocols import StoredInstallation
 from bot.tokens import TokenCipher, UnreadableToken, new_key, reencrypt
@@ -225,3 +228,31 @@ def test_the_rotate_key_command(store: Store, location: str) -> None:
     assert TokenCipher(new).decrypt(stored.bot_secrets or "")
     listed = runner.invoke(main, ["workspaces", "list"], env=env)
     assert listed.output.startswith("T1\tAcme\tinstalled ") and "rotating" in listed.output
+
+
+def test_serve_refuses_a_key_that_opens_no_stored_token(store: Store, location: str) -> None:
+    DatabaseInstallationStore(store.installations, TokenCipher(KEY)).save(installation())
+    db = {"DATABASE_URL": location} if location.startswith("postgresql") else {}
+    env = {"EMAILSTATUS_DB": location, **db, "SLACK_CLIENT_ID": "1.2",
+           "SLACK_CLIENT_SECRET": "secret", "SLACK_SIGNING_SECRET": "signing",
+           "TOKEN_ENCRYPTION_KEY": new_key()}  # fmt: skip
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 2
+    assert "1 stored installation(s) cannot be decrypted with TOKEN_ENCRYPTION_KEY" in (
+        result.output
+    )
+
+
+def test_background_work_in_an_org_wide_install_gets_the_orgs_client(store: Store) -> None:
+    settings = Settings(slack_client_id="1.2", slack_client_secret="s", token_encryption_key=KEY)
+    org = installation(team=None, enterprise_id="E1", is_enterprise_install=True,
+                       bot_token="xoxb-org", bot_refresh_token=None,
+                       bot_token_expires_in=None)  # fmt: skip
+    DatabaseInstallationStore(store.installations, TokenCipher(KEY)).save(org)
+    clients = InstalledWorkspaces(settings, store, WebClient(base_url="http://127.0.0.1:9/"))
+    for workspace in (Workspace("T9", "E1"), Workspace(None, "E1")):
+        client = clients.client_for(workspace)
+        assert client is not None and client.token == "xoxb-org"
+        assert client.base_url == "http://127.0.0.1:9/"  # SLACK_API_URL carries over
+    assert clients.client_for(Workspace("T9")) is None  # not in that organization
+    assert clients.workspaces() == [Workspace(None, "E1")]
