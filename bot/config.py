@@ -153,8 +153,11 @@ class Settings:
     port: int = 3000
     console_history: str = DEFAULT_HISTORY  # the console's line-editing history file
     model_cache_dir: str = ""  # "" = the user's cache folder (read by bot.training)
-    # OAuth variables that are set: bolt would silently switch to OAuth with file stores.
-    oauth_variables: tuple[str, ...] = ()
+    # Multi-workspace (OAuth) mode: see ``oauth_mode``.
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    token_encryption_key: str = ""  # Fernet keys, comma separated: the first encrypts
+    uninstall_purges_cases: bool = False
     # Values that could not be read from the environment (reported by `config check`).
     parse_problems: tuple[str, ...] = ()
 
@@ -197,7 +200,12 @@ class Settings:
             port=_port(get("PORT"), problems),
             console_history=_text(get("EMAILSTATUS_HISTORY")) or DEFAULT_HISTORY,
             model_cache_dir=_text(get("MODEL_CACHE_DIR")),
-            oauth_variables=tuple(n for n in OAUTH_NAMES if _text(get(n))),
+            slack_client_id=_text(get("SLACK_CLIENT_ID")),
+            slack_client_secret=_text(get("SLACK_CLIENT_SECRET")),
+            token_encryption_key=_text(get("TOKEN_ENCRYPTION_KEY")),
+            uninstall_purges_cases=_flag(
+                "UNINSTALL_PURGES_CASES", get("UNINSTALL_PURGES_CASES"), False, problems
+            ),
             parse_problems=tuple(problems),
         )
 
@@ -205,6 +213,17 @@ class Settings:
     def data_dir(self) -> Path:
         """The folder beside the case log, for the other files the bot keeps."""
         return Path(self.db_path).expanduser().parent
+
+    @property
+    def oauth_variables(self) -> tuple[str, ...]:
+        """The OAuth variables that are set."""
+        values = (self.slack_client_id, self.slack_client_secret)
+        return tuple(name for name, value in zip(OAUTH_NAMES, values, strict=True) if value)
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Multi-workspace: client id and secret set, no bot token (installs bring tokens)."""
+        return len(self.oauth_variables) == 2 and not self.slack_bot_token
 
     @property
     def has_any_slack_token(self) -> bool:

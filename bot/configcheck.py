@@ -33,8 +33,7 @@ def effective_lines(settings: Settings) -> list[str]:
     lines = []
     for declared in SETTINGS:
         name = declared.name
-        if declared.field is None:  # read only to warn (the OAuth pair)
-            lines.append(f"{name}={'(set)' if name in settings.oauth_variables else '(not set)'}")
+        if declared.field is None:  # declared but not shown
             continue
         value = getattr(settings, declared.field)
         if declared.field == "follow_up_after":
@@ -66,9 +65,23 @@ def _duration(value: timedelta | None) -> str:
 def resolve_mode(settings: Settings, mode: str) -> str:
     if mode != "auto":
         return mode
+    if settings.oauth_mode and not settings.slack_app_token:
+        return "http"  # multi-workspace: `serve` with the OAuth install
     if not settings.has_any_slack_token:
         return "console"
     return "socket" if settings.slack_app_token else "http"
+
+
+def mode_notes(settings: Settings, mode: str) -> list[str]:
+    """What the mode means, when it is not obvious from the tokens (multi-workspace)."""
+    if mode != "http" or not settings.oauth_mode:
+        return []
+    return [
+        "multi-workspace (OAuth): each workspace installs the app at "
+        "https://YOUR-HOST/slack/install, Slack sends the installer back to "
+        "/slack/oauth_redirect, and the workspace's tokens are kept in the database, "
+        "encrypted with TOKEN_ENCRYPTION_KEY. Socket Mode stays single-workspace."
+    ]
 
 
 def problems(settings: Settings, mode: str = "auto", database: Probe | None = None) -> list[str]:
@@ -80,6 +93,8 @@ def problems(settings: Settings, mode: str = "auto", database: Probe | None = No
     found = list(settings.parse_problems)
     if mode == "socket":
         found += settings.token_problems(need_app_token=True)
+    elif mode == "http" and settings.oauth_mode:
+        found += oauth_mode_problems(settings)
     elif mode == "http":
         found += settings.token_problems(need_secret=True)
     elif settings.has_any_slack_token:
@@ -88,6 +103,7 @@ def problems(settings: Settings, mode: str = "auto", database: Probe | None = No
     found += schedule_problems(settings.summary_schedule, settings.summary_tz)
     found += knowledge_problems(settings.knowledge_dir)
     found += other_problems(settings)
+    found += oauth_problems(settings, mode)
     return found
 
 
@@ -120,16 +136,62 @@ def api_url_problems(url: str) -> list[str]:
     return []
 
 
-def oauth_problems(settings: Settings) -> list[str]:
-    """bolt switches to OAuth (file stores, /slack/install) when these are set; we don't."""
-    if not settings.oauth_variables:
+def oauth_problems(settings: Settings, mode: str) -> list[str]:
+    """The OAuth pair switches to multi-workspace mode, which only ``serve`` (HTTP) runs.
+
+    bolt itself switches to OAuth (with file stores) whenever both variables are in the
+    environment, so a set pair anywhere else is refused, with the reason.
+    """
+    names = settings.oauth_variables
+    if not names:
         return []
-    names = " and ".join(settings.oauth_variables)
-    return [f"{names} set, but this bot is single-workspace (no OAuth): unset."]
+    shown = " and ".join(names)
+    if len(names) == 1:
+        return [
+            f"{shown} is set alone: multi-workspace mode needs both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (Basic Information > App Credentials); unset it otherwise."
+        ]
+    if mode == "socket":
+        return [
+            f"{shown} set, but Socket Mode (`run`) is single-workspace here: it answers "
+            "with the one SLACK_BOT_TOKEN and serves no web page, while installing into "
+            "other workspaces needs Slack's OAuth redirect to a public HTTPS URL (and Slack "
+            "does not list Socket Mode apps in its public Marketplace). Unset them, or run "
+            "`emailstatus-bot serve` without SLACK_BOT_TOKEN for several workspaces "
+            "(docs/workspaces.md)."
+        ]
+    if settings.slack_bot_token:
+        return [
+            f"{shown} set with SLACK_BOT_TOKEN: choose one. A bot token serves its one "
+            "workspace (unset the OAuth pair); for several workspaces unset SLACK_BOT_TOKEN "
+            "and each workspace installs through /slack/install (docs/workspaces.md)."
+        ]
+    if mode != "http":
+        return [
+            f"{shown} set: multi-workspace mode runs only under `emailstatus-bot serve` "
+            "(HTTP, with /slack/install); `run` is the console or Socket Mode. Unset them "
+            "for `run`."
+        ]
+    return []
+
+
+def oauth_mode_problems(settings: Settings) -> list[str]:
+    """Multi-workspace mode (client id and secret, no bot token): what it needs besides."""
+    from bot.tokens import key_problems  # cryptography loads only for this mode
+
+    found = []
+    if not settings.slack_signing_secret:
+        found.append("SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request.")
+    if settings.slack_app_token:
+        found.append(
+            "SLACK_APP_TOKEN set in multi-workspace mode: Socket Mode is single-workspace; "
+            "unset it (events come over HTTP to /slack/events)."
+        )
+    return found + key_problems(settings.token_encryption_key)
 
 
 def other_problems(settings: Settings) -> list[str]:
-    found = api_url_problems(settings.slack_api_url) + oauth_problems(settings)
+    found = api_url_problems(settings.slack_api_url)
     if settings.log_format not in ("json", "text"):
         found.append(f"LOG_FORMAT '{settings.log_format}' must be json or text.")
     if not isinstance(logging.getLevelName(settings.log_level), int):

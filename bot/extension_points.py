@@ -65,7 +65,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "A module with register(app, engine, settings): parse what Slack sent into a Where "
         "and a text, ask bot.conversation.Conversation, render the Reply, post it, report "
         "posted(). Add its Source (bot/vocabulary.py) if it opens cases.",
-        ("messages", "commands", "actions", "shortcuts", "home", "workflow"), _surfaces,
+        ("messages", "commands", "actions", "shortcuts", "home", "workflow", "uninstall"),
+        _surfaces,
     ),
     ExtensionPoint(
         "article", "knowledge/<id>.yaml (+ <id>.examples.yaml)",
@@ -93,7 +94,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Declare it once (name, section, help, default, secret); run python -m "
         "bot.settings_registry to rewrite deploy/.env.example and docs/configuration.md.",
         ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-         "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "EMAILSTATUS_DB", "DATABASE_URL",
+         "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY",
+         "UNINSTALL_PURGES_CASES", "EMAILSTATUS_DB", "DATABASE_URL",
          "KNOWLEDGE_DIR",
          "MODEL_CACHE_DIR", "EMAILSTATUS_HISTORY", "ESCALATION_CHANNEL", "SUMMARY_CHANNEL",
          "SUMMARY_TZ", "SUMMARY_SCHEDULE", "FOLLOW_UP_AFTER", "STORE_QUESTION_TEXT",
@@ -118,7 +120,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "and PostgreSQL (bot/store/postgres/), then a field of Parts in bot/store/__init__.py",
         "Only bot/store has SQL; the store contract suite (tests/store) runs on both "
         "backends. Case writes go through bot/lifecycle.py.",
-        ("cases", "gaps", "inbox", "claims", "follow_ups", "runs", "reports", "backend"),
+        ("cases", "gaps", "inbox", "claims", "follow_ups", "runs", "reports", "backend",
+         "installations", "oauth_states"),
         _stores,
     ),
 )  # fmt: skip

@@ -238,7 +238,8 @@ def configure_logging(
     stream = stream or sys.stderr
     handler = BackgroundWriter(stream) if background else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
+    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token,
+               settings.slack_client_secret, *settings.token_encryption_key.split(","))  # fmt: skip
     private = not settings.store_question_text
     handler.addFilter(RedactingFilter(secrets, private_text=private))
     root = logging.getLogger()

@@ -45,11 +45,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_API_URL", "Slack", "Slack Web API base URL. Default "
             "https://slack.com/api/ (GovSlack: https://slack-gov.com/api/).",
             example="https://slack.com/api/", field="slack_api_url"),
-    Setting("SLACK_CLIENT_ID", "Slack", "OAuth client id. Set it (with SLACK_CLIENT_SECRET) "
-            "only for multi-workspace installs: bolt then switches to OAuth; `config check` "
-            "warns.", example="1234567890.1234567890"),
+    Setting("SLACK_CLIENT_ID", "Slack", "OAuth client id, from Basic Information. Set it "
+            "with SLACK_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY, and no SLACK_BOT_TOKEN, to "
+            "serve several workspaces: `serve` then runs Slack's OAuth install "
+            "(/slack/install) and keeps each workspace's tokens in the database "
+            "(docs/workspaces.md). HTTP only: Socket Mode serves one workspace.",
+            example="1234567890.1234567890", field="slack_client_id"),
     Setting("SLACK_CLIENT_SECRET", "Slack", "OAuth client secret; see SLACK_CLIENT_ID.",
-            secret=True, example="your-client-secret"),
+            secret=True, example="your-client-secret", field="slack_client_secret"),
+    Setting("TOKEN_ENCRYPTION_KEY", "Slack", "Multi-workspace mode: the Fernet key that "
+            "encrypts the workspaces' tokens in the database. Make one with `emailstatus-bot "
+            "workspaces new-key`. To rotate, put the new key first, comma, then the old "
+            "one(s), run `emailstatus-bot workspaces rotate-key`, then drop the old key.",
+            secret=True, example="new-key,old-key", field="token_encryption_key"),
+    Setting("UNINSTALL_PURGES_CASES", "Slack", "Multi-workspace mode: when a workspace "
+            "uninstalls the app, also delete its cases and knowledge gaps (false: keep them "
+            "for the summary and `learn`). Its tokens are deleted either way.",
+            default="false", field="uninstall_purges_cases"),
     Setting("EMAILSTATUS_DB", "Storage", "SQLite case log; its folder is created. Default: "
             "the user's data folder (~/.local/share/emailstatus-bot/emailstatus.db on "
             "Linux), whatever the current folder; `make run` uses the checkout's "

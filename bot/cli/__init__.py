@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import cases, core, learn, ops, run
+from bot.cli import cases, core, learn, ops, run, workspaces
 from bot.commands import usage_lines
 
 EPILOG = (
@@ -24,6 +24,6 @@ def main() -> None:
     """
 
 
-for module in (core, run, ops, cases, learn):
+for module in (core, run, ops, cases, learn, workspaces):
     for command in module.COMMANDS:
         main.add_command(command)

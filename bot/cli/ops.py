@@ -35,6 +35,8 @@ def config_check(mode: str) -> None:
     settings = Settings.from_env()
     resolved = configcheck.resolve_mode(settings, mode)
     click.echo(f"mode: {resolved}")
+    for note in configcheck.mode_notes(settings, resolved):
+        click.echo(f"  {note}")
     for line in configcheck.effective_lines(settings):
         click.echo(f"  {line}")
     database = configcheck.database_probe(settings)

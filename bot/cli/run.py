@@ -37,6 +37,30 @@ def _refuse_unless_slack_accepts(settings: Settings) -> None:
         sys.exit(2)
 
 
+def _refuse_unless_the_key_opens_the_tokens(settings: Settings) -> None:
+    """Multi-workspace mode: a key that opens no stored token is one line and exit 2.
+
+    Otherwise the bot would start and answer nothing: every request would find its
+    workspace's token unreadable.
+    """
+    from bot.cli.cases import open_store
+    from bot.tokens import TokenCipher, unreadable
+
+    store = open_store(settings)
+    try:
+        locked = unreadable(store.installations, TokenCipher(settings.token_encryption_key))
+    finally:
+        store.close()
+    if locked:
+        click.echo(
+            f"configuration error: {locked} stored installation(s) cannot be decrypted with "
+            "TOKEN_ENCRYPTION_KEY; keep the old key after the new one (NEW,OLD) until "
+            "`emailstatus-bot workspaces rotate-key` has run (docs/workspaces.md).",
+            err=True,
+        )
+        sys.exit(2)
+
+
 @click.command()
 def run() -> None:
     """Start the bot: Socket Mode with Slack tokens, else the local console.
@@ -82,7 +106,10 @@ def run() -> None:
 def serve(host: str, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve Slack over HTTP under gunicorn: POST /slack/events, GET /healthz, GET /metrics.
 
-    Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Stops gracefully on SIGTERM.
+    Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_SIGNING_SECRET. Or, for several workspaces,
+    SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY without a bot token:
+    workspaces then install at /slack/install (docs/workspaces.md). Stops gracefully on
+    SIGTERM.
 
     \b
     Example:
@@ -90,7 +117,10 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     """
     settings = Settings.from_env()
     _refuse_on_problems(settings, "http")  # before the imports below load the matcher
-    _refuse_unless_slack_accepts(settings)
+    if settings.oauth_mode:  # multi-workspace: no one token to check, but the key
+        _refuse_unless_the_key_opens_the_tokens(settings)
+    else:
+        _refuse_unless_slack_accepts(settings)
     from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http
 

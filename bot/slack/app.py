@@ -25,7 +25,7 @@ from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
 from bot.slack.deadline import retry_handlers
 from bot.slack.inbox_rerun import inbox_payload
-from bot.slack.listeners import actions, commands, home, messages, shortcuts, workflow
+from bot.slack.listeners import actions, commands, home, messages, shortcuts, uninstall, workflow
 from bot.slack.respond import RetryingRespond
 from bot.store.models import StoreClosed
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = WebClient.BASE_URL
 ListenerModule = ModuleType  # each has ``register(app, engine, settings)``
 LISTENER_MODULES: tuple[ListenerModule, ...] = (
-    messages, commands, actions, shortcuts, home, workflow,
+    messages, commands, actions, shortcuts, home, workflow, uninstall,
 )  # fmt: skip
 
 
@@ -116,6 +116,7 @@ def build_app(
     client = client or build_client(settings)
     app = App(
         client=client,
+        **multi_workspace(settings, engine, client),
         listener_executor=listener_executor,
         # Pass the string even when empty: None would make bolt read the environment.
         # Verification stays on; bolt skips it only for Socket Mode requests, which
@@ -148,6 +149,20 @@ def build_app(
         module.register(app, engine, settings)
     register_catch_alls(app)
     return app
+
+
+def multi_workspace(settings: Settings, engine: Engine, client: WebClient) -> dict[str, Any]:
+    """bolt's OAuth arguments in multi-workspace mode (bot.slack.oauth); none otherwise.
+
+    (bolt would switch to OAuth with file stores by itself when both OAuth variables are
+    in the environment beside a bot token: `config check` refuses that mix.)
+    """
+    if not settings.oauth_mode:
+        return {}
+    from bot.slack.oauth import oauth_authorize, oauth_settings
+
+    oauth = oauth_settings(settings, engine.store)
+    return {"oauth_settings": oauth, "authorize": oauth_authorize(settings, oauth, client)}
 
 
 def build_command_app(

@@ -1,8 +1,10 @@
 """Run the bot: HTTP (WSGI under gunicorn) for production, Socket Mode for one workspace.
 
 HTTP routes: ``POST /slack/events`` (events, commands, interactivity, all signed),
-``GET /healthz`` and ``GET /metrics``. Each gunicorn worker builds its own engine,
-SQLite connection and bolt App after the fork: SQLite connections must not cross a fork.
+``GET /healthz`` and ``GET /metrics``; in multi-workspace mode also bolt's OAuth pages,
+``GET /slack/install`` and ``GET /slack/oauth_redirect`` (bot/slack/oauth.py).
+Each gunicorn worker builds its own engine, SQLite connection and bolt App after the
+fork: SQLite connections must not cross a fork.
 Slack requests pass the request gate (bot/slack/gate.py: size cap, signature, parsing)
 before bolt sees them.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.oauth import OAuthFlow
 
 from bot import metrics
 from bot.config import Settings
@@ -34,6 +37,7 @@ from bot.slack.auth import AuthMonitor
 from bot.slack.gate import Rejection, RequestGate
 from bot.slack.inbox_rerun import start_inbox_rerun
 from bot.slack.reply_queue import BoundedExecutor
+from bot.slack.workspaces import OneWorkspace, WorkspaceClients
 
 if TYPE_CHECKING:  # imported lazily: HTTP servers never load the WebSocket client
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -154,6 +158,7 @@ def create_wsgi_app(
     slack = slack_endpoint(bolt_app, gate, command_app)
     integrity = IntegrityCheck(engine.store)
     integrity.problem()  # at start: a damaged case log shows in the first /healthz
+    oauth = bolt_app.oauth_flow  # multi-workspace mode only
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -164,6 +169,10 @@ def create_wsgi_app(
                     return _json(start_response, 405, {"error": "use POST"})
                 with request_context(**_slack_ids(environ)):
                     return slack(environ, start_response)
+            if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
+                if method != "GET":
+                    return _json(start_response, 405, {"error": "use GET"})
+                return oauth_page(oauth, environ, start_response)
             if path == "/healthz" and method in ("GET", "HEAD"):
                 code, status = health(engine, auth, queue, integrity)
                 return _json(start_response, code, status)
@@ -176,6 +185,23 @@ def create_wsgi_app(
             metrics.request_finished(path, time.perf_counter() - started)
 
     return application
+
+
+def oauth_page(
+    flow: OAuthFlow, environ: dict[str, Any], start_response: StartResponse
+) -> list[bytes]:
+    """bolt's install page (state cookie + link to Slack) or its redirect handler.
+
+    The redirect checks the state against the cookie and the store (CSRF), exchanges the
+    code with ``oauth.v2.access`` and saves the installation; bolt renders the page.
+    """
+    request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=_headers(environ))
+    if environ.get("PATH_INFO") == flow.install_path:
+        response = flow.handle_installation(request)
+    else:
+        response = flow.handle_callback(request)
+    logger.info("oauth %s answered %s", environ.get("PATH_INFO"), response.status)
+    return _bolt_answer(start_response, response)
 
 
 def slack_endpoint(bolt_app: App, gate: RequestGate, command_app: App | None = None) -> WSGIApp:
@@ -281,6 +307,7 @@ class Bot:
     stop_background: Callable[[], None]
     auth: AuthMonitor | None = field(default=None)
     command_app: App | None = field(default=None)
+    workspaces: WorkspaceClients | None = field(default=None)  # a client per workspace
 
     def close(self, wait_seconds: float = 10.0) -> None:
         """Drain the replies queued and in flight (bounded), hand back the rest, then close.
@@ -316,12 +343,15 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
         listener_threads, MAX_QUEUED_PER_THREAD * listener_threads, thread_name_prefix="listener"
     )
     client = build_client(settings)
-    auth = AuthMonitor(client) if check_auth else None
+    # Multi-workspace mode has no one token to check: each request brings its own.
+    auth = AuthMonitor(client) if check_auth and not settings.oauth_mode else None
     verified = auth is not None and auth.check_now().problem is None
     app = build_app(
         settings, engine, client=client, listener_executor=executor, verify_token=verified
     )
     command_app = build_command_app(settings, engine, client=client, verify_token=verified)
+    if settings.oauth_mode:
+        return _multi_workspace_bot(settings, engine, app, executor, command_app)
     scheduler = start_scheduler(app.client, engine.store, settings)
     sweeper = start_inbox_rerun(app, engine, settings)  # what a killed run left, then our own
 
@@ -330,7 +360,25 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
         if scheduler:
             scheduler.stop()
 
-    return Bot(settings, engine, app, executor, stop, auth, command_app)
+    workspaces = OneWorkspace(client)
+    return Bot(settings, engine, app, executor, stop, auth, command_app, workspaces)
+
+
+def _multi_workspace_bot(
+    settings: Settings, engine: Engine, app: App, executor: BoundedExecutor, command_app: App
+) -> Bot:
+    """The bot of a multi-workspace process: a client per installed workspace.
+
+    The scheduler (weekly summary, follow-ups) and the inbox re-run of single-workspace
+    mode post with the one bot token; here they must ask ``workspaces`` for the client
+    of the workspace each piece of work belongs to, so they are not started with a
+    token-less client (see docs/workspaces.md).
+    """
+    from bot.slack.oauth import InstalledWorkspaces
+
+    workspaces = InstalledWorkspaces(settings, engine.store, app.client)
+    logger.info("multi-workspace mode: %d workspaces installed", len(workspaces.workspaces()))
+    return Bot(settings, engine, app, executor, lambda: None, None, command_app, workspaces)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:

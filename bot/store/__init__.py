@@ -34,6 +34,8 @@ from bot.store.protocols import (
     EventInbox,
     FollowUpQueue,
     GapLog,
+    InstallationRecords,
+    OAuthStates,
     Reports,
     Runs,
     WeekClaims,
@@ -64,6 +66,8 @@ class Parts:
     runs: Runs
     reports: Reports
     backend: Backend
+    installations: InstallationRecords  # multi-workspace mode (bot.slack.oauth)
+    oauth_states: OAuthStates
 
 
 class Store:
@@ -87,6 +91,7 @@ class Store:
         self.cases, self.gaps, self.inbox = parts.cases, parts.gaps, parts.inbox
         self.claims, self.follow_ups, self.runs = parts.claims, parts.follow_ups, parts.runs
         self.reports, self.backend = parts.reports, parts.backend
+        self.installations, self.oauth_states = parts.installations, parts.oauth_states
 
     @property
     def kind(self) -> str:
@@ -169,6 +174,7 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.follow_ups import FollowUps
     from bot.store.gaps import GapStore
     from bot.store.inbox import Inbox
+    from bot.store.installations import SqliteInstallations, SqliteOAuthStates
     from bot.store.sqlite import SqliteBackend, SqliteReports, SqliteRuns
 
     runs = SqliteRuns(conn)
@@ -181,4 +187,6 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
         runs=runs,
         reports=SqliteReports(conn),
         backend=SqliteBackend(conn, runs),
+        installations=SqliteInstallations(conn),
+        oauth_states=SqliteOAuthStates(conn),
     )

@@ -116,3 +116,20 @@ def m005_runs(db: Database) -> None:
     db.table("runs").create(
         {"run": str, "host": str, "started_at": str, "heartbeat_at": str}, pk="run"
     )
+
+
+@migrations()
+def m006_installations(db: Database) -> None:
+    """Multi-workspace mode: Slack installations (tokens encrypted) and OAuth states.
+
+    The key columns hold '' for "none" (an org-wide install has no team), so the
+    primary key holds on every database. Tokens are ciphertext (bot.tokens).
+    """
+    db.table("slack_installations").create(
+        {"enterprise_key": str, "team_key": str, "user_id": str, "enterprise_id": str,
+         "team_id": str, "is_enterprise_install": int, "installed_at": str, "details": str,
+         "bot_secrets": str, "user_secrets": str},
+        pk=("enterprise_key", "team_key", "user_id"),
+        not_null={"installed_at", "details"},
+    )  # fmt: skip
+    db.table("oauth_states").create({"state": str, "expires_at": str}, pk="state")

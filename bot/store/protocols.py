@@ -211,3 +211,47 @@ class Backend(Protocol):
     def export_rows(self, table: str) -> builtins.list[dict[str, Any]]: ...
     def import_rows(self, tables: dict[str, builtins.list[dict[str, Any]]]) -> None: ...
     def close(self) -> None: ...
+
+
+class StoredInstallation(NamedTuple):
+    """One Slack installation as the database keeps it (multi-workspace mode).
+
+    ``team_id`` is None for an org-wide install (Enterprise Grid), keyed by
+    ``enterprise_id``. ``details`` is JSON with what is not secret (ids, names, scopes,
+    expiry times); ``bot_secrets`` and ``user_secrets`` are ciphertext (bot.tokens) that
+    the store never reads. ``bot_secrets`` None: the bot's tokens were revoked.
+    """
+
+    enterprise_id: str | None
+    team_id: str | None
+    user_id: str  # the installer
+    is_enterprise_install: bool
+    installed_at: str
+    details: str
+    bot_secrets: str | None
+    user_secrets: str | None
+
+
+class InstallationRecords(Protocol):
+    """Slack installations, one row per (enterprise, team, installing user)."""
+
+    def save(self, row: StoredInstallation) -> None: ...
+    def latest(
+        self, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> StoredInstallation | None: ...
+    def forget_bot(self, enterprise_id: str | None, team_id: str | None) -> int: ...
+    def forget(
+        self, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> int: ...
+    def all(self) -> builtins.list[StoredInstallation]: ...
+    def reseal(
+        self, row: StoredInstallation, bot_secrets: str | None, user_secrets: str | None
+    ) -> bool: ...
+    def purge_workspace_cases(self, team_id: str) -> tuple[int, int]: ...
+
+
+class OAuthStates(Protocol):
+    """OAuth ``state`` values handed to installers: each is consumed at most once."""
+
+    def issue(self, state: str, expires_at: str) -> None: ...
+    def consume(self, state: str, now: str) -> bool: ...

@@ -18,6 +18,7 @@ import yaml
 
 from bot.commands import COMMAND
 from bot.slack.listeners import shortcuts
+from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
 from tests.support import payloads as P
 from tests.support.http_harness import LiveBot
 
@@ -33,7 +34,12 @@ EVENT_SCOPES = {
     "message.im": "im:history",
     "app_mention": "app_mentions:read",
     "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
 }
+# Only the distribution manifest subscribes to these: a workspace that leaves (its tokens
+# are forgotten; tests/e2e/test_oauth_install.py sends them to the running app).
+LEAVING_EVENTS = {"app_uninstalled", "tokens_revoked"}
 # Scopes for what we call: chat.* replies and commands/shortcuts; files_upload_v2 for
 # the weekly chart. chat.getPermalink and views.publish need no scope.
 CALL_SCOPES = {"chat:write", "commands", "files:write"}
@@ -43,7 +49,7 @@ def load(kind: str) -> dict[str, Any]:
     return yaml.safe_load((DEPLOY / f"slack-manifest-{kind}.yaml").read_text())
 
 
-@pytest.fixture(params=["socket", "http"])
+@pytest.fixture(params=["socket", "http", "distribution"])
 def manifest(request: pytest.FixtureRequest) -> dict[str, Any]:
     return load(request.param)
 
@@ -104,11 +110,12 @@ def test_scopes_are_exactly_what_events_and_calls_need(manifest: dict[str, Any])
 def test_every_event_the_code_listens_to_is_subscribed(manifest: dict[str, Any]):
     source = "\n".join(p.read_text() for p in (LISTENERS / "listeners").glob("*.py"))
     listened = set(re.findall(r'@app\.event\("(\w+)"\)', source))
-    assert listened == {"message", "app_mention", "app_home_opened"}
+    assert listened == {"message", "app_mention", "app_home_opened"} | LEAVING_EVENTS
     subscribed = {
         e.split(".")[0] for e in manifest["settings"]["event_subscriptions"]["bot_events"]
     }
-    assert listened == subscribed
+    distributed = "redirect_urls" in manifest["oauth_config"]
+    assert subscribed == (listened if distributed else listened - LEAVING_EVENTS)
 
 
 POST = "chat.postMessage"
@@ -128,3 +135,23 @@ def test_each_subscribed_event_gets_a_reply(subscription: str, live: LiveBot):
     event, reply_method = SUBSCRIBED[subscription]
     live.event(copy.deepcopy(event))
     assert len(live.slack.calls(reply_method)) == 1
+
+
+def test_the_distribution_manifest_is_the_http_one_plus_oauth():
+    distribution, http = load("distribution"), load("http")
+    redirects = distribution["oauth_config"].pop("redirect_urls")
+    events = distribution["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) - set(http["settings"]["event_subscriptions"]["bot_events"]) == (
+        LEAVING_EVENTS
+    )
+    distribution["settings"]["event_subscriptions"]["bot_events"] = [
+        e for e in events if e not in LEAVING_EVENTS
+    ]
+    assert distribution == http
+    assert [urlparse(url).path for url in redirects] == [REDIRECT_PATH]
+    assert all(url.startswith("https://") for url in redirects)
+
+
+def test_the_oauth_install_asks_for_the_manifest_scopes():
+    for kind in ("socket", "http", "distribution"):
+        assert load(kind)["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES), kind

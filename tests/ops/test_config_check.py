@@ -66,7 +66,7 @@ PROBLEMS = [
     ("bare app token", ["--mode", "socket"], {**GOOD_HTTP, "SLACK_APP_TOKEN": "xapp-"},
      "SLACK_APP_TOKEN is only the xapp- prefix"),
     ("oauth variables", [], {**GOOD_HTTP, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x"},
-     "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, but this bot is single-workspace"),
+     "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set with SLACK_BOT_TOKEN: choose one"),
 ]  # fmt: skip
 
 

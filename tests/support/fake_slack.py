@@ -5,6 +5,13 @@ slack_sdk read (``ts``, ``channel``, ``message``, ``permalink``, auth.test ids, 
 file-upload URLs), answers ``/response/<n>`` like a response_url and ``/upload/<file>``
 like Slack's upload URL. Every request is recorded with its parameters and headers.
 
+For the OAuth install (multi-workspace mode) it plays Slack's side too: ``workspace``
+registers a workspace whose install ``code`` ``oauth.v2.access`` exchanges for that
+workspace's bot token (a rotating one, with a refresh token, if asked), a refresh
+(``grant_type=refresh_token``) issues the next token, and ``auth.test`` answers with the
+ids of the workspace whose token it was given. ``tokens_used`` says which token each
+call carried.
+
 Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
 or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers; ``drop`` resets
 the connection instead of answering (a TCP RST, as a load balancer dropping it).
@@ -47,6 +54,36 @@ class Call:
     def method(self) -> str:
         return self.path.removeprefix("/api/").strip("/")
 
+    @property
+    def token(self) -> str | None:
+        """The token the call was made with (``Authorization: Bearer``, or a ``token`` field)."""
+        auth = self.headers.get("Authorization") or self.headers.get("authorization") or ""
+        if auth.startswith("Bearer "):
+            return auth.removeprefix("Bearer ")
+        token = self.data.get("token")
+        return token if isinstance(token, str) else None
+
+
+@dataclass
+class FakeWorkspace:
+    """A workspace that can install the app: its ids, and the tokens Slack issued it."""
+
+    team: str
+    code: str  # the install code Slack's redirect carries
+    bot_user: str
+    bot_id: str
+    name: str = ""
+    enterprise: str | None = None
+    expires_in: int | None = None  # seconds: a rotating token (with a refresh token)
+    first_expires_in: int | None = None  # the installed token's, when it differs
+    tokens: list[str] = field(default_factory=list)  # issued, oldest first
+    refresh_tokens: list[str] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        """The newest token Slack issued this workspace."""
+        return self.tokens[-1]
+
 
 @dataclass(frozen=True)
 class Scripted:
@@ -65,6 +102,7 @@ class FakeSlackApi:
     log: list[Call] = field(default_factory=list)
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    installable: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -175,6 +213,58 @@ class FakeSlackApi:
             self.log.clear()
             self.scripted.clear()
             self.delays.clear()
+            self.installable.clear()
+
+    # -- OAuth: workspaces that install ----------------------------------------------
+
+    def workspace(
+        self,
+        team: str,
+        *,
+        expires_in: int | None = None,
+        first_expires_in: int | None = None,
+        enterprise: str | None = None,
+    ) -> FakeWorkspace:
+        """A workspace that may install the app; ``expires_in``: its tokens rotate
+        (``first_expires_in``: the installed token expires sooner, so a refresh is due)."""
+        found = FakeWorkspace(
+            team=team, code=f"code-{team}", bot_user=f"UBOT{team}", bot_id=f"BBOT{team}",
+            name=f"Workspace {team}", enterprise=enterprise, expires_in=expires_in,
+            first_expires_in=first_expires_in,
+        )  # fmt: skip
+        with self._lock:
+            self.installable[team] = found
+        return found
+
+    def tokens_used(self, method: str | None = None) -> list[str | None]:
+        """The token each call (of ``method``, or every Web API call) carried, in order."""
+        with self._lock:
+            return [c.token for c in self.log
+                    if (method is None or c.method == method)
+                    and not c.path.startswith(("/response/", "/upload/"))]  # fmt: skip
+
+    def calls_with(self, token: str) -> list[str]:
+        """The methods called with ``token``."""
+        with self._lock:
+            return [c.method for c in self.log if c.token == token]
+
+    def _issue(self, workspace: FakeWorkspace) -> dict[str, Any]:
+        """A new bot token for ``workspace`` (and a refresh token when it rotates)."""
+        number = len(workspace.tokens) + 1
+        rotating = workspace.expires_in is not None
+        token = f"{'xoxe.' if rotating else ''}xoxb-{workspace.team}-{number}"
+        workspace.tokens.append(token)
+        answer: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if rotating:
+            workspace.refresh_tokens.append(f"xoxe-1-{workspace.team}-{number}")
+            first = number == 1 and workspace.first_expires_in is not None
+            expires_in = workspace.first_expires_in if first else workspace.expires_in
+            answer |= {"refresh_token": workspace.refresh_tokens[-1], "expires_in": expires_in}
+        return answer
+
+    def owner_of(self, token: str | None) -> FakeWorkspace | None:
+        with self._lock:
+            return next((w for w in self.installable.values() if token in w.tokens), None)
 
     # -- the server ------------------------------------------------------------------
 
@@ -187,16 +277,18 @@ class FakeSlackApi:
             delay = self.delays.get(call.method, 0.0)
         time.sleep(delay)
         if failure is None:
-            answer = self._answer(call.method, call.data)
+            answer = self._answer(call)
             if call.method == "chat.postMessage":
                 call.reply_ts = str(answer["ts"])
             return 200, answer, {}
         headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
         return failure.status, {"ok": False, "error": failure.error}, headers
 
-    def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
-        answer = ANSWERS.get(method)
-        return {"ok": True, **(answer(self, data) if answer else {})}
+    def _answer(self, call: Call) -> dict[str, Any]:
+        if call.method == "auth.test":
+            return {"ok": True, **_auth_test(self, call.data, call.token)}
+        answer = ANSWERS.get(call.method)
+        return {"ok": True, **(answer(self, call.data) if answer else {})}
 
     def next_ts(self) -> str:
         with self._lock:
@@ -239,10 +331,41 @@ class FakeSlackApi:
 # -- realistic answers, per method (Slack's reference, trimmed to what clients read) ----
 
 
-def _auth_test(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+def _auth_test(
+    fake: FakeSlackApi, data: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    installed = fake.owner_of(token)
+    if installed is not None:  # a workspace's own token: its ids
+        return {"url": f"https://{installed.team.lower()}.slack.com/", "team": installed.name,
+                "user": "emailstatus", "team_id": installed.team, "user_id": installed.bot_user,
+                "bot_id": installed.bot_id, "is_enterprise_install": False}  # fmt: skip
     return {"url": "https://acme.slack.com/", "team": "Acme", "user": "emailstatus",
             "team_id": fake.team, "user_id": fake.bot_user, "bot_id": fake.bot_id,
             "is_enterprise_install": False}  # fmt: skip
+
+
+def _oauth_access(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    """oauth.v2.access: an install code, or a refresh token (token rotation)."""
+    with fake._lock:
+        workspaces = list(fake.installable.values())
+    if data.get("grant_type") == "refresh_token":
+        refresh = data.get("refresh_token")
+        found = next((w for w in workspaces if w.refresh_tokens[-1:] == [refresh]), None)
+        if found is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        with fake._lock:
+            return {**fake._issue(found), "team": {"id": found.team}}
+    found = next((w for w in workspaces if w.code == data.get("code")), None)
+    if found is None:
+        return {"ok": False, "error": "invalid_code"}
+    with fake._lock:
+        issued = fake._issue(found)
+    enterprise = {"id": found.enterprise, "name": "Acme Org"} if found.enterprise else None
+    return {**issued, "scope": data.get("scope") or "chat:write,commands",
+            "bot_user_id": found.bot_user, "app_id": "A0APP",
+            "team": {"id": found.team, "name": found.name}, "enterprise": enterprise,
+            "is_enterprise_install": False,
+            "authed_user": {"id": f"UINSTALLER{found.team}"}}  # fmt: skip
 
 
 def _message(fake: FakeSlackApi, data: dict[str, Any], ts: str) -> dict[str, Any]:
@@ -308,6 +431,7 @@ def _join(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
 
 ANSWERS = {
     "auth.test": _auth_test,
+    "oauth.v2.access": _oauth_access,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": lambda fake, data: {"message_ts": fake.next_ts()},
     "chat.update": _update,

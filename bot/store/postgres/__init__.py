@@ -14,6 +14,7 @@ from bot.store.postgres.backend import PgBackend, PgReports
 from bot.store.postgres.cases import PgCaseStore, PgGapStore
 from bot.store.postgres.database import Database
 from bot.store.postgres.inbox import PgInbox
+from bot.store.postgres.installations import PgInstallations, PgOAuthStates
 from bot.store.postgres.queues import PgFollowUps, PgSummaryClaims
 from bot.store.postgres.runs import PgRuns
 
@@ -35,4 +36,6 @@ def open_postgres(url: str, *, keep_text: bool, clock: Clock) -> Parts:
         runs=runs,
         reports=PgReports(db),
         backend=PgBackend(db, runs),
+        installations=PgInstallations(db),
+        oauth_states=PgOAuthStates(db),
     )

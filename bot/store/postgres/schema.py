@@ -62,5 +62,20 @@ create table runs (
 );
 """
 
+# Multi-workspace mode: installations (tokens are ciphertext, bot.tokens) and OAuth states.
+# '' in a key column stands for "none" (an org-wide install has no team).
+M002_INSTALLATIONS = """
+create table slack_installations (
+    enterprise_key text not null, team_key text not null, user_id text not null,
+    enterprise_id text, team_id text, is_enterprise_install boolean not null,
+    installed_at timestamptz not null, details text not null, bot_secrets text,
+    user_secrets text, primary key (enterprise_key, team_key, user_id)
+);
+create table oauth_states (state text primary key, expires_at timestamptz not null);
+"""
+
 # (name, SQL) in order; the name is what a database remembers in schema_migrations.
-MIGRATIONS: list[tuple[str, str]] = [("m001_schema", M001_SCHEMA)]
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_schema", M001_SCHEMA),
+    ("m002_installations", M002_INSTALLATIONS),
+]
