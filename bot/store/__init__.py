@@ -37,6 +37,7 @@ from bot.store.protocols import (
     Reports,
     Runs,
     WeekClaims,
+    WorkspaceSettingsStore,
 )
 from bot.store.urls import is_database_url, redact_url
 
@@ -64,6 +65,7 @@ class Parts:
     runs: Runs
     reports: Reports
     backend: Backend
+    workspace_settings: WorkspaceSettingsStore
 
 
 class Store:
@@ -87,6 +89,7 @@ class Store:
         self.cases, self.gaps, self.inbox = parts.cases, parts.gaps, parts.inbox
         self.claims, self.follow_ups, self.runs = parts.claims, parts.follow_ups, parts.runs
         self.reports, self.backend = parts.reports, parts.backend
+        self.workspace_settings = parts.workspace_settings
 
     @property
     def kind(self) -> str:
@@ -170,6 +173,7 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.gaps import GapStore
     from bot.store.inbox import Inbox
     from bot.store.sqlite import SqliteBackend, SqliteReports, SqliteRuns
+    from bot.store.workspace_settings import SqliteWorkspaceSettings
 
     runs = SqliteRuns(conn)
     return Parts(
@@ -181,4 +185,5 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
         runs=runs,
         reports=SqliteReports(conn),
         backend=SqliteBackend(conn, runs),
+        workspace_settings=SqliteWorkspaceSettings(conn),
     )

@@ -21,6 +21,7 @@ from tests.support.postgres import Server, start_server
 
 BACKENDS = ["sqlite", "postgresql"]
 TABLES = ("case_clicks, follow_ups, cases, gaps, slack_events, message_claims, summary_claims,"
+          " workspace_settings,"
           " runs")  # fmt: skip
 NO_SERVER = (
     "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql:"

@@ -16,6 +16,7 @@ from bot.store.postgres.database import Database
 from bot.store.postgres.inbox import PgInbox
 from bot.store.postgres.queues import PgFollowUps, PgSummaryClaims
 from bot.store.postgres.runs import PgRuns
+from bot.store.postgres.workspace_settings import PgWorkspaceSettings
 
 if TYPE_CHECKING:
     from bot.store import Parts
@@ -35,4 +36,5 @@ def open_postgres(url: str, *, keep_text: bool, clock: Clock) -> Parts:
         runs=runs,
         reports=PgReports(db),
         backend=PgBackend(db, runs),
+        workspace_settings=PgWorkspaceSettings(db),
     )
