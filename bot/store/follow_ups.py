@@ -95,4 +95,6 @@ class FollowUps:
 
 def _pending(row: Any) -> Pending:
     values = dict(zip(Pending.__dataclass_fields__, row, strict=True))  # DUE's column order
-    return Pending(**{**values, "clicks": int(values["clicks"]), "accepted": bool(values["accepted"])})
+    return Pending(
+        **{**values, "clicks": int(values["clicks"]), "accepted": bool(values["accepted"])}
+    )

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
 from bot.commands import COMMAND
 from bot.config import Settings
@@ -33,17 +34,23 @@ from bot.render.replies import (
     unknown_command_message,
 )
 from bot.render.summary import summary_message
+from bot.slack.listeners.workspace_settings import open_settings
+from bot.slack.workspaces import Workspace
 from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
 
+SETTINGS_WORD = "settings"
+SETTINGS_OPENED = "Opened this workspace's settings."
+SETTINGS_FAILED = "Sorry, the settings did not open; it is logged. Please try again."
 PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
 
 
 def command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
+    workspace = Workspace.of(body)
     where = Where(
-        Source.SLASH, team=body.get("team_id"), channel=body.get("channel_id"),
-        user=body.get("user_id"),
+        Source.SLASH, team=workspace.team_id, channel=body.get("channel_id"),
+        user=body.get("user_id"), enterprise=workspace.enterprise_id,
     )  # fmt: skip
     return ephemeral_payload(conversation.command(where, str(body.get("text") or "")))
 
@@ -92,5 +99,30 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
 
     @app.command(COMMAND)
-    def on_emailstatus(ack: Ack, body: dict[str, Any]) -> None:
+    def on_emailstatus(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        if is_settings(body):
+            ack(
+                {
+                    "response_type": "ephemeral",
+                    **open_settings_reply(engine, settings, client, body),
+                }
+            )
+            return
         ack({"response_type": "ephemeral", **safe_command_reply(conversation, body)})
+
+
+def is_settings(body: dict[str, Any]) -> bool:
+    """``/emailstatus settings``: the workspace's settings modal, not a question."""
+    return str(body.get("text") or "").strip().lower() == SETTINGS_WORD
+
+
+def open_settings_reply(
+    engine: Engine, settings: Settings, client: WebClient, body: dict[str, Any]
+) -> Payload:
+    """Open the modal (before the ack: the trigger_id lasts 3 seconds); say so if it fails."""
+    try:
+        open_settings(engine, settings, client, body)
+    except Exception:
+        logger.exception("%s settings: the modal did not open", COMMAND)
+        return notice_message(SETTINGS_FAILED)
+    return notice_message(SETTINGS_OPENED)

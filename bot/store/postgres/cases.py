@@ -99,7 +99,9 @@ class PgCaseStore(CaseWriter):
         unkeyed: bool = False,
     ) -> Iterator[Case]:
         """Cases in id order (or newest first), read in one snapshot."""
-        where, params = _case_filter(status, since, until, user, team, unkeyed)  # ISO strings cast as timestamptz
+        where, params = _case_filter(
+            status, since, until, user, team, unkeyed
+        )  # ISO strings cast as timestamptz
         sql = f"select {CASE_COLUMNS} from cases"
         sql += f" where {where.replace('?', '%s')}" if where else ""
         sql += " order by created_at desc, id desc" if newest_first else " order by id"

@@ -45,5 +45,7 @@ class PgWorkspaceSettings:
         return bool(self.db.transact(lambda c: c.execute(sql, params).rowcount))
 
     def all(self) -> list[WorkspaceOverrides]:
-        rows = self.db.transact(lambda c: c.execute(f"{SELECT} order by enterprise, team").fetchall())
+        rows = self.db.transact(
+            lambda c: c.execute(f"{SELECT} order by enterprise, team").fetchall()
+        )
         return [overrides(strings(row)) for row in rows]
