@@ -73,7 +73,14 @@ def effective(settings: Settings, saved: WorkspaceOverrides | None) -> Workspace
 
 
 def saved_for(store: Store, team: str | None, enterprise: str | None) -> WorkspaceOverrides | None:
-    """This installation's row: the workspace's own, else its org-wide install's."""
+    """This installation's row: the workspace's own, else its org-wide install's.
+
+    No team and no enterprise is single-workspace background work (the bot token's one
+    workspace, whatever its id): it reads the one row saved, if there is exactly one.
+    """
+    if not team and not enterprise:
+        rows = store.workspace_settings.all()
+        return rows[0] if len(rows) == 1 else None
     own = store.workspace_settings.get(team, enterprise)
     if own is None and enterprise and team:
         return store.workspace_settings.get(None, enterprise)

@@ -36,7 +36,7 @@ LOCK_WAIT_SECONDS = 1.0  # the bot's own writes take milliseconds
 # one workspace's week reads ``idx_cases_team_week``. ``{scope}`` is empty
 # for every workspace, else ``TEAM_SCOPE`` (that workspace's rows and the unkeyed ones:
 # console cases, and cases logged before workspaces were recorded).
-WEEK_ROWS = (
+WEEK_ROWS_OF = (
     "select created_at, status, source, channel,"
     " coalesce(chosen_version, detected_version), resolve_seconds"
     " from cases {index} where created_at >= ? and created_at < ?{scope}"
@@ -72,6 +72,7 @@ SETTLED_CASES = (
     " where status in ({marks}) and created_at >= ?{scope} order by id"
 )
 TEAM_SCOPE = " and (team = ? or team is null)"
+WEEK_ROWS = WEEK_ROWS_OF.format(index="indexed by idx_cases_week", scope="")  # every workspace
 
 
 def scoped(sql: str, team: str | None, prefix: str = "", **parts: str) -> tuple[str, list[str]]:
@@ -93,7 +94,7 @@ class SqliteReports:
             return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
     def week_rows(self, start: str, end: str, team: str | None = None) -> builtins.list[WeekRow]:
-        sql, extra = scoped(WEEK_ROWS, team)
+        sql, extra = scoped(WEEK_ROWS_OF, team)
         return [WeekRow(*row) for row in self._rows(sql, [start, end, *extra])]
 
     def gaps_between(self, start: str, end: str, team: str | None = None) -> builtins.list[GapRow]:

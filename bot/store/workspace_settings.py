@@ -22,7 +22,14 @@ def overrides_row(
 
 
 def overrides(row: Mapping[str, Any]) -> WorkspaceOverrides:
-    return WorkspaceOverrides(**{k: (str(v) if v is not None else None) for k, v in row.items()})
+    def text(name: str) -> str | None:
+        value = row.get(name)
+        return None if value is None else str(value)
+
+    return WorkspaceOverrides(
+        str(row.get("team") or ""), str(row.get("enterprise") or ""),
+        *(text(name) for name in (*WORKSPACE_SETTINGS, "updated_by", "updated_at")),
+    )  # fmt: skip
 
 
 class SqliteWorkspaceSettings:
