@@ -46,8 +46,10 @@ SETTINGS_FAILED = "Sorry, the settings did not open; it is logged. Please try ag
 PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
 
 
-def command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
-    workspace = Workspace.of(body)
+def command_reply(
+    conversation: Conversation, body: dict[str, Any], workspace: Workspace | None = None
+) -> Payload:
+    workspace = workspace or Workspace.of(body)
     where = Where(
         Source.SLASH, team=workspace.team_id, channel=body.get("channel_id"),
         user=body.get("user_id"), enterprise=workspace.enterprise_id,
@@ -85,11 +87,13 @@ FAILED = (
 )
 
 
-def safe_command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
+def safe_command_reply(
+    conversation: Conversation, body: dict[str, Any], workspace: Workspace | None = None
+) -> Payload:
     """``command_reply``, or a short apology: an ack must answer even when a reply fails
     (without one Slack shows the agent its own timeout error)."""
     try:
-        return command_reply(conversation, body)
+        return command_reply(conversation, body, workspace)
     except Exception:
         logger.exception("%s failed", COMMAND)
         return notice_message(FAILED)
@@ -117,11 +121,15 @@ def is_settings(body: dict[str, Any]) -> bool:
 
 
 def open_settings_reply(
-    engine: Engine, settings: Settings, client: WebClient, body: dict[str, Any]
+    engine: Engine,
+    settings: Settings,
+    client: WebClient,
+    body: dict[str, Any],
+    workspace: Workspace | None = None,
 ) -> Payload:
     """Open the modal (before the ack: the trigger_id lasts 3 seconds); say so if it fails."""
     try:
-        open_settings(engine, settings, client, body)
+        open_settings(engine, settings, client, body, workspace=workspace)
     except Exception:
         logger.exception("%s settings: the modal did not open", COMMAND)
         return notice_message(SETTINGS_FAILED)

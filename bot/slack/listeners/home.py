@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -13,6 +13,7 @@ from bot.engine import Engine
 from bot.render.home import home_view
 from bot.render.summary import home_figures_blocks
 from bot.render.workspace_settings import settings_button_block
+from bot.slack.listeners.common import workspace_of
 from bot.slack.workspaces import Workspace
 
 
@@ -41,7 +42,10 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
 
     @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+    def on_home_opened(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
         # The same event fires for the Messages tab; only the Home tab has a view to publish.
         if event.get("tab", "home") == "home" and event.get("user"):
-            publish_home(conversation, client, str(event["user"]), Workspace.of(body))
+            workspace = workspace_of(context, body)
+            publish_home(conversation, client, str(event["user"]), workspace)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -26,7 +26,7 @@ from bot.render.workspace_settings import (
     submitted_values,
 )
 from bot.scheduler import parse_schedule
-from bot.slack.listeners.common import slack_error
+from bot.slack.listeners.common import slack_error, workspace_of
 from bot.slack.workspaces import Workspace
 from bot.workspace_config import config_for, defaults, problems
 
@@ -59,9 +59,10 @@ def open_settings(
     body: dict[str, Any],
     *,
     installer_of: InstallerOf | None = None,
+    workspace: Workspace | None = None,
 ) -> None:
     """Open the modal for the person in ``body`` (needs its ``trigger_id``, 3 seconds)."""
-    workspace = Workspace.of(body)
+    workspace = workspace or Workspace.of(body)
     user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
     editable = may_change(client, user, workspace, installer_of)
     now = config_for(engine.store, settings, workspace.team_id, workspace.enterprise_id)
@@ -81,13 +82,16 @@ def register(
     app: App, engine: Engine, settings: Settings, *, installer_of: InstallerOf | None = None
 ) -> None:
     @app.action(OPEN_SETTINGS)
-    def on_open(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
-        open_settings(engine, settings, client, body, installer_of=installer_of)
+        workspace = workspace_of(context, body)
+        open_settings(
+            engine, settings, client, body, installer_of=installer_of, workspace=workspace
+        )
 
     @app.view(SETTINGS_CALLBACK)
-    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        workspace = Workspace.of(body)
+    def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        workspace = workspace_of(context, body)
         user = str((body.get("user") or {}).get("id") or "")
         if not may_change(client, user, workspace, installer_of):
             logger.warning("settings submitted by %s, who may not change them", user)
