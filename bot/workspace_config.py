@@ -63,9 +63,7 @@ def effective(settings: Settings, saved: WorkspaceOverrides | None) -> Workspace
     return WorkspaceConfig(
         summary_channel=saved.summary_channel or base.summary_channel,
         escalation_channel=saved.escalation_channel or base.escalation_channel,
-        suggestions_enabled=base.suggestions_enabled
-        if suggestions is None
-        else suggestions == "on",
+        suggestions_enabled=suggestions,
         summary_schedule=saved.summary_schedule or base.summary_schedule,
         summary_tz=saved.summary_tz or base.summary_tz,
         saved=saved,

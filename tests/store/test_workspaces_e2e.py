@@ -262,3 +262,32 @@ def _not_sunday_night() -> None:
     now = datetime.now(UTC)
     if now.weekday() == 6 and now.hour == 23 and now.minute >= 55:
         pytest.skip("too close to the end of the ISO week to ask about 'current'")
+
+
+def team_click(
+    bot: LiveBot, posted: dict[str, Any], action_id: str, team: str, event: dict[str, Any]
+) -> None:
+    body = P.block_actions(posted, action_id, response_url=bot.slack.response_url(),
+                           channel=event["channel"], thread_ts=event["ts"])  # fmt: skip
+    body["team"] = {"id": team, "domain": team.lower()}
+    body["user"]["team_id"] = team
+    assert interact(bot, body).status == 200
+
+
+def test_escalations_go_to_the_workspaces_own_channel_and_stay_in_it(
+    bot: LiveBot, slack: FakeSlackApi
+) -> None:
+    bot.engine.store.workspace_settings.save(ONE, None, {"escalation_channel": "C0ONEESC"}, ADMIN)
+    event = P.message(ASKED[ONE][0], user=AGENT, channel="C0ONE")
+    team_event(bot, event, ONE)
+    [answer] = slack.calls("chat.postMessage")
+    case = bot.engine.store.cases.for_thread("C0ONE", event["ts"])
+    assert case is not None
+    slack.clear()
+    # The same button pressed from workspace two (a forged or misrouted click): no change.
+    team_click(bot, answer, "case_escalate", TWO, event)
+    assert bot.engine.store.cases.get(case.id).status == "answered"  # type: ignore[union-attr]
+    assert slack.calls("chat.postMessage") == []
+    team_click(bot, answer, "case_escalate", ONE, event)
+    assert bot.engine.store.cases.get(case.id).status == "escalated"  # type: ignore[union-attr]
+    assert [c["channel"] for c in slack.calls("chat.postMessage")] == ["C0ONEESC"]
