@@ -108,8 +108,8 @@ def submission(team: str, user: str, **values: str) -> dict[str, Any]:
         "escalation_channel": {VALUE: {"type": "conversations_select",
                                        "selected_conversation": None}},
         RESET: {VALUE: {"type": "checkboxes", "selected_options": []}},
-        "suggestions": {VALUE: {"type": "radio_buttons",
-                                "selected_option": {"value": values.get("suggestions", "default")}}},
+        "suggestions": {VALUE: {"type": "radio_buttons", "selected_option": {
+            "value": values.get("suggestions", "default")}}},
         "summary_schedule": {VALUE: {"type": "plain_text_input",
                                      "value": values.get("summary_schedule")}},
         "summary_tz": {VALUE: {"type": "plain_text_input", "value": values.get("summary_tz")}},
@@ -169,8 +169,9 @@ def test_an_admin_saves_settings_and_a_member_cannot(bot: LiveBot, slack: FakeSl
     wrong = json.loads(interact(bot, submission(ONE, ADMIN, summary_schedule="someday")).body)
     assert wrong["response_action"] == "errors" and "summary_schedule" in wrong["errors"]
     assert store.workspace_settings.get(ONE) is None
-    saved = interact(bot, submission(ONE, ADMIN, summary_channel="C0ONESUM",
-                                     summary_schedule="wednesday 08:30", suggestions="off"))  # fmt: skip
+    chosen = {"summary_channel": "C0ONESUM", "summary_schedule": "wednesday 08:30",
+              "suggestions": "off"}  # fmt: skip
+    saved = interact(bot, submission(ONE, ADMIN, **chosen))
     assert saved.status == 200 and saved.body == ""
     one = store.workspace_settings.get(ONE)
     assert one is not None and (one.summary_channel, one.summary_schedule, one.suggestions) == (
@@ -224,8 +225,10 @@ def test_each_weekly_summary_goes_to_its_own_channel_at_its_own_time_once(
     ]  # fmt: skip
     try:
         posts: list[tuple[Workspace, Any]] = []
-        for moment in (monday - timedelta(minutes=2), monday, monday + timedelta(minutes=3),
-                       tuesday - timedelta(minutes=5), tuesday, tuesday + timedelta(hours=2)):  # fmt: skip
+        minutes = timedelta(minutes=1)
+        moments = (monday - 2 * minutes, monday, monday + 3 * minutes,
+                   tuesday - 5 * minutes, tuesday, tuesday + 120 * minutes)  # fmt: skip
+        for moment in moments:
             clock["now"] = moment
             for replica in replicas:
                 posts += replica.tick()
