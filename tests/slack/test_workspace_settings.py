@@ -19,6 +19,8 @@ from bot.render.workspace_settings import (
     settings_modal,
     submitted_values,
 )
+from bot.slack.listeners.common import workspace_of
+from bot.slack.workspaces import Workspace
 from bot.store import Store
 from bot.store.models import WorkspaceOverrides
 from bot.workspace_config import config_for, defaults, effective, problems
@@ -151,3 +153,19 @@ def test_single_workspace_background_work_reads_the_one_saved_row() -> None:
         assert config_for(store, ENV, None).summary_channel == "#support-leads"  # ambiguous
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("context", "body", "expected"),
+    [
+        ({"team_id": "T1"}, {"team_id": "T1"}, Workspace("T1")),
+        ({}, {"team": {"id": "T2"}, "enterprise": {"id": "E1"}}, Workspace("T2", "E1")),
+        # An org-wide install's modal names the org as its installed team: the person's
+        # workspace is the one in the body.
+        ({"team_id": "E1", "enterprise_id": "E1"}, {"team": {"id": "T3"}}, Workspace("T3", "E1")),
+    ],
+)  # fmt: skip
+def test_the_workspace_of_a_request(
+    context: dict[str, Any], body: dict[str, Any], expected: Workspace
+) -> None:
+    assert workspace_of(context, body) == expected

@@ -33,6 +33,8 @@ def workspace_of(context: Mapping[str, Any], body: Mapping[str, Any]) -> Workspa
     event, ``view.app_installed_team_id`` of a modal), else the body's own fields."""
     found = Workspace.of(body)
     team, enterprise = context.get("team_id"), context.get("enterprise_id")
+    if team and team == enterprise:  # an org-wide install's modal: the org, not a workspace
+        team = None
     return Workspace(team or found.team_id, enterprise or found.enterprise_id)
 
 
