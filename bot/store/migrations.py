@@ -134,7 +134,6 @@ def m006_workspace_keys(db: Database) -> None:
          "detected_version", "resolve_seconds", "level"],
         index_name="idx_cases_team_week",
     )  # fmt: skip
-    db.table("cases").create_index(["team", "user", "created_at"], index_name="idx_cases_team_user")
     db.table("gaps").create_index(["team", "created_at"], index_name="idx_gaps_team")
     # '' (not null) for "no enterprise" / "the whole org", so the primary key holds.
     db.table("workspace_settings").create(

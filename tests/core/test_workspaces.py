@@ -18,6 +18,7 @@ from bot.slack.weekly import follow_up_poster
 from bot.slack.workspaces import Workspace
 from bot.store import Action, Store
 from bot.store.models import FollowUpPending
+from bot.store.sqlite import WEEK_ROWS_OF, scoped
 from bot.vocabulary import Source, Where
 from tests.support.engines import make_engine
 from tests.support.fake_slack import FakeSlackApi
@@ -96,3 +97,12 @@ def test_case_counts_are_labelled_with_their_workspace(
         article_id="000385822", score=90.0, detected_version=None,
     )  # fmt: skip
     assert opened("T7") == before + 1
+
+
+def test_one_workspaces_week_reads_only_its_covering_index(store: Store) -> None:
+    sql, extra = scoped(WEEK_ROWS_OF, "T1")
+    plan = [
+        str(row[-1]) for row in store.db.execute(f"explain query plan {sql}", ["a", "b", *extra])
+    ]
+    searches = [step for step in plan if step.startswith("SEARCH")]
+    assert searches and all("COVERING INDEX idx_cases_team_week" in s for s in searches), plan

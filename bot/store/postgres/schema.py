@@ -68,7 +68,6 @@ alter table cases add column enterprise text;
 alter table gaps add column enterprise text;
 create index cases_team_week on cases (team, created_at) include
     (status, source, channel, chosen_version, detected_version, resolve_seconds, level);
-create index cases_team_user on cases (team, "user", created_at);
 create index gaps_team on gaps (team, created_at);
 create table workspace_settings (
     enterprise text not null default '', team text not null default '',
