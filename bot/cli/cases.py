@@ -154,8 +154,7 @@ def export_command(fmt: str, status: str | None, since: str | None, team: str | 
 
     \b
     Example:
-      emailstatus-bot cases export --format csv > cases.csv
-      emailstatus-bot cases export --team T0123ABCD --format json > one-workspace.json
+      emailstatus-bot cases export --team T0123ABCD --format csv > cases.csv
     """
     from bot.store import utc_now
 
