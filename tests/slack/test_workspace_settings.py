@@ -3,10 +3,13 @@ settings (the admin's, else the environment's) and the values refused."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.models.views import View
+from slack_sdk.oauth.installation_store import FileInstallationStore, Installation
 
 from bot.config import Settings
 from bot.render.workspace_settings import (
@@ -20,11 +23,13 @@ from bot.render.workspace_settings import (
     submitted_values,
 )
 from bot.slack.listeners.common import workspace_of
+from bot.slack.listeners.workspace_settings import installer_from, may_change
 from bot.slack.workspaces import Workspace
 from bot.store import Store
 from bot.store.models import WorkspaceOverrides
 from bot.workspace_config import config_for, defaults, effective, problems
 from tests.support.blockkit import problems as block_problems
+from tests.support.fake_slack import FakeSlackApi
 
 ENV = Settings(summary_channel="#support-leads", escalation_channel="C0ESCALATE",
                summary_schedule="MON 09:00", summary_tz="UTC")  # fmt: skip
@@ -169,3 +174,25 @@ def test_the_workspace_of_a_request(
     context: dict[str, Any], body: dict[str, Any], expected: Workspace
 ) -> None:
     assert workspace_of(context, body) == expected
+
+
+def test_the_installer_and_admins_may_change_the_settings(tmp_path, slack: FakeSlackApi) -> None:
+    installs = FileInstallationStore(base_dir=str(tmp_path))
+    installs.save(Installation(app_id="A0APP", enterprise_id=None, team_id="T1",
+                               user_id="U0INSTALLER", bot_token="xoxb-1", bot_id="B1",
+                               bot_user_id="U0BOT"))  # fmt: skip
+    installer_of = installer_from(SimpleNamespace(installation_store=installs))
+    assert installer_of is not None and installer_of(Workspace("T1")) == "U0INSTALLER"
+    assert installer_of(Workspace("T2")) is None
+    assert installer_from(SimpleNamespace(installation_store=None)) is None  # one bot token
+    client = WebClient(token="xoxb-1", base_url=slack.url)
+    assert may_change(client, "U0INSTALLER", Workspace("T1"), installer_of)
+    assert slack.calls("users.info") == []  # the install record was enough
+    slack.users.update({"U0OWNER": {"is_owner": True}})
+    try:
+        assert may_change(client, "U0OWNER", Workspace("T1"), installer_of)
+        assert not may_change(client, "U0MEMBER", Workspace("T1"), installer_of)
+        slack.fail("users.info", "missing_scope")  # no users:read: nobody is an admin
+        assert not may_change(client, "U0OWNER", Workspace("T1"))
+    finally:
+        slack.users.clear()

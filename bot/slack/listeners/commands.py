@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.commands import COMMAND
@@ -34,7 +34,8 @@ from bot.render.replies import (
     unknown_command_message,
 )
 from bot.render.summary import summary_message
-from bot.slack.listeners.workspace_settings import open_settings
+from bot.slack.listeners.common import workspace_of
+from bot.slack.listeners.workspace_settings import InstallerOf, installer_from, open_settings
 from bot.slack.workspaces import Workspace
 from bot.vocabulary import Source, Where
 
@@ -101,18 +102,18 @@ def safe_command_reply(
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
+    installer = installer_from(app)
 
     @app.command(COMMAND)
-    def on_emailstatus(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_emailstatus(
+        ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        workspace = workspace_of(context, body)
         if is_settings(body):
-            ack(
-                {
-                    "response_type": "ephemeral",
-                    **open_settings_reply(engine, settings, client, body),
-                }
-            )
+            opened = open_settings_reply(engine, settings, client, body, workspace, installer)
+            ack({"response_type": "ephemeral", **opened})
             return
-        ack({"response_type": "ephemeral", **safe_command_reply(conversation, body)})
+        ack({"response_type": "ephemeral", **safe_command_reply(conversation, body, workspace)})
 
 
 def is_settings(body: dict[str, Any]) -> bool:
@@ -126,10 +127,13 @@ def open_settings_reply(
     client: WebClient,
     body: dict[str, Any],
     workspace: Workspace | None = None,
+    installer_of: InstallerOf | None = None,
 ) -> Payload:
     """Open the modal (before the ack: the trigger_id lasts 3 seconds); say so if it fails."""
     try:
-        open_settings(engine, settings, client, body, workspace=workspace)
+        open_settings(
+            engine, settings, client, body, workspace=workspace, installer_of=installer_of
+        )
     except Exception:
         logger.exception("%s settings: the modal did not open", COMMAND)
         return notice_message(SETTINGS_FAILED)

@@ -36,6 +36,27 @@ InstallerOf = Callable[[Workspace], str | None]  # the installing user's id, if 
 ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
 
 
+def installer_from(app: Any) -> InstallerOf | None:
+    """The installing user of a workspace, from bolt's installation store (OAuth mode);
+    None with one bot token, where no install record names anyone."""
+    store = getattr(app, "installation_store", None)
+    if store is None:
+        return None
+
+    def installer_of(workspace: Workspace) -> str | None:
+        try:
+            found = store.find_installation(
+                enterprise_id=workspace.enterprise_id, team_id=workspace.team_id,
+                is_enterprise_install=workspace.team_id is None,
+            )  # fmt: skip
+        except Exception:  # the store is down: admins still pass through users.info
+            logger.exception("installation lookup failed")
+            return None
+        return getattr(found, "user_id", None) if found is not None else None
+
+    return installer_of
+
+
 def may_change(
     client: WebClient, user: str, workspace: Workspace, installer_of: InstallerOf | None = None
 ) -> bool:
@@ -81,6 +102,10 @@ def normalised(values: dict[str, str | None]) -> dict[str, str | None]:
 def register(
     app: App, engine: Engine, settings: Settings, *, installer_of: InstallerOf | None = None
 ) -> None:
+    """``installer_of``: who installed the app in a workspace (default: bolt's installation
+    store's record, in OAuth mode); that person may change the settings too."""
+    installer_of = installer_of or installer_from(app)
+
     @app.action(OPEN_SETTINGS)
     def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
