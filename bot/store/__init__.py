@@ -124,6 +124,13 @@ class Store:
             self.inbox.forget_old()
         return PurgeResult(cases=cases, gaps=gaps, cutoff=cutoff)
 
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """Forget a workspace that left (when the setting says so): its cases with their
+        clicks and follow-ups, its gaps and its settings; returns (cases, gaps)."""
+        if not team:
+            raise ValueError("purge_workspace needs a team id")
+        return self.backend.purge_workspace(team)
+
     def backup(self, target: str | Path) -> Path:
         return self.backend.backup(target)
 

@@ -193,6 +193,17 @@ class SqliteBackend:
             gaps = db.execute("delete from gaps where created_at < ?", [cutoff]).rowcount
         return int(cases), int(gaps)
 
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """A workspace's cases (with clicks and follow-ups), gaps and settings."""
+        mine = "select id from cases where team = ?"
+        with self.conn.write() as db:
+            db.execute(f"delete from follow_ups where case_id in ({mine})", [team])
+            db.execute(f"delete from case_clicks where case_id in ({mine})", [team])
+            cases = db.execute("delete from cases where team = ?", [team]).rowcount
+            gaps = db.execute("delete from gaps where team = ?", [team]).rowcount
+            db.execute("delete from workspace_settings where team = ?", [team])
+        return int(cases), int(gaps)
+
     def backup(self, target: str | Path) -> Path:
         return self.conn.backup(target)
 

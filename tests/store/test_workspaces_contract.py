@@ -92,3 +92,22 @@ def test_workspace_settings_are_saved_per_installation(store: Store, clock: Cloc
     assert ws.forget("T1") and not ws.forget("T1") and ws.get("T1") is None
     with pytest.raises(ValueError, match="unknown workspace settings"):
         ws.save("T1", None, {"colour": "red"}, "U1")
+
+
+def test_a_workspace_that_left_can_be_forgotten(store: Store) -> None:
+    gone, kept = ask(store, "T1"), ask(store, "T2")
+    for case_id in (gone, kept):
+        store.cases.record_click(case_id, "U1", Action.RESOLVED)
+        store.follow_ups.schedule(case_id)
+    store.gaps.record(source="dm", reason="no article matched", question="q", team="T1")
+    store.workspace_settings.save("T1", None, {"summary_channel": "C1"}, "U1")
+    store.workspace_settings.save("T2", None, {"summary_channel": "C2"}, "U1")
+    assert store.purge_workspace("T1") == (1, 1)
+    assert [c.id for c in store.cases.list()] == [kept]
+    assert store.follow_ups.get(gone) is None and store.follow_ups.get(kept) is not None
+    assert not store.cases.has_click(gone, Action.RESOLVED)
+    assert store.cases.has_click(kept, Action.RESOLVED)
+    assert store.workspace_settings.get("T1") is None and store.workspace_settings.get("T2")
+    assert store.purge_workspace("T1") == (0, 0)
+    with pytest.raises(ValueError):
+        store.purge_workspace("")

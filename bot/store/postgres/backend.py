@@ -163,6 +163,17 @@ class PgBackend:
 
         return self.db.transact(purge)
 
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """A workspace's cases (clicks and follow-ups cascade), gaps and settings."""
+
+        def purge(conn: Conn) -> tuple[int, int]:
+            cases = conn.execute("delete from cases where team = %s", [team]).rowcount
+            gaps = conn.execute("delete from gaps where team = %s", [team]).rowcount
+            conn.execute("delete from workspace_settings where team = %s", [team])
+            return int(cases), int(gaps)
+
+        return self.db.transact(purge)
+
     def backup(self, target: str | Path) -> Path:
         """``pg_dump --format=custom`` into ``target`` (restore with ``pg_restore``)."""
         pg_dump = shutil.which("pg_dump")
