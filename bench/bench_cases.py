@@ -1,4 +1,5 @@
-"""Case log benchmark: insert rate, and one week's summary at 10k, 100k and 1M cases.
+"""Case log benchmark: insert rate, and one week's summary at 10k, 100k and 1M cases
+(of the whole log, and of one workspace of ten).
 
     python bench/bench_cases.py [--max-cases 1000000] [--keep PATH]
 
@@ -34,6 +35,8 @@ TZ = ZoneInfo("Europe/Paris")
 TARGET_MS = 200.0
 REPEATS = 5
 INSERT_SAMPLE = 2_000
+TEAMS = tuple(f"T0BENCH{n}" for n in range(10))  # ten workspaces share the log
+ONE_TEAM = TEAMS[3]
 
 STATUSES = ("answered", "resolved", "resolved", "resolved", "unresolved", "escalated")
 SOURCES = ("channel", "channel", "channel", "mention", "dm", "slash", "shortcut")
@@ -72,7 +75,7 @@ def case_rows(count: int, rng: random.Random) -> list[tuple[object, ...]]:
         status = rng.choice(STATUSES)
         resolve = float(rng.randrange(60, 86_400)) if status == "resolved" else None
         rows.append((
-            created.isoformat(timespec="seconds"), "T0BENCH", rng.choice(CHANNELS),
+            created.isoformat(timespec="seconds"), rng.choice(TEAMS), rng.choice(CHANNELS),
             f"{offset}.000100", f"U0{rng.randrange(500):05d}", rng.choice(SOURCES),
             "Times Opened stays at 0 in Outlook", "000385822", 70.0 + rng.random() * 30,
             "answer", rng.choice(VERSIONS), None, status,
@@ -109,12 +112,12 @@ def add_cases(log: Store, count: int, rng: random.Random) -> None:
         )
 
 
-def time_summary(log: Store) -> tuple[float, float, int]:
+def time_summary(log: Store, team: str | None = None) -> tuple[float, float, int]:
     """(median ms, slowest ms, cases in the week) over REPEATS runs."""
     runs, cases = [], 0
     for _ in range(REPEATS):
         t0 = time.perf_counter()
-        summary = summarise(log, WEEK, TZ)
+        summary = summarise(log, WEEK, TZ, team)
         runs.append((time.perf_counter() - t0) * 1000)
         cases = summary.headline.cases
     return statistics.median(runs), max(runs), cases
@@ -139,17 +142,18 @@ def main() -> int:
               f" latency p50 {p50:.2f} ms, p99 {p99:.2f} ms")  # fmt: skip
         print(f"summary of {WEEK.label} ({TZ}), median of {REPEATS}; target ≤{TARGET_MS:.0f} ms\n")
         print(f"{'cases in db':>12} {'in week':>8} {'load s':>7} {'summary ms':>11}"
-              f" {'max ms':>7} {'db MB':>7}  verdict")  # fmt: skip
+              f" {'max ms':>7} {'1 team ms':>10} {'db MB':>7}  verdict")  # fmt: skip
         log, total, failed = Store(path), 0, False
         for step in (s for s in STEPS if s <= args.max_cases):
             t0 = time.perf_counter()
             add_cases(log, step - total, rng)
             load, total = time.perf_counter() - t0, step
             median, slowest, in_week = time_summary(log)
-            verdict = "ok" if median <= TARGET_MS else "SLOW"
+            team_median, _, _ = time_summary(log, ONE_TEAM)
+            verdict = "ok" if max(median, team_median) <= TARGET_MS else "SLOW"
             failed |= verdict != "ok"
             print(f"{total:>12,} {in_week:>8,} {load:>7.1f} {median:>11.1f} {slowest:>7.1f}"
-                  f" {size_mb(path, log):>7.1f}  {verdict}")  # fmt: skip
+                  f" {team_median:>10.1f} {size_mb(path, log):>7.1f}  {verdict}")  # fmt: skip
             sys.stdout.flush()
         log.close()
     return 1 if failed else 0

@@ -29,6 +29,7 @@ from bot.summary import WeekSummary, summary_for
 from bot.text import fold
 from bot.versions import follow_up_version
 from bot.vocabulary import Source, Where
+from bot.workspace_config import WorkspaceConfig, config_for
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +135,13 @@ class Conversation:
         if where.kind is not Source.CHANNEL:
             return True
         return (
-            self.settings.suggestions_enabled
+            self.workspace(where).suggestions_enabled
             and where.channel not in self.settings.suggestions_off_channels
         )
+
+    def workspace(self, where: Where) -> WorkspaceConfig:
+        """The settings of the workspace this came from (its admin's, else the env's)."""
+        return config_for(self.engine.store, self.settings, where.team, where.enterprise)
 
     def reply_for(self, outcome: Outcome, where: Where) -> Reply:
         """The one reply decision: what a question's outcome gets on this surface."""
@@ -262,7 +267,7 @@ class Conversation:
             # A lookup, not a question: no case is opened, so no feedback buttons.
             return self.lookup(self.engine.knowledge.primary.id, command.version, command.language)
         if command.kind == "summary":
-            return self.summary(command.argument)
+            return self.summary(command.argument, where)
         if command.kind == "question":
             reply = self.question(where, command.text)
             reply.asked = command.text
@@ -280,17 +285,24 @@ class Conversation:
         kind = ReplyKind.PICKER if answer.needs_version else ReplyKind.ANSWER
         return Reply(kind, answer, topic=self.topic(article_id), lookup=True)
 
-    def summary(self, week: str) -> Reply:
+    def summary(self, week: str, where: Where | None = None) -> Reply:
+        """The week's summary of the asker's workspace (every workspace outside Slack)."""
+        where = where or Where(Source.CONSOLE)
         try:
-            found = summary_for(self.engine.store, week, self.settings.timezone(), utc_now())
+            tz = self.workspace(where).timezone() if where.team else self.settings.timezone()
+            found = summary_for(self.engine.store, week, tz, utc_now(), where.team)
         except (ValueError, ConfigError) as exc:
             return Reply(ReplyKind.NOTICE, notice=str(exc))
         return Reply(ReplyKind.SUMMARY, summary=found)
 
-    def home(self, user: str) -> tuple[WeekSummary, list[Case]]:
-        """App Home's figures: this week's summary and the viewer's recent cases."""
-        summary = summary_for(self.engine.store, "current", self.settings.timezone(), utc_now())
-        return summary, self.engine.store.cases.recent(user)
+    def home(
+        self, user: str, team: str | None = None, enterprise: str | None = None
+    ) -> tuple[WeekSummary, list[Case]]:
+        """App Home's figures: this week's summary of the viewer's workspace and the
+        viewer's recent cases there (two workspaces may share a user id)."""
+        tz = config_for(self.engine.store, self.settings, team, enterprise).timezone()
+        summary = summary_for(self.engine.store, "current", tz, utc_now(), team)
+        return summary, self.engine.store.cases.recent(user, team=team)
 
     # -- words ---------------------------------------------------------------------------
 

@@ -65,8 +65,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "A module with register(app, engine, settings): parse what Slack sent into a Where "
         "and a text, ask bot.conversation.Conversation, render the Reply, post it, report "
         "posted(). Add its Source (bot/vocabulary.py) if it opens cases.",
-        ("messages", "commands", "actions", "shortcuts", "home", "workflow", "uninstall"),
-        _surfaces,
+        ("messages", "commands", "actions", "shortcuts", "home", "workflow",
+         "workspace_settings", "uninstall"), _surfaces,
     ),
     ExtensionPoint(
         "article", "knowledge/<id>.yaml (+ <id>.examples.yaml)",
@@ -108,7 +108,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "metric", "bot/metrics.py _create(), plus one small function to count it",
         "A counter or histogram on the bot's own registry; /metrics shows it in every "
         "process.",
-        ("emailstatus_answers", "emailstatus_event_dedupe_hits", "emailstatus_feedback",
+        ("emailstatus_answers", "emailstatus_case_events", "emailstatus_event_dedupe_hits",
+         "emailstatus_feedback",
          "emailstatus_follow_ups", "emailstatus_inbox_replayed", "emailstatus_questions",
          "emailstatus_reply_queue", "emailstatus_reply_queue_wait_seconds",
          "emailstatus_request_seconds", "emailstatus_slack_api_errors",
@@ -121,7 +122,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Only bot/store has SQL; the store contract suite (tests/store) runs on both "
         "backends. Case writes go through bot/lifecycle.py.",
         ("cases", "gaps", "inbox", "claims", "follow_ups", "runs", "reports", "backend",
-         "installations", "oauth_states"),
+         "workspace_settings", "installations", "oauth_states"),
         _stores,
     ),
 )  # fmt: skip

@@ -106,7 +106,7 @@ class FollowUpScheduler(Ticker):
             self._retry_at = now + POST_RETRY_AFTER
             return "failed"
         self._retry_at = None
-        follow_up_sent(self.store, pending.case_id, ts)
+        follow_up_sent(self.store, pending.case_id, ts, pending.team)
         logger.info("follow-up sent for case %s", pending.case_id)
         return "sent"
 

@@ -69,6 +69,7 @@ class Candidate:
     lang: str
     text: str
     target: str = ""  # the examples file it would be merged into
+    team: str = ""  # the workspace it was asked in ('' for none: console, older logs)
 
     @property
     def key(self) -> str:
@@ -111,23 +112,30 @@ def find_candidates(
     *,
     since: str | None = None,
     offered: Offered | None = None,
+    team: str | None = None,
 ) -> list[Candidate]:
     """Candidates: the cases and gaps created at or after ``since`` (an ISO date), leaving
-    out what was ``offered`` before and texts the examples files already have."""
+    out what was ``offered`` before and texts the examples files already have; with
+    ``team``, only that workspace's (and those with no workspace). Each names its team."""
     found: list[Candidate] = []
-    settled = store.reports.settled_cases([str(s) for s in FINAL_STATUS_LABELS], since)
+    settled = store.reports.settled_cases([str(s) for s in FINAL_STATUS_LABELS], since, team)
     for row in settled:
         label = FINAL_STATUS_LABELS[Status(row.status)]
         article = knowledge.get(row.article_id or "")
         if article is None:
             continue  # an article since removed: nothing to teach it
         target = str(examples_file(article.path, article.id))
-        found.append(_candidate(row.id, None, label, article.id, row.question or "", target))
+        found.append(
+            _candidate(row.id, None, label, article.id, row.question or "", target, row.team)
+        )
     for gap in store.gaps.iter():
         if gap["reason"] != GapReason.NO_MATCH or gap["created_at"] < (since or ""):
             continue
+        if team and gap.get("team") not in (team, None):
+            continue
         if gap["source"] in tuple(Source) and Source(gap["source"]).direct:
-            found.append(_candidate(None, gap["id"], REVIEW, "", gap["question"] or ""))
+            question = gap["question"] or ""
+            found.append(_candidate(None, gap["id"], REVIEW, "", question, "", gap.get("team")))
     known = _known_texts(knowledge)
     skip = offered.keys if offered is not None else set()
     return [
@@ -136,11 +144,18 @@ def find_candidates(
 
 
 def _candidate(
-    case: int | None, gap: int | None, label: str, article: str, text: str, target: str = ""
+    case: int | None,
+    gap: int | None,
+    label: str,
+    article: str,
+    text: str,
+    target: str = "",
+    team: str | None = None,
 ) -> Candidate:
     return Candidate(
-        case, gap, REASONS[label], str(label), article, guess_language(text), text, target
-    )
+        case, gap, REASONS[label], str(label), article, guess_language(text), text, target,
+        team or "",
+    )  # fmt: skip
 
 
 def _known_texts(knowledge: KnowledgeBase) -> set[str]:
@@ -169,7 +184,7 @@ def write_candidates(path: Path, candidates: list[Candidate]) -> None:
     rows = [
         {"case": c.case, "gap": c.gap, "reason": c.reason, "label": c.label,
          "article": c.article, "file": c.target or "(the article you name)", "lang": c.lang,
-         "text": c.text}
+         "text": c.text, **({"team": c.team} if c.team else {})}
         for c in candidates
     ]  # fmt: skip
     body = yaml.safe_dump({"candidates": rows}, allow_unicode=True, sort_keys=False, width=100)

@@ -59,10 +59,12 @@ class CaseLifecycle:
         case = self.store.cases.open(
             source=where.source, level=level, question=question, article_id=article_id,
             score=score, detected_version=detected_version, team=where.team,
-            channel=where.channel, thread_ts=where.thread_ts, user=where.user,
+            enterprise=where.enterprise, channel=where.channel, thread_ts=where.thread_ts,
+            user=where.user,
         )  # fmt: skip
         if Source(case.source).follows_up:
             self.store.follow_ups.schedule(case.id)
+        metrics.case_event(case.team, "opened")
         return case
 
     def choose_version(self, case: Case, version: str, user: str | None = None) -> Answer:
@@ -91,6 +93,8 @@ class CaseLifecycle:
         if first and action in FINAL_ACTIONS:
             status = FINAL_ACTIONS[action]
             metrics.feedback(status)
+            case = self.store.cases.get(case_id)
+            metrics.case_event(case.team if case else None, str(status))
             follow_up = self.store.follow_ups.get(case_id)
             if follow_up is not None and follow_up["sent_at"]:
                 metrics.follow_up(status)
@@ -123,15 +127,19 @@ class CaseLifecycle:
     ) -> None:
         self.store.gaps.record(
             source=case.source, reason=str(reason), question=case.question or "", score=case.score,
-            version=version or case.version, team=case.team, channel=case.channel,
+            version=version or case.version, team=case.team, enterprise=case.enterprise,
+            channel=case.channel,
             user=user or case.user,
         )  # fmt: skip
 
 
-def follow_up_sent(store: Store, case_id: int, message_ts: str | None) -> None:
+def follow_up_sent(
+    store: Store, case_id: int, message_ts: str | None, team: str | None = None
+) -> None:
     """The 'follow-up sent' transition, for the scheduler (which holds only the store)."""
     store.follow_ups.mark_sent(case_id, message_ts)
     metrics.follow_up("sent")
+    metrics.case_event(team, "follow_up_sent")
 
 
 def follow_up_skipped(store: Store, case_id: int, reason: str) -> None:

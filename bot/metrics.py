@@ -81,6 +81,9 @@ def _create() -> None:
         api_retries=counter("slack_api_retries", "Slack Web API calls retried", "reason"),
         dedupe_hits=counter("event_dedupe_hits", "Slack event deliveries dropped as repeats"),
         follow_ups=counter("follow_ups", "Follow-ups sent, and what they led to", "event"),
+        # Per case, per workspace: never summed across workspaces by accident.
+        case_events=counter("case_events", "Cases opened and settled, by workspace", "team",
+                            "event"),
         replayed=counter("inbox_replayed", "Owed events re-run, by outcome", "outcome"),
         reply_queue=counter("reply_queue", "Listener queue events (overflow)", "event"),
         reply_wait=Histogram(
@@ -109,6 +112,12 @@ def feedback(outcome: str) -> None:
 def follow_up(event: str) -> None:
     """``sent``, or the status a case took after its follow-up (resolved, escalated…)."""
     _get("follow_ups").labels(event=event).inc()
+
+
+def case_event(team: str | None, event: str) -> None:
+    """``opened``, a status a case took (resolved, escalated…) or ``follow_up_sent``,
+    labelled with the case's workspace (``none`` for console and older cases)."""
+    _get("case_events").labels(team=team or "none", event=event).inc()
 
 
 def slack_api_error(error: str) -> None:

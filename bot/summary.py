@@ -210,36 +210,44 @@ class WeekSummary:
 # -- computing -------------------------------------------------------------------------------
 
 
-def summarise(store: Store, week: IsoWeek, tz: tzinfo) -> WeekSummary:
+def summarise(store: Store, week: IsoWeek, tz: tzinfo, team: str | None = None) -> WeekSummary:
+    """A week's summary: of every workspace, or of ``team`` (and the cases with no team)."""
     start, end = (iso(moment) for moment in week.bounds(tz))
     reads = store.reports
-    rows = reads.week_rows(start, end)
-    gaps = reads.gaps_between(start, end)
+    rows = reads.week_rows(start, end, team)
+    gaps = reads.gaps_between(start, end, team)
     return WeekSummary(
         week=week.label,
         tz=str(tz),
         start=week.monday,
         end=week.monday + timedelta(days=6),
-        headline=headline(rows, len(gaps), reads.follow_ups_between(start, end)),
-        previous=_previous_headline(store, week, tz),
+        headline=headline(rows, len(gaps), reads.follow_ups_between(start, end, team)),
+        previous=_previous_headline(store, week, tz, team),
         by_version=_ranked(_version_label(r.version) for r in rows),
         by_source=_ranked(r.source for r in rows),
         by_channel=_ranked(_channel_label(r.source, r.channel) for r in rows),
-        by_article=_counted((a or NO_ARTICLE, n) for a, n in reads.articles_between(start, end)),
+        by_article=_counted(
+            (a or NO_ARTICLE, n) for a, n in reads.articles_between(start, end, team)
+        ),
         days=_days(rows, week, tz),
         gap_groups=tuple(group_gaps((g.question, g.reason) for g in gaps)),
     )
 
 
-def summary_for(store: Store, spec: str | None, tz: tzinfo, now: datetime) -> WeekSummary:
-    return summarise(store, parse_week(spec, tz, now), tz)
+def summary_for(
+    store: Store, spec: str | None, tz: tzinfo, now: datetime, team: str | None = None
+) -> WeekSummary:
+    return summarise(store, parse_week(spec, tz, now), tz, team)
 
 
-def _previous_headline(store: Store, week: IsoWeek, tz: tzinfo) -> Headline:
+def _previous_headline(
+    store: Store, week: IsoWeek, tz: tzinfo, team: str | None = None
+) -> Headline:
     start, end = (iso(moment) for moment in week.previous().bounds(tz))
     reads = store.reports
-    gaps = len(reads.gaps_between(start, end))
-    return headline(reads.week_rows(start, end), gaps, reads.follow_ups_between(start, end))
+    gaps = len(reads.gaps_between(start, end, team))
+    rows = reads.week_rows(start, end, team)
+    return headline(rows, gaps, reads.follow_ups_between(start, end, team))
 
 
 def headline(rows: list[WeekRow], gaps: int, follow_ups: Sequence[FollowUpRow] = ()) -> Headline:

@@ -72,6 +72,7 @@ class Where:
     channel: str | None = None
     thread_ts: str | None = None
     user: str | None = None
+    enterprise: str | None = None  # the Enterprise Grid org (an org-wide install serves it)
 
     @property
     def kind(self) -> Source:

@@ -101,7 +101,10 @@ def cases() -> None:
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
 @click.option("--json", "fmt", flag_value="json", help="Every column as a JSON array.")
 @click.option("--csv", "fmt", flag_value="csv", help="Every column as CSV.")
-def list_command(status: str | None, since: str | None, limit: int, fmt: str | None) -> None:
+@click.option("--team", help="Only this workspace's cases (its team id, T...).")
+def list_command(
+    status: str | None, since: str | None, limit: int, fmt: str | None, team: str | None
+) -> None:
     """List cases, newest first: a table, or every column with --json or --csv.
 
     \b
@@ -112,7 +115,7 @@ def list_command(status: str | None, since: str | None, limit: int, fmt: str | N
 
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    found = store.cases.list(status=status, since=start, limit=limit)
+    found = store.cases.list(status=status, since=start, limit=limit, team=team)
     if fmt:
         write_rows((asdict(case) for case in found), fmt)
         return
@@ -145,18 +148,20 @@ def shorten(text: str, width: int) -> str:
               show_default=True, help="Output format.")  # fmt: skip
 @click.option("--status", type=LazyChoice(case_statuses), help="Only cases with this status.")
 @click.option("--since", help="Only cases opened since a date (2026-11-01) or an age (7d).")
-def export_command(fmt: str, status: str | None, since: str | None) -> None:
+@click.option("--team", help="Only this workspace's cases (its team id, T...).")
+def export_command(fmt: str, status: str | None, since: str | None, team: str | None) -> None:
     """Write every case (all columns, oldest first) to stdout.
 
     \b
     Example:
-      emailstatus-bot cases export --format csv > cases.csv
+      emailstatus-bot cases export --team T0123ABCD --format csv > cases.csv
     """
     from bot.store import utc_now
 
     store = open_store()
     start = parse_since(since, utc_now()) if since else None
-    write_rows((asdict(case) for case in store.cases.iter(status=status, since=start)), fmt)
+    found = store.cases.iter(status=status, since=start, team=team)
+    write_rows((asdict(case) for case in found), fmt)
 
 
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str) -> None:
@@ -400,7 +405,11 @@ def replay() -> None:
                    "(.png, .svg, .pdf, .jpg, .webp).")  # fmt: skip
 @click.option("--post", is_flag=True, help="Post it to SUMMARY_CHANNEL (for cron / timers).")
 @click.option("--force", is_flag=True, help="With --post: post even if the week was posted.")
-def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: bool) -> None:
+@click.option("--team", help="One workspace's summary (its team id, T...); cases with no "
+              "team (console) are counted in every workspace's.")  # fmt: skip
+def summary(
+    week: str, as_json: bool, chart: Path | None, post: bool, force: bool, team: str | None
+) -> None:
     """The weekly case summary, in SUMMARY_TZ (default UTC).
 
     \b
@@ -420,9 +429,11 @@ def summary(week: str, as_json: bool, chart: Path | None, post: bool, force: boo
             chart_format(chart)  # refuse before any work, not after printing the figures
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--chart") from exc
+    if post and team:
+        raise click.UsageError("--post with --team: each workspace's summary is posted by serve")
     store = open_store(settings)
     try:
-        result = summary_for(store, week, tz, utc_now())
+        result = summary_for(store, week, tz, utc_now(), team)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     if as_json:

@@ -34,7 +34,10 @@ OFFERED_FILE = "learn-offered.json"  # beside the case log
     help="Only cases and questions from this day on (YYYY-MM-DD).",
 )
 @click.option("--again", is_flag=True, help="Offer candidates an earlier --out offered too.")
-def learn(out: Path | None, accept: Path | None, since: datetime | None, again: bool) -> None:
+@click.option("--team", help="Only this workspace's cases and questions (its team id, T...).")
+def learn(
+    out: Path | None, accept: Path | None, since: datetime | None, again: bool, team: str | None
+) -> None:
     """Learn from the case log: candidates to review, then merge them.
 
     Cases that ended resolved ('That fixed it') become positives, suggestions answered
@@ -70,7 +73,7 @@ def learn(out: Path | None, accept: Path | None, since: datetime | None, again: 
         if not store.reports.texts_stored():
             raise click.ClickException("nothing to learn from: the case log has no question text.")
         candidates = find_candidates(
-            store, knowledge, since=day, offered=None if again else offered
+            store, knowledge, since=day, offered=None if again else offered, team=team
         )
     finally:
         store.close()

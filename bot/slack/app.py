@@ -25,7 +25,16 @@ from bot.engine import Engine
 from bot.logs import annotate, keep_out_of_logs
 from bot.slack.deadline import retry_handlers
 from bot.slack.inbox_rerun import inbox_payload
-from bot.slack.listeners import actions, commands, home, messages, shortcuts, uninstall, workflow
+from bot.slack.listeners import (
+    actions,
+    commands,
+    home,
+    messages,
+    shortcuts,
+    uninstall,
+    workflow,
+    workspace_settings,
+)
 from bot.slack.respond import RetryingRespond
 from bot.store.models import StoreClosed
 
@@ -34,7 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = WebClient.BASE_URL
 ListenerModule = ModuleType  # each has ``register(app, engine, settings)``
 LISTENER_MODULES: tuple[ListenerModule, ...] = (
-    messages, commands, actions, shortcuts, home, workflow, uninstall,
+    messages, commands, actions, shortcuts, home, workflow, workspace_settings, uninstall,
 )  # fmt: skip
 
 

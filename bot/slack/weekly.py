@@ -29,11 +29,22 @@ from bot.follow_up_scheduler import (
 )
 from bot.render.follow_up_post import FOLLOW_UP_BLOCK_ID, follow_up_message, follow_up_ref
 from bot.render.summary import summary_blocks, summary_fallback_text, title
-from bot.scheduler import Posted, PostFn, WeeklyScheduler, start_weekly_summary
+from bot.scheduler import (
+    CATCH_UP,
+    CHECK_EVERY,
+    RETRY_AFTER,
+    Posted,
+    PostFn,
+    Ticker,
+    due_week,
+    worker_name,
+)
 from bot.slack.listeners.common import post_in_thread, slack_error
+from bot.slack.workspaces import OneWorkspace, Workspace, WorkspaceClients
 from bot.store import Store, utc_now
 from bot.store.models import FollowUpPending as Pending
 from bot.summary import IsoWeek, WeekSummary, summarise
+from bot.workspace_config import config_for
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +96,18 @@ REFUSED = frozenset({"not_in_channel", "channel_not_found", "is_archived", "thre
                      "message_not_found", "cannot_dm_bot", "user_disabled"})  # fmt: skip
 
 
-def follow_up_poster(client: WebClient) -> PostFollowUp:
-    """Post one follow-up in the answer's thread, mentioning the asker; returns its ts."""
+def follow_up_poster(clients: WebClient | WorkspaceClients) -> PostFollowUp:
+    """Post one follow-up in the answer's thread, mentioning the asker; returns its ts.
+
+    Each with its case's workspace's client; a workspace that is gone gets none.
+    """
+    chooser = OneWorkspace(clients) if isinstance(clients, WebClient) else clients
 
     def post(pending: Pending) -> str | None:
         assert pending.channel and pending.thread_ts  # checked by skip_reason
+        client = chooser.client_for(Workspace(pending.team, pending.enterprise))
+        if client is None:
+            raise FollowUpRefused("workspace uninstalled")
         asked = already_asked(client, pending)
         if asked:  # a process killed mid-post had asked: its claim went stale, not its post
             logger.info("follow-up for case %s was already in its thread", pending.case_id)
@@ -137,11 +155,100 @@ def already_asked(client: WebClient, pending: Pending) -> str | None:
     return None
 
 
+class WorkspaceWeekly(Ticker):
+    """The weekly summary of every workspace: each to its own channel at its own
+    schedule (its admin's settings, else the environment's), posted once.
+
+    Each (week, workspace) is claimed in the store before posting, like the single
+    summary always was, so two replicas or workers post it once between them.
+    Single-workspace mode (``OneWorkspace``) claims the bare week, as before, and
+    summarises the whole case log.
+    """
+
+    thread_name = "weekly-summary"
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clients: WorkspaceClients,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        interval: float = CHECK_EVERY,
+        name: str | None = None,
+        chart: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.clients = clients
+        self.clock = clock
+        self.interval = interval
+        self.name = name or worker_name(self)
+        self.chart = chart
+        self.single = isinstance(clients, OneWorkspace)
+        self._retry_at: dict[Workspace, datetime] = {}
+
+    def tick(self) -> list[tuple[Workspace, IsoWeek]]:
+        """Post every workspace's due week that this process wins; returns what it posted."""
+        now = self.clock()
+        posted = []
+        for workspace in self.clients.workspaces():
+            try:
+                week = self.tick_one(workspace, now)
+            except Exception:  # one workspace's bad settings must not stop the others
+                logger.exception("weekly summary for %s failed", workspace.team_id)
+                continue
+            if week is not None:
+                posted.append((workspace, week))
+        return posted
+
+    def tick_one(self, workspace: Workspace, now: datetime) -> IsoWeek | None:
+        retry_at = self._retry_at.get(workspace)
+        if retry_at is not None and now < retry_at:
+            return None
+        config = config_for(self.store, self.settings, workspace.team_id, workspace.enterprise_id)
+        if not config.summary_channel:
+            return None
+        tz = config.timezone()
+        week = due_week(config.schedule(), tz, now, CATCH_UP)
+        if week is None:
+            return None
+        key = claim_key(week, None if self.single else workspace)
+        if not self.store.claims.claim(key, self.name):
+            return None
+        client = self.clients.client_for(workspace)
+        try:
+            if client is None:
+                raise RuntimeError("the workspace has no client (uninstalled?)")
+            team = None if self.single else workspace.team_id
+            summary = summarise(self.store, week, tz, team)
+            where = post_summary(client, config.summary_channel, summary, chart=self.chart)
+        except Exception:
+            logger.exception("weekly summary %s: post failed; will retry", key)
+            self.store.claims.release(key)
+            self._retry_at[workspace] = now + RETRY_AFTER
+            return None
+        self._retry_at.pop(workspace, None)
+        self.store.claims.mark_posted(key, where.channel, where.ts)
+        logger.info("weekly summary %s posted", key)
+        return week
+
+
+def claim_key(week: IsoWeek, workspace: Workspace | None) -> str:
+    """``2026-W47`` (single-workspace mode, as always), else ``2026-W47 T123`` (or with
+    the enterprise, ``2026-W47 E1/T123``): one claim row per workspace and week."""
+    if workspace is None or not (workspace.team_id or workspace.enterprise_id):
+        return week.label
+    owner = "/".join(part for part in (workspace.enterprise_id, workspace.team_id) if part)
+    return f"{week.label} {owner}"
+
+
 @dataclass
 class Background:
     """The schedulers this process runs; ``stop()`` stops them all (serve calls it)."""
 
-    weekly: WeeklyScheduler | None = None
+    weekly: WorkspaceWeekly | None = None
     follow_ups: FollowUpScheduler | None = None
 
     def stop(self) -> None:
@@ -151,22 +258,39 @@ class Background:
 
 
 def start_scheduler(
-    client: WebClient,
+    client: WebClient | None,
     store: Store,
     settings: Settings,
     *,
+    clients: WorkspaceClients | None = None,
     clock: Callable[[], datetime] = utc_now,
     follow_up_interval: float | None = None,
+    weekly_interval: float = CHECK_EVERY,
 ) -> Background:
-    """Start the weekly post (needs SUMMARY_CHANNEL) and the follow-ups (FOLLOW_UP_AFTER)."""
+    """Start the weekly posts and the follow-ups (FOLLOW_UP_AFTER).
+
+    ``clients`` answers for each workspace (OAuth mode); without it, ``client`` is the
+    one workspace's. The weekly check starts when a summary channel is set
+    (SUMMARY_CHANNEL, or saved in a workspace's settings) or in OAuth mode, where any
+    workspace may set one later; it posts nothing to a workspace without one.
+    """
+    if clients is None:
+        if client is None:
+            raise ValueError("start_scheduler needs a client or a WorkspaceClients")
+        clients = OneWorkspace(client)
     background = Background()
-    if settings.summary_channel:
-        poster = weekly_poster(client, store, settings)
-        background.weekly = start_weekly_summary(store, settings, poster, clock=clock)
+    if (
+        settings.summary_channel
+        or store.workspace_settings.all()
+        or not isinstance(clients, OneWorkspace)
+    ):
+        background.weekly = WorkspaceWeekly(
+            store, settings, clients, clock=clock, interval=weekly_interval
+        ).start()
     else:
-        logger.info("SUMMARY_CHANNEL is not set: the weekly summary will not be posted")
+        logger.info("no summary channel set (SUMMARY_CHANNEL or /emailstatus settings)")
     background.follow_ups = start_follow_ups(
-        store, settings.follow_up_after, follow_up_poster(client), clock=clock,
+        store, settings.follow_up_after, follow_up_poster(clients), clock=clock,
         interval=follow_up_interval,
     )  # fmt: skip
     return background

@@ -39,6 +39,7 @@ from bot.store.protocols import (
     Reports,
     Runs,
     WeekClaims,
+    WorkspaceSettingsStore,
 )
 from bot.store.urls import is_database_url, redact_url
 
@@ -68,6 +69,7 @@ class Parts:
     backend: Backend
     installations: InstallationRecords  # multi-workspace mode (bot.slack.oauth)
     oauth_states: OAuthStates
+    workspace_settings: WorkspaceSettingsStore
 
 
 class Store:
@@ -92,6 +94,7 @@ class Store:
         self.claims, self.follow_ups, self.runs = parts.claims, parts.follow_ups, parts.runs
         self.reports, self.backend = parts.reports, parts.backend
         self.installations, self.oauth_states = parts.installations, parts.oauth_states
+        self.workspace_settings = parts.workspace_settings
 
     @property
     def kind(self) -> str:
@@ -125,6 +128,13 @@ class Store:
         if not dry_run:
             self.inbox.forget_old()
         return PurgeResult(cases=cases, gaps=gaps, cutoff=cutoff)
+
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """Forget a workspace that left (when the setting says so): its cases with their
+        clicks and follow-ups, its gaps and its settings; returns (cases, gaps)."""
+        if not team:
+            raise ValueError("purge_workspace needs a team id")
+        return self.backend.purge_workspace(team)
 
     def backup(self, target: str | Path) -> Path:
         return self.backend.backup(target)
@@ -176,6 +186,7 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
     from bot.store.inbox import Inbox
     from bot.store.installations import SqliteInstallations, SqliteOAuthStates
     from bot.store.sqlite import SqliteBackend, SqliteReports, SqliteRuns
+    from bot.store.workspace_settings import SqliteWorkspaceSettings
 
     runs = SqliteRuns(conn)
     return Parts(
@@ -189,4 +200,5 @@ def _sqlite_parts(conn: Connection, *, keep_text: bool) -> Parts:
         backend=SqliteBackend(conn, runs),
         installations=SqliteInstallations(conn),
         oauth_states=SqliteOAuthStates(conn),
+        workspace_settings=SqliteWorkspaceSettings(conn),
     )

@@ -36,6 +36,7 @@ class CaseWriter:
         score: float | None = None,
         detected_version: str | None = None,
         team: str | None = None,
+        enterprise: str | None = None,
         channel: str | None = None,
         thread_ts: str | None = None,
         user: str | None = None,
@@ -49,6 +50,7 @@ class CaseWriter:
             "article_id": article_id, "score": score, "detected_version": detected_version,
             "team": team, "channel": channel, "thread_ts": thread_ts, "user": user,
         }  # fmt: skip
+        row["enterprise"] = enterprise  # the Enterprise Grid org, if any
         # A question's hot path: one statement and no read-back (the other columns
         # start empty), where sqlite-utils' insert looked the table up twice and ran
         # in a transaction of its own.
@@ -126,9 +128,14 @@ class CaseStore(CaseWriter):
         user: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        team: str | None = None,
+        unkeyed: bool = False,
     ) -> Iterator[Case]:
-        """Cases in id order (or newest first), read in one snapshot."""
-        where, params = _case_filter(status, since, until, user)
+        """Cases in id order (or newest first), read in one snapshot.
+
+        ``team``: that workspace's cases only; with ``unkeyed``, also those with no team.
+        """
+        where, params = _case_filter(status, since, until, user, team, unkeyed)
         order = "created_at desc, id desc" if newest_first else "id"
         with self.conn.read() as db:
             rows = list(db.table("cases").rows_where(where, params, order_by=order, limit=limit))
@@ -138,9 +145,10 @@ class CaseStore(CaseWriter):
         """``iter``'s filters, newest first unless told otherwise."""
         return [*self.iter(**{"newest_first": True, **filters})]
 
-    def recent(self, user: str, limit: int = 5) -> builtins.list[Case]:
-        """The asker's own latest cases, for App Home."""
-        return self.list(user=user, limit=limit)
+    def recent(self, user: str, limit: int = 5, team: str | None = None) -> builtins.list[Case]:
+        """The asker's own latest cases, for App Home: in ``team`` (and unkeyed) when given,
+        since two workspaces may have the same user id."""
+        return self.list(user=user, limit=limit, team=team, unkeyed=True)
 
     def count(self) -> int:
         with self.conn.read() as db:
@@ -148,11 +156,18 @@ class CaseStore(CaseWriter):
 
 
 def _case_filter(
-    status: str | None, since: datetime | None, until: datetime | None, user: str | None
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    user: str | None,
+    team: str | None = None,
+    unkeyed: bool = False,
 ) -> tuple[str | None, list[Any]]:
     if status and status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+    in_team = "(team = ? or team is null)" if unkeyed else "team = ?"
     wanted = [("status = ?", status or None), ("created_at >= ?", since and iso(since)),
-              ("created_at < ?", until and iso(until)), ('"user" = ?', user)]  # fmt: skip
+              ("created_at < ?", until and iso(until)), ('"user" = ?', user),
+              (in_team, team or None)]  # fmt: skip
     chosen = [(clause, value) for clause, value in wanted if value is not None]
     return (" and ".join(c for c, _ in chosen) or None), [v for _, v in chosen]

@@ -26,7 +26,8 @@ DUE = (
     " c.reply_ts, c.user, c.article_id, coalesce(c.chosen_version, c.detected_version),"
     " (select count(*) from case_clicks k where k.case_id = f.case_id"
     f"   and k.action not in ({', '.join('?' for _ in NEUTRAL_CLICKS)})),"
-    " exists(select 1 from case_clicks k where k.case_id = f.case_id and k.action = ?)"
+    " exists(select 1 from case_clicks k where k.case_id = f.case_id and k.action = ?),"
+    " c.team, c.enterprise"
     " from follow_ups f join cases c on c.id = f.case_id"
     " where f.sent_at is null and f.skipped is null and f.answered_at <= ?"
     " and (f.claimed_at is null or f.claimed_at < ?)"
@@ -93,6 +94,7 @@ class FollowUps:
 
 
 def _pending(row: Any) -> Pending:
-    names = [f for f in Pending.__dataclass_fields__ if f not in ("clicks", "accepted")]
-    values = dict(zip(names, row, strict=False))
-    return Pending(**values, clicks=int(row[-2]), accepted=bool(row[-1]))
+    values = dict(zip(Pending.__dataclass_fields__, row, strict=True))  # DUE's column order
+    return Pending(
+        **{**values, "clicks": int(values["clicks"]), "accepted": bool(values["accepted"])}
+    )

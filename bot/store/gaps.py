@@ -25,14 +25,16 @@ class GapWriter:
         score: float | None = None,
         version: str | None = None,
         team: str | None = None,
+        enterprise: str | None = None,
         channel: str | None = None,
         user: str | None = None,
     ) -> int:
-        row = {
+        row: dict[str, Any] = {
             "created_at": self.rows.now(), "source": source, "reason": reason,
             "question": stored_question(question, self.keep_text), "score": score,
             "version": version, "team": team, "channel": channel, "user": user,
         }  # fmt: skip
+        row["enterprise"] = enterprise  # the Enterprise Grid org, if any
         return self.rows.insert_row("gaps", row)
 
 

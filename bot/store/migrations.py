@@ -133,3 +133,31 @@ def m006_installations(db: Database) -> None:
         not_null={"installed_at", "details"},
     )  # fmt: skip
     db.table("oauth_states").create({"state": str, "expires_at": str}, pk="state")
+
+
+@migrations()
+def m007_workspace_keys(db: Database) -> None:
+    """Workspaces kept apart: the enterprise beside the team, per-workspace reads, settings.
+
+    ``cases.team`` was always written; ``enterprise`` is the Enterprise Grid org (an
+    org-wide install serves every workspace of it). ``workspace_settings`` holds what a
+    workspace admin set in the settings modal; an empty value means "the environment's".
+    """
+    for table in ("cases", "gaps"):
+        db.table(table).add_column("enterprise", str)
+    # One workspace's week reads only this index, as the whole log's week reads idx_cases_week.
+    db.table("cases").create_index(
+        ["team", "created_at", "status", "source", "channel", "chosen_version",
+         "detected_version", "resolve_seconds", "level"],
+        index_name="idx_cases_team_week",
+    )  # fmt: skip
+    db.table("gaps").create_index(["team", "created_at"], index_name="idx_gaps_team")
+    # '' (not null) for "no enterprise" / "the whole org", so the primary key holds.
+    db.table("workspace_settings").create(
+        {"enterprise": str, "team": str, "summary_channel": str, "escalation_channel": str,
+         "suggestions": str, "summary_schedule": str, "summary_tz": str, "updated_by": str,
+         "updated_at": str},
+        pk=("enterprise", "team"),
+        not_null={"enterprise", "team"},
+        defaults={"enterprise": "", "team": ""},
+    )  # fmt: skip

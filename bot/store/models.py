@@ -12,7 +12,7 @@ from bot.vocabulary import Source
 SOURCES = tuple(str(source) for source in Source)  # the one source set: bot/vocabulary.py
 # Every table of the case log, parents before children (the order a copy inserts in).
 TABLES = ("cases", "case_clicks", "gaps", "follow_ups", "summary_claims", "slack_events",
-          "message_claims")  # fmt: skip
+          "message_claims", "workspace_settings")  # fmt: skip
 
 
 class Status(StrEnum):
@@ -77,6 +77,7 @@ class Case:
     status_by: str | None = None
     status_at: str | None = None
     resolve_seconds: float | None = None
+    enterprise: str | None = None  # the Enterprise Grid org, for an org-wide install
 
     @property
     def version(self) -> str | None:
@@ -125,6 +126,35 @@ class FollowUpPending:
     version: str | None
     clicks: int  # clicks other than accepting a suggestion
     accepted: bool  # someone said "Yes, show the fix" to a suggestion
+    team: str | None = None  # the workspace whose token asks
+    enterprise: str | None = None
+
+
+# What a workspace admin may set in the settings modal (each empty: the environment's value).
+WORKSPACE_SETTINGS = ("summary_channel", "escalation_channel", "suggestions", "summary_schedule",
+                      "summary_tz")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WorkspaceOverrides:
+    """One installation's own settings; None: use the environment's value.
+
+    ``team`` and ``enterprise`` are '' when absent: an org-wide install's row has
+    ``team`` '' and applies to every workspace of the org without a row of its own.
+    """
+
+    team: str = ""
+    enterprise: str = ""
+    summary_channel: str | None = None
+    escalation_channel: str | None = None
+    suggestions: str | None = None  # "on" | "off"
+    summary_schedule: str | None = None  # "MON 09:00"
+    summary_tz: str | None = None
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+    def values(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in WORKSPACE_SETTINGS}
 
 
 class RowSink(Protocol):

@@ -11,12 +11,12 @@ Times cross this boundary as UTC ISO strings (``bot.store.iso``), as they always
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from bot.store.models import Case, FollowUpPending, InboxPending
+from bot.store.models import Case, FollowUpPending, InboxPending, WorkspaceOverrides
 
 
 class CaseLog(Protocol):
@@ -32,6 +32,7 @@ class CaseLog(Protocol):
         score: float | None = None,
         detected_version: str | None = None,
         team: str | None = None,
+        enterprise: str | None = None,
         channel: str | None = None,
         thread_ts: str | None = None,
         user: str | None = None,
@@ -52,9 +53,11 @@ class CaseLog(Protocol):
         user: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        team: str | None = None,
+        unkeyed: bool = False,
     ) -> Iterator[Case]: ...
     def list(self, **filters: Any) -> builtins.list[Case]: ...
-    def recent(self, user: str, limit: int = 5) -> builtins.list[Case]: ...
+    def recent(self, user: str, limit: int = 5, team: str | None = None) -> builtins.list[Case]: ...
     def count(self) -> int: ...
 
 
@@ -70,6 +73,7 @@ class GapLog(Protocol):
         score: float | None = None,
         version: str | None = None,
         team: str | None = None,
+        enterprise: str | None = None,
         channel: str | None = None,
         user: str | None = None,
     ) -> int: ...
@@ -116,6 +120,18 @@ class FollowUpQueue(Protocol):
     def get(self, case_id: int) -> dict[str, Any] | None: ...
 
 
+class WorkspaceSettingsStore(Protocol):
+    """What each installation's admin set (summary channel, schedule…); env values are
+    the defaults. Keyed by (team, enterprise); '' stands for "none"."""
+
+    def get(self, team: str | None, enterprise: str | None = None) -> WorkspaceOverrides | None: ...
+    def save(
+        self, team: str | None, enterprise: str | None, values: Mapping[str, str | None], by: str
+    ) -> WorkspaceOverrides: ...
+    def forget(self, team: str | None, enterprise: str | None = None) -> bool: ...
+    def all(self) -> builtins.list[WorkspaceOverrides]: ...
+
+
 class Runs(Protocol):
     """The processes that take inbox rows, and whether each is still alive."""
 
@@ -160,6 +176,7 @@ class ClickedCase(NamedTuple):
     id: int
     article_id: str | None
     question: str | None
+    team: str | None = None  # the workspace it was asked in
 
 
 class SettledCase(NamedTuple):
@@ -169,18 +186,31 @@ class SettledCase(NamedTuple):
     article_id: str | None
     question: str | None
     status: str
+    team: str | None = None  # the workspace it was asked in
 
 
 class Reports(Protocol):
-    """The weekly summary's and ``learn``'s reads; bounds are [start, end) ISO strings."""
+    """The weekly summary's and ``learn``'s reads; bounds are [start, end) ISO strings.
 
-    def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]: ...
-    def articles_between(self, start: str, end: str) -> builtins.list[tuple[str | None, int]]: ...
-    def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]: ...
-    def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]: ...
-    def cases_clicked(self, action: str) -> builtins.list[ClickedCase]: ...
+    ``team``: None reads every workspace; a team id reads that workspace's rows and the
+    rows with no team (console cases, cases logged before workspaces were recorded).
+    """
+
+    def week_rows(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[WeekRow]: ...
+    def articles_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[tuple[str | None, int]]: ...
+    def gaps_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[GapRow]: ...
+    def follow_ups_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[FollowUpRow]: ...
+    def cases_clicked(self, action: str, team: str | None = None) -> builtins.list[ClickedCase]: ...
     def settled_cases(
-        self, statuses: Sequence[str], since: str | None = None
+        self, statuses: Sequence[str], since: str | None = None, team: str | None = None
     ) -> builtins.list[SettledCase]: ...
     def texts_stored(self) -> bool: ...
 
@@ -201,6 +231,7 @@ class Backend(Protocol):
     kind: str
 
     def purge_before(self, cutoff: str, *, dry_run: bool = False) -> tuple[int, int]: ...
+    def purge_workspace(self, team: str) -> tuple[int, int]: ...
     def backup(self, target: str | Path) -> Path: ...
     def check_writable(self) -> None: ...
     def write_problem(self) -> str | None: ...

@@ -32,26 +32,28 @@ from bot.store.protocols import (
 MIN_FREE_BYTES = 16 * 1024 * 1024  # a week of cases is a few hundred KB; WAL needs room
 LOCK_WAIT_SECONDS = 1.0  # the bot's own writes take milliseconds
 
-# Reads only ``idx_cases_week`` (a covering index), so it stays fast at a million cases.
-WEEK_ROWS = (
+# Reads only ``idx_cases_week`` (a covering index), so it stays fast at a million cases;
+# one workspace's week reads ``idx_cases_team_week``. ``{scope}`` is empty
+# for every workspace, else ``TEAM_SCOPE`` (that workspace's rows and the unkeyed ones:
+# console cases, and cases logged before workspaces were recorded).
+WEEK_ROWS_OF = (
     "select created_at, status, source, channel,"
     " coalesce(chosen_version, detected_version), resolve_seconds"
-    " from cases indexed by idx_cases_week"
-    " where created_at >= ? and created_at < ?"
+    " from cases {index} where created_at >= ? and created_at < ?{scope}"
 )
 GAPS_BETWEEN = (
     f"select {', '.join(GapRow._fields)} from gaps"
-    " where created_at >= ? and created_at < ? order by id"
+    " where created_at >= ? and created_at < ?{scope} order by id"
 )
 FOLLOW_UPS_BETWEEN = (
     "select f.case_id, f.sent_at, c.status, c.status_at from follow_ups f"
     " join cases c on c.id = f.case_id"
-    " where f.sent_at is not null and c.created_at >= ? and c.created_at < ?"
+    " where f.sent_at is not null and c.created_at >= ? and c.created_at < ?{scope}"
     " order by f.case_id"
 )
 CASES_CLICKED = (
-    "select id, article_id, question from cases where id in "
-    "(select case_id from case_clicks where action = ?) order by id"
+    "select id, article_id, question, team from cases where id in "
+    "(select case_id from case_clicks where action = ?){scope} order by id"
 )
 TEXTS_STORED = (
     "select exists(select 1 from cases where question != '')"
@@ -62,13 +64,23 @@ TEXTS_STORED = (
 # The article is not in the covering index (bot/store/migrations.py): this one read looks
 # up the week's rows in the table, about 1% of a million cases (bench/bench_cases.py).
 WEEK_ARTICLES = (
-    "select article_id, count(*) from cases indexed by idx_cases_week"
-    " where created_at >= ? and created_at < ? group by article_id"
+    "select article_id, count(*) from cases {index}"
+    " where created_at >= ? and created_at < ?{scope} group by article_id"
 )
 SETTLED_CASES = (
-    "select id, article_id, question, status from cases"
-    " where status in ({marks}) and created_at >= ? order by id"
+    "select id, article_id, question, status, team from cases"
+    " where status in ({marks}) and created_at >= ?{scope} order by id"
 )
+TEAM_SCOPE = " and (team = ? or team is null)"
+WEEK_ROWS = WEEK_ROWS_OF.format(index="indexed by idx_cases_week", scope="")  # every workspace
+
+
+def scoped(sql: str, team: str | None, prefix: str = "", **parts: str) -> tuple[str, list[str]]:
+    """``sql`` for every workspace (``team`` None) or for one, and the extra parameter."""
+    scope = TEAM_SCOPE.replace("team", f"{prefix}team") if team else ""
+    # One workspace's rows: the planner picks idx_cases_team_week for either side of the or.
+    index = "indexed by idx_cases_week" if team is None else ""
+    return sql.format(scope=scope, index=index, **parts), ([team] if team else [])
 
 
 class SqliteReports:
@@ -81,31 +93,40 @@ class SqliteReports:
         with self.conn.read() as db:
             return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
-    def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]:
-        return [WeekRow(*row) for row in self._rows(WEEK_ROWS, [start, end])]
+    def week_rows(self, start: str, end: str, team: str | None = None) -> builtins.list[WeekRow]:
+        sql, extra = scoped(WEEK_ROWS_OF, team)
+        return [WeekRow(*row) for row in self._rows(sql, [start, end, *extra])]
 
-    def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]:
-        return [GapRow(*row) for row in self._rows(GAPS_BETWEEN, [start, end])]
+    def gaps_between(self, start: str, end: str, team: str | None = None) -> builtins.list[GapRow]:
+        sql, extra = scoped(GAPS_BETWEEN, team)
+        return [GapRow(*row) for row in self._rows(sql, [start, end, *extra])]
 
-    def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]:
-        return [FollowUpRow(*row) for row in self._rows(FOLLOW_UPS_BETWEEN, [start, end])]
+    def follow_ups_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[FollowUpRow]:
+        sql, extra = scoped(FOLLOW_UPS_BETWEEN, team, prefix="c.")
+        return [FollowUpRow(*row) for row in self._rows(sql, [start, end, *extra])]
 
-    def cases_clicked(self, action: str) -> builtins.list[ClickedCase]:
-        return [ClickedCase(*row) for row in self._rows(CASES_CLICKED, [action])]
+    def cases_clicked(self, action: str, team: str | None = None) -> builtins.list[ClickedCase]:
+        sql, extra = scoped(CASES_CLICKED, team)
+        return [ClickedCase(*row) for row in self._rows(sql, [action, *extra])]
 
     def texts_stored(self) -> bool:
         return bool(self._rows(TEXTS_STORED, [])[0][0])
 
-    def articles_between(self, start: str, end: str) -> builtins.list[tuple[str | None, int]]:
-        return [(article, int(n)) for article, n in self._rows(WEEK_ARTICLES, [start, end])]
+    def articles_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[tuple[str | None, int]]:
+        sql, extra = scoped(WEEK_ARTICLES, team)
+        return [(article, int(n)) for article, n in self._rows(sql, [start, end, *extra])]
 
     def settled_cases(
-        self, statuses: Sequence[str], since: str | None = None
+        self, statuses: Sequence[str], since: str | None = None, team: str | None = None
     ) -> builtins.list[SettledCase]:
         if not statuses:
             return []
-        sql = SETTLED_CASES.format(marks=", ".join("?" * len(statuses)))
-        return [SettledCase(*row) for row in self._rows(sql, [*statuses, since or ""])]
+        sql, extra = scoped(SETTLED_CASES, team, marks=", ".join("?" * len(statuses)))
+        return [SettledCase(*row) for row in self._rows(sql, [*statuses, since or "", *extra])]
 
 
 class SqliteRuns:
@@ -170,6 +191,17 @@ class SqliteBackend:
             db.execute(f"delete from case_clicks where case_id in ({old})", [cutoff])
             cases = db.execute("delete from cases where created_at < ?", [cutoff]).rowcount
             gaps = db.execute("delete from gaps where created_at < ?", [cutoff]).rowcount
+        return int(cases), int(gaps)
+
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """A workspace's cases (with clicks and follow-ups), gaps and settings."""
+        mine = "select id from cases where team = ?"
+        with self.conn.write() as db:
+            db.execute(f"delete from follow_ups where case_id in ({mine})", [team])
+            db.execute(f"delete from case_clicks where case_id in ({mine})", [team])
+            cases = db.execute("delete from cases where team = ?", [team]).rowcount
+            gaps = db.execute("delete from gaps where team = ?", [team]).rowcount
+            db.execute("delete from workspace_settings where team = ?", [team])
         return int(cases), int(gaps)
 
     def backup(self, target: str | Path) -> Path:

@@ -41,8 +41,9 @@ EVENT_SCOPES = {
 # are forgotten; tests/e2e/test_oauth_install.py sends them to the running app).
 LEAVING_EVENTS = {"app_uninstalled", "tokens_revoked"}
 # Scopes for what we call: chat.* replies and commands/shortcuts; files_upload_v2 for
-# the weekly chart. chat.getPermalink and views.publish need no scope.
-CALL_SCOPES = {"chat:write", "commands", "files:write"}
+# the weekly chart; users.info, to tell a workspace's admins (who may change its
+# settings) from its members. chat.getPermalink, views.publish and views.open need no scope.
+CALL_SCOPES = {"chat:write", "commands", "files:write", "users:read"}
 
 
 def load(kind: str) -> dict[str, Any]:
@@ -105,6 +106,7 @@ def test_scopes_are_exactly_what_events_and_calls_need(manifest: dict[str, Any])
     needed = {EVENT_SCOPES[e] for e in events} - {None} | CALL_SCOPES
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
     assert "files_upload_v2" in (LISTENERS / "weekly.py").read_text()
+    assert "users_info" in (LISTENERS / "listeners" / "workspace_settings.py").read_text()
 
 
 def test_every_event_the_code_listens_to_is_subscribed(manifest: dict[str, Any]):

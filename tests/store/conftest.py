@@ -21,7 +21,7 @@ from tests.support.postgres import Server, start_server
 
 BACKENDS = ["sqlite", "postgresql"]
 TABLES = ("case_clicks, follow_ups, cases, gaps, slack_events, message_claims, summary_claims,"
-          " runs, slack_installations, oauth_states")  # fmt: skip
+          " workspace_settings, runs, slack_installations, oauth_states")  # fmt: skip
 NO_SERVER = (
     "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql:"
     " install Debian's postgresql package (.ci/run does) to run the PostgreSQL store tests"

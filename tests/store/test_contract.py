@@ -129,7 +129,7 @@ def test_gaps_are_recorded_and_read_oldest_first(store: Store, clock: Clock) -> 
     assert gaps[0] | {"id": 0} == {
         "id": 0, "created_at": iso(clock()), "source": "slash", "team": "T", "channel": "C",
         "user": "U", "question": "q1", "reason": "no article matched", "score": 0.2,
-        "version": "2007",
+        "version": "2007", "enterprise": None,
     }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ def fill(path: Path, clock: Clock) -> None:
         log.inbox.first_delivery("Ev1", '{"owed": true}')
         log.inbox.claim_message("C1", "1.0", "Ev1")
         log.claims.claim("2026-W47", "cron")
+        log.workspace_settings.save("T1", None, {"summary_channel": "C9"}, "U1")
     finally:
         log.close()
 
@@ -54,6 +55,7 @@ def test_the_case_log_is_copied_whole_and_counted(
         "cases": ["2", "2", "ok"], "case_clicks": ["1", "1", "ok"], "gaps": ["1", "1", "ok"],
         "follow_ups": ["2", "2", "ok"], "summary_claims": ["1", "1", "ok"],
         "slack_events": ["1", "1", "ok"], "message_claims": ["1", "1", "ok"],
+        "workspace_settings": ["1", "1", "ok"],
     }  # fmt: skip
     copied = Store(target, clock=clock)
     source = Store(path, clock=clock)

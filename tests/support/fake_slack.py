@@ -103,6 +103,8 @@ class FakeSlackApi:
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     installable: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
+    # users.info answers by user id (e.g. {"U1": {"is_admin": True}}); others are members.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -413,6 +415,13 @@ def _view(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
                      "bot_id": fake.bot_id, "hash": "1770000000.abcdef", **view}}  # fmt: skip
 
 
+def _users_info(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
+    user = str(data.get("user") or "")
+    flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False}
+    return {"user": {"id": user, "team_id": fake.team, "name": user.lower(), "deleted": False,
+                     "is_bot": False, **flags, **fake.users.get(user, {})}}  # fmt: skip
+
+
 def _upload_url(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     return {"file_id": "F0CHART", "upload_url": f"{fake.base}/upload/F0CHART"}
 
@@ -438,6 +447,9 @@ ANSWERS = {
     "chat.delete": lambda fake, data: {"channel": data.get("channel"), "ts": data.get("ts")},
     "chat.getPermalink": _permalink,
     "views.publish": _view,
+    "views.open": _view,
+    "views.update": _view,
+    "users.info": _users_info,
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,
     "conversations.join": _join,

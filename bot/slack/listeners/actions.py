@@ -59,6 +59,7 @@ from bot.slack.listeners.common import (
     thread_root,
     update_in_place,
 )
+from bot.slack.workspaces import Workspace
 from bot.store import Action, Case
 from bot.versions import version_label
 from bot.vocabulary import Where
@@ -97,7 +98,17 @@ def parse_click(
         logger.warning("ignoring %s click with a value we did not make", action_id)
         return None
     user = context.user_id or clicker(body)
-    return Click(action_id, ref, user, engine.lifecycle.case(ref.case_id), body)
+    case = engine.lifecycle.case(ref.case_id)
+    if case is not None and not same_workspace(case, context.team_id or Workspace.of(body).team_id):
+        # A button names a case id; another workspace's case is not this one's to move.
+        logger.warning("ignoring %s click on case %s of another workspace", action_id, case.id)
+        case = None
+    return Click(action_id, ref, user, case, body)
+
+
+def same_workspace(case: Case, team: str | None) -> bool:
+    """A case with no team (console, older logs) or no team to compare belongs anywhere."""
+    return not case.team or not team or case.team == team
 
 
 CASE_REMOVED = (
@@ -140,8 +151,14 @@ class ActionHandlers:
 
     def settled(self, click: Click, case: Case, action: Action) -> bool:
         """The click through the conversation (as the console's typed marks); False on repeats."""
-        where = Where(case.source, user=click.user)
+        where = Where(case.source, team=case.team, user=click.user, enterprise=case.enterprise)
         return self.conversation.click(where, action, case.id).changed
+
+    def where(self, click: Click, case: Case) -> Where:
+        """The clicked case's workspace (the click's, for a case with none recorded)."""
+        body = Workspace.of(click.body)
+        return Where(case.source, team=case.team or body.team_id, user=click.user,
+                     enterprise=case.enterprise or body.enterprise_id)  # fmt: skip
 
     def case_removed(self, click: Click, client: WebClient, respond: Respond) -> None:
         """A button on a case that `cases purge` removed: say so, to the clicker only."""
@@ -191,7 +208,8 @@ class ActionHandlers:
         if case is None:
             self.case_removed(click, client, respond)
             return
-        if not self.settings.escalation_channel:
+        escalation_channel = self.conversation.workspace(self.where(click, case)).escalation_channel
+        if not escalation_channel:
             tell_clicker(click.body, client, respond, no_escalation_channel_message(case.id))
             return
         if not self.lifecycle.escalate(case.id, click.user):
@@ -203,16 +221,14 @@ class ActionHandlers:
             version_label=version_label(click.ref.version or case.version),
         )  # fmt: skip
         try:
-            client.chat_postMessage(
-                channel=self.settings.escalation_channel, unfurl_links=False, **post
-            )
+            client.chat_postMessage(channel=escalation_channel, unfurl_links=False, **post)
         except SlackApiError as exc:
             logger.error("escalation post failed: %s", slack_error(exc))
             failed = f"I couldn't post to the escalation channel ({slack_error(exc)})."
             tell_clicker(click.body, client, respond, notice_message(failed))
             return
         self.update(click, client, respond, self.rendered(click))
-        sent = escalation_sent_message(case.id, self.settings.escalation_channel)
+        sent = escalation_sent_message(case.id, escalation_channel)
         tell_clicker(click.body, client, respond, sent)
 
     def permalink(self, case: Case, body: dict[str, Any], client: WebClient) -> str | None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.commands import COMMAND
 from bot.config import Settings
@@ -33,17 +34,26 @@ from bot.render.replies import (
     unknown_command_message,
 )
 from bot.render.summary import summary_message
+from bot.slack.listeners.common import workspace_of
+from bot.slack.listeners.workspace_settings import InstallerOf, installer_from, open_settings
+from bot.slack.workspaces import Workspace
 from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
 
+SETTINGS_WORD = "settings"
+SETTINGS_OPENED = "Opened this workspace's settings."
+SETTINGS_FAILED = "Sorry, the settings did not open; it is logged. Please try again."
 PICKER_INTRO = "Pick the recipient's Outlook to get the Safe Senders steps that fix it."
 
 
-def command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
+def command_reply(
+    conversation: Conversation, body: dict[str, Any], workspace: Workspace | None = None
+) -> Payload:
+    workspace = workspace or Workspace.of(body)
     where = Where(
-        Source.SLASH, team=body.get("team_id"), channel=body.get("channel_id"),
-        user=body.get("user_id"),
+        Source.SLASH, team=workspace.team_id, channel=body.get("channel_id"),
+        user=body.get("user_id"), enterprise=workspace.enterprise_id,
     )  # fmt: skip
     return ephemeral_payload(conversation.command(where, str(body.get("text") or "")))
 
@@ -78,11 +88,13 @@ FAILED = (
 )
 
 
-def safe_command_reply(conversation: Conversation, body: dict[str, Any]) -> Payload:
+def safe_command_reply(
+    conversation: Conversation, body: dict[str, Any], workspace: Workspace | None = None
+) -> Payload:
     """``command_reply``, or a short apology: an ack must answer even when a reply fails
     (without one Slack shows the agent its own timeout error)."""
     try:
-        return command_reply(conversation, body)
+        return command_reply(conversation, body, workspace)
     except Exception:
         logger.exception("%s failed", COMMAND)
         return notice_message(FAILED)
@@ -90,7 +102,39 @@ def safe_command_reply(conversation: Conversation, body: dict[str, Any]) -> Payl
 
 def register(app: App, engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, settings)
+    installer = installer_from(app)
 
     @app.command(COMMAND)
-    def on_emailstatus(ack: Ack, body: dict[str, Any]) -> None:
-        ack({"response_type": "ephemeral", **safe_command_reply(conversation, body)})
+    def on_emailstatus(
+        ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        workspace = workspace_of(context, body)
+        if is_settings(body):
+            opened = open_settings_reply(engine, settings, client, body, workspace, installer)
+            ack({"response_type": "ephemeral", **opened})
+            return
+        ack({"response_type": "ephemeral", **safe_command_reply(conversation, body, workspace)})
+
+
+def is_settings(body: dict[str, Any]) -> bool:
+    """``/emailstatus settings``: the workspace's settings modal, not a question."""
+    return str(body.get("text") or "").strip().lower() == SETTINGS_WORD
+
+
+def open_settings_reply(
+    engine: Engine,
+    settings: Settings,
+    client: WebClient,
+    body: dict[str, Any],
+    workspace: Workspace | None = None,
+    installer_of: InstallerOf | None = None,
+) -> Payload:
+    """Open the modal (before the ack: the trigger_id lasts 3 seconds); say so if it fails."""
+    try:
+        open_settings(
+            engine, settings, client, body, workspace=workspace, installer_of=installer_of
+        )
+    except Exception:
+        logger.exception("%s settings: the modal did not open", COMMAND)
+        return notice_message(SETTINGS_FAILED)
+    return notice_message(SETTINGS_OPENED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Respond
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blocks import Payload
+from bot.slack.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,16 @@ def post_in_thread(client: WebClient, channel: str, thread_ts: str, payload: Pay
 
 def slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "") if exc.response is not None else ""
+
+
+def workspace_of(context: Mapping[str, Any], body: Mapping[str, Any]) -> Workspace:
+    """The workspace a request is for: bolt's reading of it (the installing team of an
+    event, ``view.app_installed_team_id`` of a modal), else the body's own fields."""
+    found = Workspace.of(body)
+    team, enterprise = context.get("team_id"), context.get("enterprise_id")
+    if team and team == enterprise:  # an org-wide install's modal: the org, not a workspace
+        team = None
+    return Workspace(team or found.team_id, enterprise or found.enterprise_id)
 
 
 # -- block_actions payloads ------------------------------------------------------------

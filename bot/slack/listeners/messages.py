@@ -46,10 +46,13 @@ class Incoming:
     team: str | None
     source: str  # "channel" | "dm" | "mention"
     event_id: str | None = None  # the inbox row that is owed this reply
+    enterprise: str | None = None  # the Enterprise Grid org (an org-wide install)
 
     @property
     def where(self) -> Where:
-        return Where(self.source, self.team, self.channel, self.thread_ts, self.user)
+        return Where(
+            self.source, self.team, self.channel, self.thread_ts, self.user, self.enterprise
+        )
 
 
 def incoming(
@@ -59,6 +62,7 @@ def incoming(
     team: str | None,
     mention: bool,
     event_id: str | None = None,
+    enterprise: str | None = None,
 ) -> Incoming | None:
     """The message to consider, or None for bots, the bot itself, edits, joins, etc."""
     if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
@@ -76,7 +80,7 @@ def incoming(
         source = "channel"
     thread_ts = event.get("thread_ts") or ts
     team = team or event.get("team")
-    return Incoming(text, channel, ts, thread_ts, user, team, source, event_id)
+    return Incoming(text, channel, ts, thread_ts, user, team, source, event_id, enterprise)
 
 
 class MessageReplier:
@@ -140,7 +144,7 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
     ) -> None:
         message = incoming(
             body["event"], context.bot_user_id, team=context.team_id, mention=mention,
-            event_id=body.get("event_id"),
+            event_id=body.get("event_id"), enterprise=context.enterprise_id,
         )  # fmt: skip
         if message is not None:
             replier.handle(message, client)

@@ -17,6 +17,7 @@ from bot.store.postgres.inbox import PgInbox
 from bot.store.postgres.installations import PgInstallations, PgOAuthStates
 from bot.store.postgres.queues import PgFollowUps, PgSummaryClaims
 from bot.store.postgres.runs import PgRuns
+from bot.store.postgres.workspace_settings import PgWorkspaceSettings
 
 if TYPE_CHECKING:
     from bot.store import Parts
@@ -38,4 +39,5 @@ def open_postgres(url: str, *, keep_text: bool, clock: Clock) -> Parts:
         backend=PgBackend(db, runs),
         installations=PgInstallations(db),
         oauth_states=PgOAuthStates(db),
+        workspace_settings=PgWorkspaceSettings(db),
     )

@@ -39,30 +39,32 @@ LOCAL = {"seq", "token"}  # this backend's own bookkeeping: not copied
 WEEK_ROWS = (
     "select created_at, status, source, channel,"
     " coalesce(chosen_version, detected_version), resolve_seconds"
-    " from cases where created_at >= %s and created_at < %s"
+    " from cases where created_at >= %s and created_at < %s{scope}"
 )
 GAPS_BETWEEN = (
     f"select {', '.join(GapRow._fields)} from gaps"
-    " where created_at >= %s and created_at < %s order by id"
+    " where created_at >= %s and created_at < %s{scope} order by id"
 )
 FOLLOW_UPS_BETWEEN = (
     "select f.case_id, f.sent_at, c.status, c.status_at from follow_ups f"
     " join cases c on c.id = f.case_id"
-    " where f.sent_at is not null and c.created_at >= %s and c.created_at < %s"
+    " where f.sent_at is not null and c.created_at >= %s and c.created_at < %s{scope}"
     " order by f.case_id"
 )
 WEEK_ARTICLES = (
     "select article_id, count(*) from cases"
-    " where created_at >= %s and created_at < %s group by article_id"
+    " where created_at >= %s and created_at < %s{scope} group by article_id"
 )
 SETTLED_CASES = (
-    "select id, article_id, question, status from cases"
-    " where status = any(%s) and created_at >= %s order by id"
+    "select id, article_id, question, status, team from cases"
+    " where status = any(%s) and created_at >= %s{scope} order by id"
 )
 CASES_CLICKED = (
-    "select id, article_id, question from cases where id in "
-    "(select case_id from case_clicks where action = %s) order by id"
+    "select id, article_id, question, team from cases where id in "
+    "(select case_id from case_clicks where action = %s){scope} order by id"
 )
+# One workspace's rows and the unkeyed ones (console, cases from before workspaces).
+TEAM_SCOPE = " and (team = %s or team is null)"
 TEXTS_STORED = (
     "select exists(select 1 from cases where question <> '')"
     " or exists(select 1 from gaps where question <> '')"
@@ -70,6 +72,12 @@ TEXTS_STORED = (
 BACKUP_HOWTO = (
     "pg_dump not found: back up with `pg_dump --format=custom DATABASE_URL > backup.dump`"
 )
+
+
+def scoped(sql: str, team: str | None, prefix: str = "") -> tuple[str, builtins.list[Any]]:
+    """``sql`` for every workspace (``team`` None) or for one, and the extra parameter."""
+    scope = TEAM_SCOPE.replace("team", f"{prefix}team") if team else ""
+    return sql.format(scope=scope), ([team] if team else [])
 
 
 def _known(table: str) -> str:
@@ -95,28 +103,38 @@ class PgReports:
         rows = self.db.transact(lambda c: c.execute(sql, params).fetchall())
         return [tuple(stamp(v) if hasattr(v, "tzinfo") else v for v in r.values()) for r in rows]
 
-    def week_rows(self, start: str, end: str) -> builtins.list[WeekRow]:
-        return [WeekRow(*row) for row in self._rows(WEEK_ROWS, [at(start), at(end)])]
+    def week_rows(self, start: str, end: str, team: str | None = None) -> builtins.list[WeekRow]:
+        sql, extra = scoped(WEEK_ROWS, team)
+        return [WeekRow(*row) for row in self._rows(sql, [at(start), at(end), *extra])]
 
-    def articles_between(self, start: str, end: str) -> builtins.list[tuple[str | None, int]]:
-        rows = self._rows(WEEK_ARTICLES, [at(start), at(end)])
+    def articles_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[tuple[str | None, int]]:
+        sql, extra = scoped(WEEK_ARTICLES, team)
+        rows = self._rows(sql, [at(start), at(end), *extra])
         return [(article, int(n)) for article, n in rows]
 
-    def gaps_between(self, start: str, end: str) -> builtins.list[GapRow]:
-        return [GapRow(*row) for row in self._rows(GAPS_BETWEEN, [at(start), at(end)])]
+    def gaps_between(self, start: str, end: str, team: str | None = None) -> builtins.list[GapRow]:
+        sql, extra = scoped(GAPS_BETWEEN, team)
+        return [GapRow(*row) for row in self._rows(sql, [at(start), at(end), *extra])]
 
-    def follow_ups_between(self, start: str, end: str) -> builtins.list[FollowUpRow]:
-        rows = self._rows(FOLLOW_UPS_BETWEEN, [at(start), at(end)])
+    def follow_ups_between(
+        self, start: str, end: str, team: str | None = None
+    ) -> builtins.list[FollowUpRow]:
+        sql, extra = scoped(FOLLOW_UPS_BETWEEN, team, prefix="c.")
+        rows = self._rows(sql, [at(start), at(end), *extra])
         return [FollowUpRow(*row) for row in rows]
 
-    def cases_clicked(self, action: str) -> builtins.list[ClickedCase]:
-        return [ClickedCase(*row) for row in self._rows(CASES_CLICKED, [action])]
+    def cases_clicked(self, action: str, team: str | None = None) -> builtins.list[ClickedCase]:
+        sql, extra = scoped(CASES_CLICKED, team)
+        return [ClickedCase(*row) for row in self._rows(sql, [action, *extra])]
 
     def settled_cases(
-        self, statuses: Sequence[str], since: str | None = None
+        self, statuses: Sequence[str], since: str | None = None, team: str | None = None
     ) -> builtins.list[SettledCase]:
         since_at = at(since) if since else datetime.min.replace(tzinfo=UTC)
-        rows = self._rows(SETTLED_CASES, [list(statuses), since_at])
+        sql, extra = scoped(SETTLED_CASES, team)
+        rows = self._rows(sql, [list(statuses), since_at, *extra])
         return [SettledCase(*row) for row in rows]
 
     def texts_stored(self) -> bool:
@@ -142,6 +160,17 @@ class PgBackend:
             ]
             cases, gaps = (int(cursor.fetchone()["n"]) for cursor in counts)  # type: ignore[index]
             return cases, gaps
+
+        return self.db.transact(purge)
+
+    def purge_workspace(self, team: str) -> tuple[int, int]:
+        """A workspace's cases (clicks and follow-ups cascade), gaps and settings."""
+
+        def purge(conn: Conn) -> tuple[int, int]:
+            cases = conn.execute("delete from cases where team = %s", [team]).rowcount
+            gaps = conn.execute("delete from gaps where team = %s", [team]).rowcount
+            conn.execute("delete from workspace_settings where team = %s", [team])
+            return int(cases), int(gaps)
 
         return self.db.transact(purge)
 

@@ -15,7 +15,7 @@ from bot.store.postgres.database import Conn, Database, at, strings
 CASE_COLUMNS = (
     'id, created_at, team, channel, thread_ts, reply_ts, "user", source, question, article_id,'
     " score, level, detected_version, chosen_version, status, status_by, status_at,"
-    " resolve_seconds"
+    " resolve_seconds, enterprise"
 )
 
 
@@ -95,9 +95,13 @@ class PgCaseStore(CaseWriter):
         user: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        team: str | None = None,
+        unkeyed: bool = False,
     ) -> Iterator[Case]:
         """Cases in id order (or newest first), read in one snapshot."""
-        where, params = _case_filter(status, since, until, user)  # ISO strings cast as timestamptz
+        where, params = _case_filter(
+            status, since, until, user, team, unkeyed
+        )  # ISO strings cast as timestamptz
         sql = f"select {CASE_COLUMNS} from cases"
         sql += f" where {where.replace('?', '%s')}" if where else ""
         sql += " order by created_at desc, id desc" if newest_first else " order by id"
@@ -109,8 +113,8 @@ class PgCaseStore(CaseWriter):
         """``iter``'s filters, newest first unless told otherwise."""
         return [*self.iter(**{"newest_first": True, **filters})]
 
-    def recent(self, user: str, limit: int = 5) -> builtins.list[Case]:
-        return self.list(user=user, limit=limit)
+    def recent(self, user: str, limit: int = 5, team: str | None = None) -> builtins.list[Case]:
+        return self.list(user=user, limit=limit, team=team, unkeyed=True)
 
     def count(self) -> int:
         row = self.db.transact(lambda c: c.execute("select count(*) as n from cases").fetchone())
@@ -126,7 +130,7 @@ class PgGapStore(GapWriter):
         """Every gap, oldest first, read in one snapshot."""
         sql = (
             'select id, created_at, source, team, channel, "user", question, reason, score,'
-            " version from gaps order by id"
+            " version, enterprise from gaps order by id"
         )
         rows = self.db.transact(lambda c: c.execute(sql).fetchall())
         yield from (strings(row) for row in rows)

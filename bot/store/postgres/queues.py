@@ -22,7 +22,7 @@ DUE = (
     " (select count(*) from case_clicks k where k.case_id = f.case_id"
     "   and k.action <> all(%s)) as clicks,"
     " exists(select 1 from case_clicks k where k.case_id = f.case_id and k.action = %s)"
-    "   as accepted"
+    "   as accepted, c.team, c.enterprise"
     " from follow_ups f join cases c on c.id = f.case_id"
     " where f.sent_at is null and f.skipped is null and f.answered_at <= %s"
     " and (f.claimed_at is null or f.claimed_at < %s)"

@@ -74,8 +74,24 @@ create table slack_installations (
 create table oauth_states (state text primary key, expires_at timestamptz not null);
 """
 
+# Workspaces kept apart (see bot/store/migrations.py m007_workspace_keys).
+M003_WORKSPACE_KEYS = """
+alter table cases add column enterprise text;
+alter table gaps add column enterprise text;
+create index cases_team_week on cases (team, created_at) include
+    (status, source, channel, chosen_version, detected_version, resolve_seconds, level);
+create index gaps_team on gaps (team, created_at);
+create table workspace_settings (
+    enterprise text not null default '', team text not null default '',
+    summary_channel text, escalation_channel text, suggestions text,
+    summary_schedule text, summary_tz text, updated_by text, updated_at timestamptz,
+    primary key (enterprise, team)
+);
+"""
+
 # (name, SQL) in order; the name is what a database remembers in schema_migrations.
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_schema", M001_SCHEMA),
     ("m002_installations", M002_INSTALLATIONS),
+    ("m003_workspace_keys", M003_WORKSPACE_KEYS),
 ]
