@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 # The bot scopes of deploy/slack-manifest-*.yaml (tests/e2e/test_manifests.py checks).
 BOT_SCOPES = ("app_mentions:read", "channels:history", "groups:history", "im:history",
-              "chat:write", "commands", "files:write")  # fmt: skip
+              "chat:write", "commands", "files:write", "users:read")  # fmt: skip
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install page's state is good for 10 minutes (bolt's default)

@@ -369,16 +369,16 @@ def _multi_workspace_bot(
 ) -> Bot:
     """The bot of a multi-workspace process: a client per installed workspace.
 
-    The scheduler (weekly summary, follow-ups) and the inbox re-run of single-workspace
-    mode post with the one bot token; here they must ask ``workspaces`` for the client
-    of the workspace each piece of work belongs to, so they are not started with a
-    token-less client (see docs/workspaces.md).
+    The scheduler (each workspace's weekly summary, follow-ups) asks ``workspaces`` for
+    the client of the workspace each piece of work belongs to.
     """
     from bot.slack.oauth import InstalledWorkspaces
+    from bot.slack.weekly import start_scheduler
 
     workspaces = InstalledWorkspaces(settings, engine.store, app.client)
     logger.info("multi-workspace mode: %d workspaces installed", len(workspaces.workspaces()))
-    return Bot(settings, engine, app, executor, lambda: None, None, command_app, workspaces)
+    scheduler = start_scheduler(None, engine.store, settings, clients=workspaces)
+    return Bot(settings, engine, app, executor, scheduler.stop, None, command_app, workspaces)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:

@@ -329,3 +329,31 @@ def wsgi_status(wsgi: Any, method: str, path: str) -> int:
                "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}  # fmt: skip
     b"".join(wsgi(environ, lambda status, headers: answered.append(status)))
     return int(answered[0].split()[0])
+
+
+def test_each_installed_workspace_gets_its_weekly_summary_with_its_own_token(
+    bot: LiveBot, slack: FakeSlackApi, settings: Settings
+):
+    from datetime import UTC, datetime
+
+    from bot.slack.weekly import WorkspaceWeekly
+
+    one, two = installed(bot, slack, "TWEEKONE"), installed(bot, slack, "TWEEKTWO")
+    gone = installed(bot, slack, "TWEEKGONE")
+    for workspace, channel in ((one, "C0WEEKONE"), (two, "C0WEEKTWO"), (gone, "C0WEEKGONE")):
+        assert ask(bot, workspace, f"C0ASK{workspace.team}") == [workspace.token]
+        values = {"summary_channel": channel, "summary_schedule": "MON 09:00", "summary_tz": "UTC"}
+        bot.engine.store.workspace_settings.save(workspace.team, None, values, by="U0ADMIN")
+    send_event(bot, gone, {"type": "app_uninstalled"})
+    clients = InstalledWorkspaces(settings, bot.engine.store, bot.app.client)
+    monday = datetime(2026, 12, 7, 9, 1, tzinfo=UTC)  # a Monday, just past 09:00
+    weekly = WorkspaceWeekly(bot.engine.store, settings, clients, clock=lambda: monday, chart=False)
+    posted = {workspace.team_id for workspace, _ in weekly.tick()}
+    assert {"TWEEKONE", "TWEEKTWO"} <= posted and "TWEEKGONE" not in posted
+    summaries = [
+        c for c in slack.requests("chat.postMessage") if c.data["channel"].startswith("C0WEEK")
+    ]
+    assert sorted((c.data["channel"], c.token) for c in summaries) == sorted(
+        [("C0WEEKONE", one.token), ("C0WEEKTWO", two.token)]
+    )
+    assert weekly.tick() == []  # this week is posted: once
