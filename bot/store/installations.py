@@ -88,16 +88,6 @@ class SqliteInstallations:
         with self.conn.write() as db:
             return bool(db.execute(sql, values).rowcount)
 
-    def purge_workspace_cases(self, team_id: str) -> tuple[int, int]:
-        """Delete a workspace's cases (with clicks and follow-ups) and gaps: (cases, gaps)."""
-        mine = "select id from cases where team = ?"
-        with self.conn.write() as db:
-            db.execute(f"delete from case_clicks where case_id in ({mine})", [team_id])
-            db.execute(f"delete from follow_ups where case_id in ({mine})", [team_id])
-            cases = db.execute("delete from cases where team = ?", [team_id]).rowcount
-            gaps = db.execute("delete from gaps where team = ?", [team_id]).rowcount
-        return cases, gaps
-
 
 def _workspace(
     enterprise_id: str | None, team_id: str | None, user_id: str | None = None

@@ -278,7 +278,6 @@ class InstallationRecords(Protocol):
     def reseal(
         self, row: StoredInstallation, bot_secrets: str | None, user_secrets: str | None
     ) -> bool: ...
-    def purge_workspace_cases(self, team_id: str) -> tuple[int, int]: ...
 
 
 class OAuthStates(Protocol):

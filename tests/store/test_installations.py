@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.slack.oauth import DatabaseInstallationStore, DatabaseStateStore, InstalledWorkspaces
 from bot.slack.workspaces import Workspace
-from bot.store import GapReason, Store
+from bot.store import Store
 from bot.store.protocols import StoredInstallation
 from bot.tokens import TokenCipher, UnreadableToken, new_key, reencrypt
 from tests.cases.support import Clock
@@ -92,16 +92,6 @@ def test_reseal_leaves_a_row_changed_since_it_was_read(store: Store) -> None:
     assert store.installations.reseal(read, "new-bot", None)
     assert not store.installations.reseal(read, "other", None)  # it changed meanwhile
     assert store.installations.latest(None, "T1") == row(bot_secrets="new-bot")
-
-
-def test_purging_a_workspaces_cases_leaves_the_others(store: Store) -> None:
-    mine, theirs = open_case(store, "T1"), open_case(store, "T2")
-    store.gaps.record(source="dm", reason=GapReason.NO_MATCH, team="T1")
-    store.gaps.record(source="dm", reason=GapReason.NO_MATCH, team="T2")
-    assert store.installations.purge_workspace_cases("T1") == (1, 1)
-    assert store.cases.get(mine) is None and store.follow_ups.get(mine) is None
-    assert store.cases.get(theirs) is not None and store.follow_ups.get(theirs) is not None
-    assert [g["team"] for g in store.gaps.iter()] == ["T2"]
 
 
 def test_a_state_is_consumed_once_and_only_before_it_expires(store: Store) -> None:

@@ -38,7 +38,7 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
         installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
         logger.info("uninstalled from %s: its tokens are deleted", team_id or enterprise_id)
         if settings.uninstall_purges_cases and context.team_id:
-            cases, gaps = engine.store.installations.purge_workspace_cases(context.team_id)
+            cases, gaps = engine.store.purge_workspace(context.team_id)
             logger.info("purged %d cases and %d gaps of %s", cases, gaps, context.team_id)
 
     @app.event("tokens_revoked")

@@ -89,16 +89,6 @@ class PgInstallations:
         values = [bot_secrets, user_secrets, *params, row.bot_secrets, row.user_secrets]
         return self.db.transact(lambda conn: bool(conn.execute(sql, values).rowcount))
 
-    def purge_workspace_cases(self, team_id: str) -> tuple[int, int]:
-        """Delete a workspace's cases (clicks and follow-ups cascade) and gaps."""
-
-        def purge(conn: Conn) -> tuple[int, int]:
-            cases = conn.execute("delete from cases where team = %s", [team_id]).rowcount
-            gaps = conn.execute("delete from gaps where team = %s", [team_id]).rowcount
-            return cases, gaps
-
-        return self.db.transact(purge)
-
 
 class PgOAuthStates:
     def __init__(self, db: Database) -> None:
