@@ -39,8 +39,8 @@ HELP_WORDS = {"help", "-h", "--help", "?", "usage", "aide", "ayuda", "hilfe"}
 # Words that may surround a version without making the text a question.
 VERSION_FILLER = {"outlook", "office", "ms", "microsoft", "ol", "for", "the", "version", "v",
                   "on", "in", "desktop", "windows", "app", "new", "web", "classic"}  # fmt: skip
-SUGGESTIONS = ("help", "summary", "settings", "2007", "2010", "2013", "2016", "2019", "2021", "2024",
-               "365", "o365", "m365", "ltsc", "outlook2007", "outlook2010", "outlook2013",
+SUGGESTIONS = ("help", "summary", "settings", "2007", "2010", "2013", "2016", "2019", "2021",
+               "2024", "365", "o365", "m365", "ltsc", "outlook2007", "outlook2010", "outlook2013",
                "outlook2016", "mac", "web", "mobile")  # fmt: skip
 MAX_UNKNOWN_WORDS = 1
 # Usage lines about Outlook versions: shown only when the main article has variants.

@@ -104,5 +104,6 @@ class Engine:
     def _gap(self, where: Where, text: str, reason: GapReason | str, match: Match) -> None:
         self.store.gaps.record(
             source=where.source, reason=str(reason), question=text, score=match.score,
-            version=match.version, team=where.team, channel=where.channel, user=where.user,
+            version=match.version, team=where.team, enterprise=where.enterprise,
+            channel=where.channel, user=where.user,
         )  # fmt: skip

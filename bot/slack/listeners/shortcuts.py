@@ -20,6 +20,7 @@ from bot.render.answer import answer_message, suggest_caveat
 from bot.render.refs import Ref
 from bot.render.replies import not_matched_shortcut_message
 from bot.slack.listeners.common import post_in_thread, slack_error
+from bot.slack.workspaces import Workspace
 from bot.vocabulary import Source, Where
 
 logger = logging.getLogger(__name__)
@@ -38,9 +39,10 @@ def find_fix(
     message = shortcut.get("message") or {}
     channel = str((shortcut.get("channel") or {}).get("id") or "")
     thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
+    workspace = Workspace.of(shortcut)
     where = Where(
-        Source.SHORTCUT, team=(shortcut.get("team") or {}).get("id"), channel=channel,
-        thread_ts=thread_ts, user=(shortcut.get("user") or {}).get("id"),
+        Source.SHORTCUT, team=workspace.team_id, channel=channel, thread_ts=thread_ts,
+        user=(shortcut.get("user") or {}).get("id"), enterprise=workspace.enterprise_id,
     )  # fmt: skip
     # Slack escapes &, < and >: unescape once here, so the question is stored raw.
     reply = conversation.question(where, html.unescape(str(message.get("text") or "")))

@@ -24,6 +24,7 @@ from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.render.blocks import suggest_caveat
 from bot.render.workflow import no_match_text, workflow_answer_text
+from bot.slack.workspaces import Workspace
 from bot.versions import detect_version
 from bot.vocabulary import Source, Where
 
@@ -35,11 +36,12 @@ OUTPUTS = ("matched", "article_id", "version", "answer_text", "case_id")
 
 
 def step_outputs(
-    conversation: Conversation, question: str, version_text: str, team: str | None
+    conversation: Conversation, question: str, version_text: str, workspace: Workspace
 ) -> dict[str, Any]:
     """The step's outputs for one question (the conversation decides, as on every surface)."""
     version = detect_version(version_text, bare=True) if version_text else None
-    reply = conversation.question(Where(Source.WORKFLOW, team=team), question, version=version)
+    where = Where(Source.WORKFLOW, team=workspace.team_id, enterprise=workspace.enterprise_id)
+    reply = conversation.question(where, question, version=version)
     answer = reply.answer
     if answer is None or reply.case_id is None:
         return {"matched": False, "answer_text": no_match_text(reply.topic)}
@@ -66,7 +68,7 @@ def register(app: App, engine: Engine, settings: Settings) -> None:
             return
         version_text = str(inputs.get("outlook_version") or "").strip()
         try:
-            outputs = step_outputs(conversation, question, version_text, body.get("team_id"))
+            outputs = step_outputs(conversation, question, version_text, Workspace.of(body))
         except Exception as exc:
             logger.exception("workflow step failed")
             fail(error=f"emailstatus-bot could not look this up ({type(exc).__name__}).")
