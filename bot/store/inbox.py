@@ -15,6 +15,7 @@ on this host its process says so, elsewhere its heartbeat lease (``SqliteRuns``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -126,8 +127,11 @@ class Inbox:
             self.runs.start_heartbeat()  # this run now owes them: others watch its lease
         return claimed
 
-    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[Pending]:
-        """This process's own undone events that no attempt has touched for ``stalled_for``.
+    def claim_stalled(
+        self, stalled_for: timedelta, max_age: timedelta, only: Sequence[str] | None = None
+    ) -> list[Pending]:
+        """This process's own undone events that no attempt has touched for ``stalled_for``
+        (``only``: of these event ids).
 
         A reply whose Slack calls ran out of time stays owed; the process that holds it
         tries again while it lives (``bot.slack.inbox_rerun.OwedSweeper``). Each claim is
@@ -137,13 +141,16 @@ class Inbox:
             "select event_id, seen_at, payload, posting_at from slack_events"
             " where done_at is null and payload is not null and seen_at >= ?"
             " and coalesce(replayed_by, boot) = ? and coalesce(replayed_at, seen_at) <= ?"
-            " order by rowid"
         )
         stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
         clock, me = self.conn.clock(), this_run()
         cutoff, stale, now = iso(clock - max_age), iso(clock - stalled_for), iso(clock)
+        params: list[str] = [cutoff, me, stale]
+        if only is not None:
+            select += f" and event_id in ({', '.join('?' * len(only))})"
+            params += only
         with self.conn.write() as db:
-            claimed = [Pending(*row) for row in db.execute(select, [cutoff, me, stale])]
+            claimed = [Pending(*row) for row in db.execute(select + " order by rowid", params)]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
         return claimed

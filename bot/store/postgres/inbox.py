@@ -9,6 +9,7 @@ rows with ``FOR UPDATE SKIP LOCKED``, so replicas re-running together split them
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -88,18 +89,23 @@ class PgInbox:
             self.runs.start_heartbeat()
         return claimed
 
-    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[InboxPending]:
-        """This run's own undone events that no attempt has touched for ``stalled_for``."""
+    def claim_stalled(
+        self, stalled_for: timedelta, max_age: timedelta, only: Sequence[str] | None = None
+    ) -> list[InboxPending]:
+        """This run's own undone events that no attempt has touched for ``stalled_for``
+        (``only``: of these event ids)."""
         now, me = self.db.moment(), self.runs.this_run()
         select = (
             "select event_id, seen_at, payload, posting_at, boot from slack_events"
             " where done_at is null and payload is not null and seen_at >= %s"
             " and coalesce(replayed_by, boot) = %s and coalesce(replayed_at, seen_at) <= %s"
+            " and (%s::text[] is null or event_id = any(%s::text[]))"
             " order by seq for update skip locked"
         )
+        ids = list(only) if only is not None else None
 
         def claim(conn: Conn) -> list[InboxPending]:
-            rows = conn.execute(select, [now - max_age, me, now - stalled_for]).fetchall()
+            rows = conn.execute(select, [now - max_age, me, now - stalled_for, ids, ids]).fetchall()
             return _stamp(conn, [_pending(row) for row in rows], now, me)
 
         return self.db.transact(claim)
