@@ -1,6 +1,8 @@
-"""Durations the bot cannot run with are named, never run with (issue 21, point 16).
+"""Operators' slips, through the real CLI as an operator meets them (issue 21, 14 and 16).
 
-Through the real CLI, as an operator meets them. Before: `config check` accepted them;
+`cases backup` refuses to overwrite the live case log with its own copy (before: it
+deleted the live file first, and the case log was gone). Durations the bot cannot run
+with are named, never run with. Before: `config check` accepted them;
 INBOX_REPLAY_MAX_AGE=inf or nan made `serve` exit 3 with a traceback, -5 silently
 disabled the re-run, FOLLOW_UP_AFTER=999999d logged an OverflowError every cycle;
 `purge --older-than 99999999999d` was a traceback, and `--older-than 0d` from a pipe
@@ -85,3 +87,13 @@ def test_purge_with_an_age_past_any_date_is_a_clear_error(two_cases: Path):
     assert code == 2 and "too long an age" in output  # before: OverflowError traceback
     [error] = [line for line in output.splitlines() if line.startswith("Error:")]
     assert "'99999999999d' is too long an age" in error
+
+
+def test_backup_onto_the_live_case_log_itself_is_refused(two_cases: Path):
+    code, output = run(["cases", "backup", "--force", str(two_cases)], two_cases)
+    assert code == 1 and "is the case log itself" in output
+    store = Store(str(two_cases))
+    try:
+        assert store.cases.count() == 2  # before: deleted first, then nothing to copy
+    finally:
+        store.close()
