@@ -1,6 +1,6 @@
 """Soak benchmark: every acked event answered exactly once while faults hit `serve`.
 
-    python bench/bench_soak.py [--seconds 60] [--every 5] [--clients 4] [--pause 0.05]
+    python bench/bench_soak.py [--seconds 60] [--every 5] [--clients 4] [--pause 0.05] [--postgres]
 
 One real `serve` (gunicorn, two workers, SQLite) gets signed channel questions from
 ``--clients`` threads (each pausing ``--pause`` s between events) for ``--seconds``,
@@ -14,7 +14,9 @@ Columns: events **sent**, **acked** (a 200 in time: each is a reply **owed**),
 **delivered** (owed replies that arrived), **doubled** (threads with two replies),
 **lost** (owed, never arrived), the worst and median **lag** from ack to reply, the
 **peak RSS** of serve's processes together and of the largest one, and tracebacks in
-serve's log. The machinery is tests/ops/soak.py (tests/ops/test_soak.py runs it briefly).
+serve's log. ``--postgres``: the same on a throw-away PostgreSQL server (``initdb``,
+``pg_ctl``, as for the tests), without the read-only fault. The machinery is
+tests/ops/soak.py.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,7 @@ from tabulate import tabulate  # noqa: E402
 from tests.ops.soak import FAULTS, Soak  # noqa: E402
 from tests.support import payloads as P  # noqa: E402
 from tests.support.fake_slack import FakeSlackApi  # noqa: E402
+from tests.support.postgres import start_server  # noqa: E402
 
 
 def main() -> None:
@@ -43,14 +47,22 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=3.0, help="read-only/storm length")
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for replies")
     parser.add_argument("--keep", action="store_true", help="keep the folder (serve.log, bot.db)")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp, ExitStack() as stack:
+        env, faults = {}, FAULTS
+        if args.postgres:
+            pg = start_server()
+            stack.callback(pg.stop)
+            env = {"DATABASE_URL": pg.fresh_database()}
+            faults = tuple(f for f in FAULTS if f != "read-only")  # no files of ours to freeze
         with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as slack:
             soak = Soak(
                 Path(tmp), slack, clients=args.clients, pause=args.pause,
                 fault_seconds=args.fault_seconds, log=lambda line: print(line, flush=True),
+                env=env,
             )  # fmt: skip
-            figures = soak.run(args.seconds, args.every, FAULTS, drain=args.drain)
+            figures = soak.run(args.seconds, args.every, faults, drain=args.drain)
         print()
         print(tabulate([figures.row()], headers="keys", tablefmt="github"))
         for note in figures.notes:

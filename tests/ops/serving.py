@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +76,9 @@ class Server:
 
 
 @contextmanager
-def serve(slack: FakeSlackApi, folder: Path, workers: int = 2, **env: str) -> Iterator[Server]:
-    """Start serve on a free port; stop it with SIGTERM afterwards."""
-    server = start(slack.url, folder, workers, **env)
+def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
+    """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
+    server = start(slack.url, folder, env=env)
     try:
         wait_until_healthy(server)
         yield server
@@ -87,9 +87,14 @@ def serve(slack: FakeSlackApi, folder: Path, workers: int = 2, **env: str) -> It
 
 
 def start(
-    api_url: str, folder: Path, workers: int = 2, *, port: int = 0, wrap: Sequence[str] = (),
-    **env: str,
-) -> Server:  # fmt: skip
+    api_url: str,
+    folder: Path,
+    workers: int = 2,
+    *,
+    port: int = 0,
+    wrap: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Server:
     """Start serve (``workers`` gunicorn workers) in its own process group, its log
     appended to ``folder/serve.log``; ``wrap`` runs it under a command (``unshare``)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,7 +107,7 @@ def start(
         "SLACK_API_URL": api_url,
         "EMAILSTATUS_DB": str(folder / "data" / "bot.db"),
         "TMPDIR": str(folder / "tmp"),
-        **env,
+        **(env or {}),
     }
     for name in ("SLACK_APP_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
         full.pop(name, None)

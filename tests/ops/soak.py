@@ -9,7 +9,7 @@ fault after another:
 - ``kill -9``: SIGKILL to serve's whole process group, then a restart on the same port;
 - ``SIGTERM``: a graceful stop (as ``docker stop``), then a restart;
 - ``read-only``: the database and its -wal file immutable for a few seconds (chattr +i,
-  which stops root too), then writable again;
+  which stops root too), then writable again (SQLite only);
 - ``429 storm``: every chat.postMessage answered 429 with Retry-After: 1 for a while;
 - ``resets``: every chat.postMessage connection reset for a while.
 
@@ -78,6 +78,7 @@ class Figures:
     peak_worker_rss_mb: float
     tracebacks: int
     notes: list[str] = field(default_factory=list)
+    store: str = "sqlite"
 
     @property
     def owed(self) -> int:
@@ -85,12 +86,13 @@ class Figures:
 
     def row(self) -> dict[str, Any]:
         return {
-            "seconds": round(self.seconds), "faults": " ".join(
+            "store": self.store, "seconds": round(self.seconds), "faults": " ".join(
                 f"{name}×{n}" for name, n in self.faults.items()),
             "sent": self.sent, "acked": self.acked, "owed": self.owed,
             "delivered": self.delivered, "doubled": self.doubled, "lost": self.lost,
             "worst lag s": round(self.worst_lag, 1), "median lag s": round(self.median_lag, 2),
-            "peak RSS MB": round(self.peak_rss_mb), "peak worker MB": round(self.peak_worker_rss_mb),
+            "peak RSS MB": round(self.peak_rss_mb),
+            "largest process MB": round(self.peak_worker_rss_mb),
             "tracebacks": self.tracebacks,
         }  # fmt: skip
 
@@ -144,8 +146,10 @@ class Soak:
         workers: int = 2,
         fault_seconds: float = 3.0,
         log: Callable[[str], None] = lambda line: None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.folder, self.slack = folder, slack
+        self.env = {**SERVE_ENV, **(env or {})}  # DATABASE_URL: PostgreSQL instead of SQLite
         self.clients, self.pause, self.workers = clients, pause, workers
         self.fault_seconds = fault_seconds
         self.say = log
@@ -168,7 +172,7 @@ class Soak:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
     def start_serve(self) -> None:
-        self.server = start(self.slack.url, self.folder, self.workers, port=self.port, **SERVE_ENV)
+        self.server = start(self.slack.url, self.folder, self.workers, port=self.port, env=self.env)
         wait_until_healthy(self.server, seconds=60)
 
     def serve_pid(self) -> int:
@@ -318,4 +322,5 @@ class Soak:
             worst_lag=max(lags, default=0.0), median_lag=statistics.median(lags) if lags else 0.0,
             peak_rss_mb=self.peak_rss / 2**20, peak_worker_rss_mb=self.peak_worker_rss / 2**20,
             tracebacks=text.count("Traceback"), notes=self.notes,
+            store="postgresql" if "DATABASE_URL" in self.env else "sqlite",
         )  # fmt: skip

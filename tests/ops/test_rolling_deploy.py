@@ -82,8 +82,9 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
     env = {"EMAILSTATUS_DB": str(db), "KNOWLEDGE_DIR": str(knowledge),
            "FOLLOW_UP_AFTER": "off", "SUMMARY_CHANNEL": ""}  # fmt: skip
     wrap = other_host()
+    cache_a = str(tmp_path / "cache-a")
     with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as slack:
-        a = start(slack.url, tmp_path / "a", 1, MODEL_CACHE_DIR=str(tmp_path / "cache-a"), **env)
+        a = start(slack.url, tmp_path / "a", 1, env={**env, "MODEL_CACHE_DIR": cache_a})
         b: Server | None = None
         try:
             wait_until_healthy(a, 60)  # A trained and cached the model
@@ -99,7 +100,7 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
                 time.sleep(0.05)
 
             b = start(slack.url, tmp_path / "b", 1, wrap=wrap,
-                      MODEL_CACHE_DIR=str(tmp_path / "cache-b"), **env)  # fmt: skip
+                      env={**env, "MODEL_CACHE_DIR": str(tmp_path / "cache-b")})  # fmt: skip
             wait_until_healthy(b, 60)
             while not first_rerun_done(b):  # B's start-up re-run has looked at the inbox
                 assert time.monotonic() < deadline + 60, b.log_text()[-2000:]
@@ -121,7 +122,8 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
                 stop(b)
 
     with closing(sqlite3.connect(db)) as conn:
-        hosts = Counter(row[0].split(":")[0] for row in conn.execute("select boot from slack_events"))
+        boots = conn.execute("select boot from slack_events").fetchall()
+        hosts = Counter(boot.split(":")[0] for (boot,) in boots)
         taken = conn.execute("select count(*) from slack_events where replayed_by is not null")
         assert taken.fetchone()[0] == 0  # nobody re-ran anything: each owner answered its own
     if wrap:
