@@ -290,12 +290,11 @@ def unread_examples_files(paths: tuple[str | Path, ...], kb: KnowledgeBase) -> l
         for path in sorted(folder.glob(f"*{EXAMPLES_SUFFIX}")):
             if path.name in read or path.name in failed:
                 continue
-            why = (
-                f"read by no article: training reads <article id>{EXAMPLES_SUFFIX} (or "
-                f"<article file name>{EXAMPLES_SUFFIX}) beside the article "
-                f"({', '.join(sorted(read)) or 'none here'}); rename it"
-            )
-            problems.append(Problem(str(path), 0, "file", why))  # fmt: skip
+            stem = path.name.removesuffix(EXAMPLES_SUFFIX)
+            why = (f"no article '{stem}' is loaded: training reads <article id>{EXAMPLES_SUFFIX}"
+                   f" (or <article file name>{EXAMPLES_SUFFIX}) beside the article, and this"
+                   " file is not one; rename it or move its lines")  # fmt: skip
+            problems.append(Problem(str(path), 1, "article", why))
     return problems
 
 

@@ -34,14 +34,8 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.slack import deadline
 from bot.slack.deadline import CALL_BUDGET
-from bot.slack.listeners.messages import (
-    RETRY_SOON,
-    Incoming,
-    MessageReplier,
-    database_fault,
-    incoming,
-)
-from bot.store import StoreClosed
+from bot.slack.listeners.messages import RETRY_SOON, Incoming, MessageReplier, incoming
+from bot.store import StoreClosed, database_fault
 from bot.store.inbox import Pending
 
 logger = logging.getLogger(__name__)

@@ -70,7 +70,7 @@ EXPECTED = {  # file -> what its one line says
     "bomb.yaml": "an anchor (&) on a list or mapping is not allowed",
     "deep.yaml": f"nested more than {MAX_YAML_DEPTH} levels deep",
     "000385622.examples.yaml": "too large",
-    "outlook-extra.examples.yaml": "read by no article",
+    "outlook-extra.examples.yaml": "no article 'outlook-extra' is loaded",
 }
 
 

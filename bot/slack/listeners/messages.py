@@ -29,6 +29,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread
+from bot.store import database_fault
 from bot.vocabulary import Where
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
@@ -78,11 +79,6 @@ def incoming(
     thread_ts = event.get("thread_ts") or ts
     team = team or event.get("team")
     return Incoming(text, channel, ts, thread_ts, user, team, source, event_id)
-
-
-def database_fault(exc: BaseException) -> bool:
-    """The case log failed (read-only for a moment, locked, an I/O error): time may cure it."""
-    return type(exc).__module__.partition(".")[0] in ("sqlite3", "psycopg")
 
 
 class RetrySoon:
