@@ -27,7 +27,7 @@ LISTENERS = 5  # the harness's listener threads
 
 
 def test_acked_events_caught_by_a_read_only_moment_are_answered_at_the_next_sweep(
-    live: LiveBot, live_settings: Settings, slack: FakeSlackApi
+    live: LiveBot, live_settings: Settings, slack: FakeSlackApi, caplog
 ):
     live.event(P.message(f"{QUESTION} (warm-up)"))  # the WAL exists
     slack.clear()
@@ -44,6 +44,8 @@ def test_acked_events_caught_by_a_read_only_moment_are_answered_at_the_next_swee
         slack.release("chat.postMessage")
         live.executor.drain()  # every listener ran, and failed to write
     assert live.engine.store.inbox.undone() == len(events)  # all still owed
+    failed = [r for r in caplog.records if "failed on the database" in r.getMessage()]
+    assert failed and not [r for r in caplog.records if r.exc_info]  # a line, no traceback
     sweeper = OwedSweeper(InboxRerun(live.engine, live_settings, live.app.client))
     counts = sweeper.sweep()  # the first sweep after the moment; before: nothing to do
     assert counts["already_replied"] == LISTENERS and counts["replayed"] == 3, counts
