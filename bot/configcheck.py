@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.decision import Thresholds  # not bot.matching: checks run before scikit-learn loads
-from bot.knowledge import load_knowledge
+from bot.examples import load_examples
+from bot.knowledge import examples_path, load_knowledge
 from bot.scheduler import schedule_problems
 from bot.settings_registry import SETTINGS
 from bot.store.probe import Probe, probe_database
@@ -113,8 +114,12 @@ def database_probe(settings: Settings) -> Probe:
 
 
 def knowledge_problems(knowledge_dir: str) -> list[str]:
+    """The articles' problems and their examples files' (the files training reads): a
+    file too large or hostile is one line here, before `serve` would train on it."""
     knowledge = load_knowledge(knowledge_dir)
-    found = [f"knowledge: {problem}" for problem in knowledge.problems]
+    files = [examples_path(a.path, a.id) for a in knowledge.articles if a.path]
+    examples = load_examples(f for f in files if f.exists())
+    found = [f"knowledge: {problem}" for problem in [*knowledge.problems, *examples.problems]]
     if not knowledge.articles:
         found.append(f"KNOWLEDGE_DIR {knowledge_dir} has no valid knowledge articles.")
     return found

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import EXAMPLES_SUFFIX, Problem, too_deep, unsafe_yaml_problem, yaml_problem
+from bot.knowledge import (
+    Problem,
+    examples_path,
+    too_deep,
+    unsafe_yaml_problem,
+    yaml_problem,
+)
 from bot.text import normalise
 
 GROUP_KEYS = ("label", "family", "lang", "source", "examples")
@@ -99,7 +105,7 @@ def balance_warnings(examples: ExampleSet) -> list[str]:
 
 
 def examples_file(article_path: str | Path, article_id: str) -> Path:
-    return Path(article_path).with_name(f"{article_id}{EXAMPLES_SUFFIX}")
+    return examples_path(article_path, article_id)
 
 
 def load_examples(files: Iterable[str | Path]) -> ExampleSet:

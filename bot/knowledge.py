@@ -251,6 +251,7 @@ def load_knowledge(*paths: str | Path) -> KnowledgeBase:
         if article is not None:
             kb.articles.append(article)
     _check_unique_ids(kb)
+    kb.problems.extend(unread_examples_files(paths, kb))
     return kb
 
 
@@ -260,6 +261,41 @@ EXAMPLES_SUFFIX = ".examples.yaml"
 def is_article_file(path: Path) -> bool:
     """An article's YAML; ``<id>.examples.yaml`` next to it holds its labelled examples."""
     return path.suffix in (".yaml", ".yml") and not path.name.endswith(EXAMPLES_SUFFIX)
+
+
+def examples_path(article_path: str | Path, article_id: str) -> Path:
+    """Where an article's labelled examples live: ``<id>.examples.yaml`` beside it, or
+    ``<file name>.examples.yaml`` (``outlook.yaml`` + ``outlook.examples.yaml``) when only
+    that one exists. Training, `knowledge check` and `learn` all use this one rule."""
+    path = Path(article_path)
+    by_id = path.with_name(f"{article_id}{EXAMPLES_SUFFIX}")
+    by_name = path.with_name(f"{path.stem}{EXAMPLES_SUFFIX}")
+    return by_name if not by_id.exists() and by_name.exists() else by_id
+
+
+def unread_examples_files(paths: tuple[str | Path, ...], kb: KnowledgeBase) -> list[Problem]:
+    """``*.examples.yaml`` files that training never reads: it reads ``<id>.examples.yaml``
+    beside each loaded article (``bot.matching.article_examples``), nothing else. One line
+    each, so that `knowledge check`, `config check` and training see the same files."""
+    problems = []
+    for folder in (Path(raw) for raw in paths):
+        if not folder.is_dir():
+            continue
+        here = [a for a in kb.articles if a.path and Path(a.path).parent == folder]
+        read = {examples_path(a.path, a.id).name for a in here}
+        # An article that failed to load has its own problem: its examples need no second.
+        loaded = {Path(a.path).stem for a in here}
+        failed = {f"{p.stem}{EXAMPLES_SUFFIX}" for p in folder.iterdir()
+                  if is_article_file(p) and p.stem not in loaded}  # fmt: skip
+        for path in sorted(folder.glob(f"*{EXAMPLES_SUFFIX}")):
+            if path.name in read or path.name in failed:
+                continue
+            stem = path.name.removesuffix(EXAMPLES_SUFFIX)
+            why = (f"no article '{stem}' is loaded: training reads <article id>{EXAMPLES_SUFFIX}"
+                   f" (or <article file name>{EXAMPLES_SUFFIX}) beside the article, and this"
+                   " file is not one; rename it or move its lines")  # fmt: skip
+            problems.append(Problem(str(path), 1, "article", why))
+    return problems
 
 
 def _yaml_files(paths: tuple[str | Path, ...], kb: KnowledgeBase) -> list[Path]:

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.config import Settings
-from bot.knowledge import EXAMPLES_SUFFIX, Article, KnowledgeBase, Problem, load_knowledge
+from bot.knowledge import (
+    EXAMPLES_SUFFIX,
+    Article,
+    KnowledgeBase,
+    Problem,
+    examples_path,
+    load_knowledge,
+)
 
 # The matcher (scikit-learn) and the store load in the commands that use them, so that
 # `--help` and the commands that need neither start at once.
@@ -271,7 +278,7 @@ def knowledge_check(paths: tuple[Path, ...]) -> None:
     targets = paths or (Path(Settings.from_env().knowledge_dir),)
     articles = [t for t in targets if not t.name.endswith(EXAMPLES_SUFFIX)]
     kb = load_knowledge(*articles) if articles else KnowledgeBase()
-    examples = load_examples(_examples_files(targets))
+    examples = load_examples(_examples_files(targets, kb))
     problems = [*kb.problems, *examples.problems, *_orphan_examples(kb, examples)]
     problems += _translation_problems(kb, targets)
     for problem in problems:
@@ -299,11 +306,16 @@ def _translation_problems(kb: KnowledgeBase, targets: tuple[Path, ...]) -> list[
     return [p for folder in folders for p in check_translations(kb.articles, folder)]
 
 
-def _examples_files(targets: tuple[Path, ...]) -> list[Path]:
+def _examples_files(targets: tuple[Path, ...], kb: KnowledgeBase) -> list[Path]:
+    """In a folder, the examples files training reads (``examples_path``: any other one is
+    already a problem of ``kb``); a file named on the command line, as it is."""
     files: list[Path] = []
     for target in targets:
         if target.is_dir():
-            files += sorted(target.glob(f"*{EXAMPLES_SUFFIX}"))
+            read = {
+                examples_path(a.path, a.id) for a in kb.articles if Path(a.path).parent == target
+            }
+            files += sorted(path for path in read if path.exists())
         elif target.name.endswith(EXAMPLES_SUFFIX):
             files.append(target)
     return files

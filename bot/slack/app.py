@@ -36,7 +36,7 @@ from bot.slack.listeners import (
     workspace_settings,
 )
 from bot.slack.respond import RetryingRespond
-from bot.store.models import StoreClosed
+from bot.store.models import StoreClosed, database_fault
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,12 @@ def build_app(
     def _log_error(error: Exception, body: dict[str, Any]) -> None:
         if isinstance(error, StoreClosed):  # stopping: the event stays owed in the inbox
             logger.warning("listener stopped: the store is closed (shutting down)")
+            return
+        if database_fault(error):  # a read-only moment, a busy file: no traceback per event
+            logger.warning(
+                "listener failed on the database: %s (an acked event stays owed and is tried"
+                " again; an unacked one Slack sends again)", error,
+            )  # fmt: skip
             return
         logger.exception(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}

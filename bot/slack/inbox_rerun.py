@@ -34,8 +34,8 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.slack import deadline
 from bot.slack.deadline import CALL_BUDGET
-from bot.slack.listeners.messages import Incoming, MessageReplier, incoming
-from bot.store import StoreClosed
+from bot.slack.listeners.messages import RETRY_SOON, Incoming, MessageReplier, incoming
+from bot.store import StoreClosed, database_fault
 from bot.store.inbox import Pending
 
 logger = logging.getLogger(__name__)
@@ -98,10 +98,12 @@ class InboxRerun:
                 logger.warning("inbox replay stopped: the database was closed")
                 break
             except Exception as exc:  # one bad row must not stop the others
-                if transient(exc):
+                if transient(exc) or database_fault(exc):
                     logger.warning("event %s still owed, tried again later: %s",
                                    pending.event_id, type(exc).__name__)  # fmt: skip
                     counts["retry_later"] += 1
+                    if database_fault(exc):
+                        RETRY_SOON.add(pending.event_id)
                     continue
                 logger.exception("re-running event %s failed", pending.event_id)
                 self.inbox.give_up(pending.event_id)
@@ -211,6 +213,13 @@ class OwedSweeper:
         if self.private:
             inbox.checkpoint_blanked()  # answered questions leave the -wal file too
         counts: Counter[str] = Counter()
+        # Events whose handling failed on the database (a read-only moment): now, not
+        # after STALLED_AFTER. Forgotten only once claimed: a claim that fails keeps them.
+        soon = RETRY_SOON.pending()
+        if soon:
+            claimed = inbox.claim_stalled(timedelta(0), self.replayer.max_age, only=soon)
+            RETRY_SOON.forget(soon)
+            self.replayer.replay_all(claimed, counts)
         # A replica that died (its process gone, or its heartbeat lease run out on another
         # host) owes replies nobody else would send until it restarts: take them over now.
         self.replayer.replay_all(inbox.claim_replay(self.replayer.max_age), counts)

@@ -26,6 +26,7 @@ from bot.store.models import (
     GapReason,
     Status,
     StoreClosed,
+    database_fault,
 )
 from bot.store.protocols import (
     Backend,
@@ -44,8 +45,8 @@ from bot.store.protocols import (
 from bot.store.urls import is_database_url, redact_url
 
 __all__ = ["FINAL_ACTIONS", "SOURCES", "STATUSES", "Action", "Case", "Description", "GapReason",
-           "PurgeResult", "Status", "Store", "StoreClosed", "is_database_url", "iso", "open_store",
-           "redact_url", "utc_now"]  # fmt: skip
+           "PurgeResult", "Status", "Store", "StoreClosed", "database_fault", "is_database_url",
+           "iso", "open_store", "redact_url", "utc_now"]  # fmt: skip
 
 
 @dataclass(frozen=True)

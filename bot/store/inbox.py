@@ -15,6 +15,7 @@ on this host its process says so, elsewhere its heartbeat lease (``SqliteRuns``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -97,29 +98,40 @@ class Inbox:
             return int(db.execute(sql).fetchone()[0])
 
     def claim_replay(self, max_age: timedelta) -> list[Pending]:
-        """Undone events of processes that are gone, younger than ``max_age``, for us only.
+        """Undone events whose owner is gone, younger than ``max_age``, for us only.
 
-        One write transaction selects and stamps them, so two workers starting
-        together split the rows and no row is re-run twice.
+        A row's owner is the run that last claimed it (``replayed_by``), else the one
+        that took it (``boot``): a run killed during its own start-up re-run leaves rows
+        it claimed from a dead predecessor, and those must be taken again, not kept for
+        ever. One write transaction selects and stamps them, so two workers starting
+        together split the rows and no row is re-run twice; the same transaction says
+        this run is alive (its heartbeat), so a replica elsewhere never takes them back.
         """
         select = (
-            "select event_id, seen_at, payload, posting_at, boot from slack_events"
-            " where done_at is null"
-            " and payload is not null and replayed_at is null and seen_at >= ? order by rowid"
+            "select event_id, seen_at, payload, posting_at, coalesce(replayed_by, boot)"
+            " from slack_events where done_at is null"
+            " and payload is not null and seen_at >= ? order by rowid"
         )
         stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
         cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
         with self.conn.write() as db:
             rows = db.execute(select, [cutoff]).fetchall()
-            runs = {row[4] for row in rows} - {me}
-            gone = {run for run in runs if not self.runs.is_alive(run)}
+            owners = {row[4] for row in rows} - {me}
+            gone = {run for run in owners if not self.runs.is_alive(run)}
             claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
+            if claimed:
+                self.runs.beat(db)
+        if claimed:
+            self.runs.start_heartbeat()  # this run now owes them: others watch its lease
         return claimed
 
-    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[Pending]:
-        """This process's own undone events that no attempt has touched for ``stalled_for``.
+    def claim_stalled(
+        self, stalled_for: timedelta, max_age: timedelta, only: Sequence[str] | None = None
+    ) -> list[Pending]:
+        """This process's own undone events that no attempt has touched for ``stalled_for``
+        (``only``: of these event ids).
 
         A reply whose Slack calls ran out of time stays owed; the process that holds it
         tries again while it lives (``bot.slack.inbox_rerun.OwedSweeper``). Each claim is
@@ -129,13 +141,16 @@ class Inbox:
             "select event_id, seen_at, payload, posting_at from slack_events"
             " where done_at is null and payload is not null and seen_at >= ?"
             " and coalesce(replayed_by, boot) = ? and coalesce(replayed_at, seen_at) <= ?"
-            " order by rowid"
         )
         stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
         clock, me = self.conn.clock(), this_run()
         cutoff, stale, now = iso(clock - max_age), iso(clock - stalled_for), iso(clock)
+        params: list[str] = [cutoff, me, stale]
+        if only is not None:
+            select += f" and event_id in ({', '.join('?' * len(only))})"
+            params += only
         with self.conn.write() as db:
-            claimed = [Pending(*row) for row in db.execute(select, [cutoff, me, stale])]
+            claimed = [Pending(*row) for row in db.execute(select + " order by rowid", params)]
             for row in claimed:
                 db.execute(stamp, [now, me, row.event_id])
         return claimed

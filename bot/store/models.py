@@ -171,3 +171,11 @@ class StoreClosed(sqlite3.ProgrammingError):
     written against the SQLite store (``except sqlite3.ProgrammingError``) keeps working
     until it catches ``StoreClosed`` instead.
     """
+
+
+def database_fault(exc: BaseException) -> bool:
+    """The database failed in a way time may cure (read-only for a moment, locked, an I/O
+    error, the server unreachable); not the store closed under the caller (shutting down)."""
+    if isinstance(exc, StoreClosed):
+        return False
+    return type(exc).__module__.partition(".")[0] in ("sqlite3", "psycopg")

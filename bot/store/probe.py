@@ -117,7 +117,8 @@ def quick_check_problem(conn: sqlite3.Connection) -> str | None:
         rows = [str(row[0]) for row in conn.execute("pragma quick_check(3)")]
     except sqlite3.DatabaseError as exc:  # too damaged to even check
         return str(exc)
-    return None if rows == ["ok"] else "; ".join(rows)[:200]
+    # SQLite's report spans lines ("*** in database main ***\nPage 24: ..."): one line here.
+    return None if rows == ["ok"] else "; ".join(" ".join(row.split()) for row in rows)[:200]
 
 
 # --- PostgreSQL ------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from bot.store import runs
 from bot.store.db import Connection, iso
 from bot.store.migrations import migrations
@@ -151,14 +153,19 @@ class SqliteRuns:
         with self.conn.read() as db:
             return db.execute(sql, [run, cutoff]).fetchone() is not None
 
-    def beat(self) -> None:
+    def beat(self, db: Database | None = None) -> None:
+        """Say this run is alive now: in ``db``'s open transaction, else in one of its own."""
         now = self.conn.now()
         sql = (
             "insert into runs (run, host, started_at, heartbeat_at) values (?, ?, ?, ?)"
             " on conflict (run) do update set heartbeat_at = excluded.heartbeat_at"
         )
-        with self.conn.write() as db:
-            db.execute(sql, [self.this_run(), socket.gethostname(), now, now])
+        values = [self.this_run(), socket.gethostname(), now, now]
+        if db is not None:
+            db.execute(sql, values)
+            return
+        with self.conn.write() as own:
+            own.execute(sql, values)
 
     def start_heartbeat(self) -> None:
         self.heartbeat.start()

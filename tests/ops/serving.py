@@ -10,11 +10,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,39 +78,59 @@ class Server:
 @contextmanager
 def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
     """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "tmp").mkdir(exist_ok=True)
-    port = free_port()
-    full = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.url,
-        "EMAILSTATUS_DB": str(folder / "data" / "bot.db"),
-        "TMPDIR": str(folder / "tmp"),
-        **env,
-    }
-    for name in ("SLACK_APP_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
-        full.pop(name, None)
-    log = folder / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(EXE), "serve", "--port", str(port), "--workers", "2"],
-            env=full, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,  # a test may SIGKILL the whole group, master and workers
-        )  # fmt: skip
-    server = Server(process, port, log, folder / "data")
+    server = start(slack.url, folder, env=env)
     try:
         wait_until_healthy(server)
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(server)
+
+
+def start(
+    api_url: str,
+    folder: Path,
+    workers: int = 2,
+    *,
+    port: int = 0,
+    wrap: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Server:
+    """Start serve (``workers`` gunicorn workers) in its own process group, its log
+    appended to ``folder/serve.log``; ``wrap`` runs it under a command (``unshare``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tmp").mkdir(exist_ok=True)
+    port = port or free_port()
+    full = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "EMAILSTATUS_DB": str(folder / "data" / "bot.db"),
+        "TMPDIR": str(folder / "tmp"),
+        **(env or {}),
+    }
+    for name in ("SLACK_APP_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
+        full.pop(name, None)
+    log = folder / "serve.log"
+    command = [*wrap, str(EXE), "serve", "--port", str(port), "--workers", str(workers)]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            command, env=full, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a test may SIGKILL the whole group, master and workers
+        )  # fmt: skip
+    return Server(process, port, log, Path(full["EMAILSTATUS_DB"]).parent)
+
+
+def stop(server: Server, seconds: float = 30.0) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL to the whole group if it takes too long."""
+    process = server.process
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wait_until_healthy(server: Server, seconds: float = 30.0) -> None:

@@ -11,7 +11,7 @@ from bot.store import Action, Status, Store, StoreClosed, iso
 from bot.store.models import CUT_MARKER, QUESTION_LIMIT
 from tests.cases.support import Clock
 from tests.store.conftest import OpenStore
-from tests.store.rows import set_owner
+from tests.store.rows import set_owner, set_replayer
 
 GONE = "elsewhere:4242:1"  # a process on another host that never heartbeat: gone
 MAX_AGE = timedelta(minutes=10)
@@ -183,6 +183,21 @@ def test_undone_events_of_a_gone_run_are_claimed_once(open_store: OpenStore) -> 
     assert [bool(p.posting_at) for p in claimed] == [False, True, False]
     assert second.inbox.claim_replay(MAX_AGE) == []  # the other replica gets none of them
     assert first.inbox.claim_replay(MAX_AGE) == []  # and no row twice
+
+
+def test_events_a_killed_rerun_had_claimed_are_claimed_again(open_store: OpenStore) -> None:
+    """A run killed (or stopped) during its start-up re-run left the rows it had claimed
+    from a dead predecessor: they were never taken again (the soak lost 149 of 296)."""
+    first, second = open_store(), open_store()
+    for n in range(2):
+        first.inbox.first_delivery(f"EvOrphan{n}", "{}")
+        set_owner(first, f"EvOrphan{n}", GONE)
+    assert len(first.inbox.claim_replay(MAX_AGE)) == 2  # this (live) run re-runs them...
+    assert second.inbox.claim_replay(MAX_AGE) == []  # ...so nobody else takes them
+    set_replayer(first, "EvOrphan1", "elsewhere:4343:1")  # ...until its re-run is gone
+    claimed = second.inbox.claim_replay(MAX_AGE)
+    assert [p.event_id for p in claimed] == ["EvOrphan1"]  # before: never, a reply lost
+    assert second.inbox.claim_replay(MAX_AGE) == []
 
 
 def test_too_old_events_are_not_rerun_and_lose_their_payload(store: Store, clock: Clock) -> None:

@@ -15,6 +15,9 @@ call carried.
 Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
 or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers; ``drop`` resets
 the connection instead of answering (a TCP RST, as a load balancer dropping it).
+``storm`` fails every call of a method for some seconds (a 429 storm, a spell of resets),
+and ``hold`` keeps calls waiting until ``release`` (a reply in flight, for as long as a
+test needs it).
 """
 
 from __future__ import annotations
@@ -105,9 +108,11 @@ class FakeSlackApi:
     installable: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
     # users.info answers by user id (e.g. {"U1": {"is_admin": True}}); others are members.
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    storms: dict[str, tuple[float, Scripted]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._held: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
         self._urls = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -210,12 +215,45 @@ class FakeSlackApi:
         with self._lock:
             self.delays[method] = seconds
 
+    def storm(
+        self, method: str, seconds: float, status: int = 429, *, retry_after: int = 1
+    ) -> None:
+        """Every call of ``method`` for the next ``seconds`` fails: HTTP 429 with
+        Retry-After (or another ``status``), or ``DROPPED``: the connection is reset."""
+        if status == DROPPED:
+            failure = Scripted(DROPPED, "dropped")
+        else:
+            wait = retry_after if status == 429 else None
+            failure = Scripted(status, STATUS_ERRORS.get(status, "internal_error"), wait)
+        with self._lock:
+            self.storms[method] = (time.monotonic() + seconds, failure)
+
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` wait (recorded, unanswered) until ``release``, at most 60 s."""
+        with self._lock:
+            self._held[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        with self._lock:
+            gate = self._held.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    def posted(self) -> list[Call]:
+        """The chat.postMessage calls Slack accepted (a failed or reset one posted nothing)."""
+        with self._lock:
+            return [c for c in self.log if c.method == "chat.postMessage" and c.reply_ts]
+
     def clear(self) -> None:
         with self._lock:
             self.log.clear()
             self.scripted.clear()
             self.delays.clear()
             self.installable.clear()
+            self.storms.clear()
+            held, self._held = list(self._held.values()), {}
+        for gate in held:
+            gate.set()
 
     # -- OAuth: workspaces that install ----------------------------------------------
 
@@ -276,7 +314,13 @@ class FakeSlackApi:
             self.log.append(call)
             pending = self.scripted.get(call.method)
             failure = pending.pop(0) if pending else None
+            until, stormy = self.storms.get(call.method, (0.0, None))
+            if failure is None and call.at < until:
+                failure = stormy
             delay = self.delays.get(call.method, 0.0)
+            held = self._held.get(call.method)
+        if held is not None:
+            held.wait(60)
         time.sleep(delay)
         if failure is None:
             answer = self._answer(call)

@@ -9,6 +9,7 @@ first replies the same way.
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.render.blocks import (
     suggestion_message,
 )
 from bot.slack.listeners.common import post_in_thread
+from bot.store import database_fault
 from bot.vocabulary import Where
 
 # Plain messages, thread replies sent to the channel too, and messages with a file.
@@ -83,6 +85,34 @@ def incoming(
     return Incoming(text, channel, ts, thread_ts, user, team, source, event_id, enterprise)
 
 
+class RetrySoon:
+    """Acked events whose handling failed on the case log, in this process.
+
+    Their inbox rows stay owed; the owed-reply sweep (``bot.slack.inbox_rerun``) takes them
+    up again within seconds, once the database takes writes, instead of waiting for the
+    stall timeout meant for replies whose Slack calls ran out of time (minutes).
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, event_id: str) -> None:
+        with self._lock:
+            self._ids.add(event_id)
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return sorted(self._ids)
+
+    def forget(self, event_ids: list[str]) -> None:
+        with self._lock:
+            self._ids.difference_update(event_ids)
+
+
+RETRY_SOON = RetrySoon()  # one per process: a gunicorn worker's listeners and its sweeper
+
+
 class MessageReplier:
     """parse → ``Conversation.message`` → render → post → ``posted``; the inbox is transport."""
 
@@ -92,9 +122,14 @@ class MessageReplier:
 
     def handle(self, message: Incoming, client: WebClient) -> None:
         """Reply once per post, then mark the event's inbox row done (nothing owed)."""
-        self.reply(message, client)
-        if message.event_id:
-            self.inbox.done(message.event_id)
+        try:
+            self.reply(message, client)
+            if message.event_id:
+                self.inbox.done(message.event_id)
+        except Exception as exc:
+            if message.event_id and database_fault(exc):
+                RETRY_SOON.add(message.event_id)  # still owed: tried again in seconds
+            raise
 
     def reply(self, message: Incoming, client: WebClient) -> None:
         if not self.take(message):

@@ -9,6 +9,7 @@ rows with ``FOR UPDATE SKIP LOCKED``, so replicas re-running together split them
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +18,11 @@ from bot.store.models import InboxPending
 from bot.store.postgres.database import Conn, Database, stamp
 from bot.store.postgres.runs import PgRuns
 
+# A row's owner is the run that last claimed it for a re-run, else the one that took it:
+# a run killed during its own re-run leaves rows that must be taken again.
 REPLAYABLE = (
-    "select event_id, seen_at, payload, posting_at, boot from slack_events"
-    " where done_at is null and payload is not null and replayed_at is null"
+    "select event_id, seen_at, payload, posting_at, coalesce(replayed_by, boot) as owner"
+    " from slack_events where done_at is null and payload is not null"
     " and seen_at >= %s order by seq for update skip locked"
 )
 
@@ -74,24 +77,35 @@ class PgInbox:
 
         def claim(conn: Conn) -> list[InboxPending]:
             rows = conn.execute(REPLAYABLE, [cutoff]).fetchall()
-            runs = {row["boot"] for row in rows} - {me}
+            runs = {row["owner"] for row in rows} - {me}
             gone = {run for run in runs if not self.runs.is_alive(run, conn)}
-            return _stamp(conn, [_pending(row) for row in rows if row["boot"] in gone], now, me)
+            claimed = [_pending(row) for row in rows if row["owner"] in gone]
+            if claimed:  # alive from this commit on: a replica elsewhere never takes them back
+                self.runs.beat(conn)
+            return _stamp(conn, claimed, now, me)
 
-        return self.db.transact(claim)
+        claimed = self.db.transact(claim)
+        if claimed:
+            self.runs.start_heartbeat()
+        return claimed
 
-    def claim_stalled(self, stalled_for: timedelta, max_age: timedelta) -> list[InboxPending]:
-        """This run's own undone events that no attempt has touched for ``stalled_for``."""
+    def claim_stalled(
+        self, stalled_for: timedelta, max_age: timedelta, only: Sequence[str] | None = None
+    ) -> list[InboxPending]:
+        """This run's own undone events that no attempt has touched for ``stalled_for``
+        (``only``: of these event ids)."""
         now, me = self.db.moment(), self.runs.this_run()
         select = (
             "select event_id, seen_at, payload, posting_at, boot from slack_events"
             " where done_at is null and payload is not null and seen_at >= %s"
             " and coalesce(replayed_by, boot) = %s and coalesce(replayed_at, seen_at) <= %s"
+            " and (%s::text[] is null or event_id = any(%s::text[]))"
             " order by seq for update skip locked"
         )
+        ids = list(only) if only is not None else None
 
         def claim(conn: Conn) -> list[InboxPending]:
-            rows = conn.execute(select, [now - max_age, me, now - stalled_for]).fetchall()
+            rows = conn.execute(select, [now - max_age, me, now - stalled_for, ids, ids]).fetchall()
             return _stamp(conn, [_pending(row) for row in rows], now, me)
 
         return self.db.transact(claim)

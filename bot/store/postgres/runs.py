@@ -45,16 +45,18 @@ class PgRuns:
         row = query(conn) if conn is not None else self.db.transact(query)
         return row is not None and row["heartbeat_at"] > self.db.moment() - self.lease
 
-    def beat(self) -> None:
-        """Say this run is alive now."""
+    def beat(self, conn: Conn | None = None) -> None:
+        """Say this run is alive now: in ``conn``'s open transaction, else in its own."""
         now = self.db.moment()
-        self.db.transact(
-            lambda c: c.execute(
-                "insert into runs (run, host, started_at, heartbeat_at) values (%s, %s, %s, %s)"
-                " on conflict (run) do update set heartbeat_at = excluded.heartbeat_at",
-                [self.this_run(), socket.gethostname(), now, now],
-            )
+        upsert = lambda c: c.execute(  # noqa: E731
+            "insert into runs (run, host, started_at, heartbeat_at) values (%s, %s, %s, %s)"
+            " on conflict (run) do update set heartbeat_at = excluded.heartbeat_at",
+            [self.this_run(), socket.gethostname(), now, now],
         )
+        if conn is not None:
+            upsert(conn)
+        else:
+            self.db.transact(upsert)
 
     def start_heartbeat(self) -> None:
         """Beat now and every ``lease / 3`` in a daemon thread, until ``stop``."""
