@@ -108,7 +108,12 @@ def _sqlite_levels(path: Path | None) -> tuple[list[str], int, str | None]:
     with closing(sqlite3.connect(uri, uri=True)) as conn:
         damage = quick_check_problem(conn)
         db = Database(conn)
-        return [m.name for m in migrations.applied(db)], len(migrations.pending(db)), damage
+        try:
+            return [m.name for m in migrations.applied(db)], len(migrations.pending(db)), damage
+        except sqlite3.DatabaseError:
+            if damage is None:
+                raise
+            return [], 0, damage  # too damaged to read the migrations: the damage is the news
 
 
 def quick_check_problem(conn: sqlite3.Connection) -> str | None:
