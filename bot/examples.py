@@ -11,6 +11,7 @@ can merge new lines and the diff a reviewer reads stays small.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,9 +26,15 @@ from bot.knowledge import (
     examples_path,
     too_deep,
     unsafe_yaml_problem,
+    yaml_node,
     yaml_problem,
 )
 from bot.text import normalise
+
+# The examples' own lines are normalised twice per load (the empty-line check, then the
+# duplicate check) and again by every load in the same process: cached, as they are the
+# knowledge files' text, never a person's question.
+normalised_line = functools.lru_cache(maxsize=65536)(normalise)
 
 GROUP_KEYS = ("label", "family", "lang", "source", "examples")
 # ISO 639-1 codes of the languages support teams write in; extend when one is missing.
@@ -116,7 +123,7 @@ def load_examples(files: Iterable[str | Path]) -> ExampleSet:
         examples, problems = parse_examples_file(Path(file))
         result.problems.extend(problems)
         for example in examples:
-            key = f"{example.article_id}\x00{normalise(example.text)}"
+            key = f"{example.article_id}\x00{normalised_line(example.text)}"
             if key in seen:
                 why = f"duplicate of {seen[key]} (same words): {example.text[:60]!r}"
                 result.problems.append(Problem(str(file), example.line, "examples", why))
@@ -139,24 +146,12 @@ def parse_examples(text: str, filename: str) -> tuple[list[Example], list[Proble
     if unsafe is not None:
         return [], [unsafe]
     try:
-        root = _compose(text)
+        root = yaml_node(text)
     except yaml.YAMLError as exc:
         return [], [yaml_problem(exc, filename)]  # the same line and words as for articles
     except RecursionError:  # deeper than libyaml lets the safety scan see
         return [], [too_deep(filename)]
     return _ExamplesChecker(filename).check(root)
-
-
-def _compose(text: str) -> yaml.Node | None:
-    """libyaml when present (these files are long: 25x faster); on an error, the pure-Python
-    loader's message, which names the problem the same way on every machine."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.compose(text, Loader=fast)
-        except yaml.YAMLError:
-            pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 class _ExamplesChecker:
@@ -244,7 +239,7 @@ class _ExamplesChecker:
         texts = []
         for index, item in enumerate(node.value):
             value = str(item.value).strip() if isinstance(item, yaml.ScalarNode) else ""
-            if not value or not normalise(value):
+            if not value or not normalised_line(value):
                 self.fail(item, f"{where}[{index}]", "must be a message with words in it")
                 continue
             texts.append((value, item.start_mark.line + 1))

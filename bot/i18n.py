@@ -128,7 +128,7 @@ def load_translations(folder: str | Path) -> Translations:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], Problem | None]:
-    from bot.knowledge import too_deep, unsafe_yaml_problem, yaml_problem
+    from bot.knowledge import too_deep, unsafe_yaml_problem, yaml_data, yaml_problem
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -138,7 +138,7 @@ def _read(path: Path) -> tuple[dict[str, Any], Problem | None]:
     if unsafe is not None:
         return {}, unsafe
     try:
-        data = yaml.safe_load(text)
+        data = yaml_data(text)
     except yaml.YAMLError as exc:
         return {}, yaml_problem(exc, str(path))
     except RecursionError:
