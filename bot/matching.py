@@ -134,9 +134,10 @@ class Matcher:
         found = self.concepts.analyse(with_context(context, text))
         probabilities = self._probabilities(found)
         article_id, score = self._best_article(probabilities)
-        if score - rule.penalty <= decision.score:
+        if not rule.decides(decision.score, score):
             return decision
-        return _Decision(probabilities, found, None, article_id, score - rule.penalty, context)
+        combined = rule.score(score)
+        return _Decision(probabilities, found, None, article_id, combined, context)
 
     def _decide_on_parts(self, text: str, evidence: Evidence) -> _Decision:
         whole = self._probabilities(evidence)
@@ -152,9 +153,9 @@ class Matcher:
             candidate = _Decision(probabilities, found, part, *self._best_article(probabilities))
             if best is None or candidate.score > best.score:
                 best = candidate
-        if best is None or best.score - rule.penalty <= decision.score:
+        if best is None or not rule.decides(decision.score, best.score):
             return decision
-        return replace(best, score=best.score - rule.penalty)
+        return replace(best, score=rule.score(best.score))
 
     def explain(self, text: str, nearest: int = 3) -> Explanation:
         """Why: the class probabilities and features of the text that decided (the whole
