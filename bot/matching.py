@@ -11,6 +11,7 @@ costs one concept pass and one sparse dot product.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ class Matcher:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
         decision = self._decide(text, evidence, self.context if context is None else context)
-        score = round(decision.score * 100, 1)
+        score = _percent(decision.score)
         level = self.thresholds.level(score)
         article_id = decision.article_id
         concept_match = evidence.match
@@ -240,6 +241,12 @@ class Matcher:
         reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
         reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]
         return tuple(reasons)
+
+
+def _percent(probability: float) -> float:
+    """The 0-100 score, to 0.1 and rounded down: 100 only for a certain answer (a
+    probability of 0.9996 is not, and must stay below a threshold of 100)."""
+    return math.floor(probability * 1000 + 1e-9) / 10
 
 
 def article_examples(knowledge: KnowledgeBase) -> ExampleSet:

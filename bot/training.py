@@ -408,7 +408,7 @@ def choose_thresholds(scores: np.ndarray, predicted: list[str], labels: list[str
     answer = max(safe, key=lambda t: (table[t].f1, -t)) if safe else 1.0
     loose = [t for t in THRESHOLD_GRID if table[t].false_positive_rate <= SUGGEST_MAX_FPR]
     suggest = min(min(loose, default=answer), answer)
-    return Thresholds(answer=round(float(answer) * 100, 1), suggest=round(float(suggest) * 100, 1))
+    return Thresholds(answer=round(float(answer) * 100, 2), suggest=round(float(suggest) * 100, 2))
 
 
 def _figures_by_threshold(
@@ -423,8 +423,10 @@ def _figures_by_threshold(
     def at_or_above(values: np.ndarray) -> np.ndarray:
         return len(values) - np.searchsorted(np.sort(values), grid, side="left")
 
-    answered, correct, wrong = at_or_above(scores), at_or_above(scores[right]), at_or_above(
-        scores[~on]
+    answered, correct, wrong = (
+        at_or_above(scores),
+        at_or_above(scores[right]),
+        at_or_above(scores[~on]),
     )
     positives, negatives = int(on.sum()), int((~on).sum())
     return {

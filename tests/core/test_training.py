@@ -18,8 +18,8 @@ from bot.examples import (
     parse_examples_file,
 )
 from bot.knowledge import load_knowledge
-from bot.matching import Matcher
 from bot.linear import PartRule
+from bot.matching import Matcher
 from bot.training import NONE, choose_thresholds, figures_at
 from tests.conftest import KNOWLEDGE_DIR
 
