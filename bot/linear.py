@@ -206,6 +206,14 @@ class PartRule:
     def __str__(self) -> str:
         return f"penalty {self.penalty:g}, floor {self.floor:g}"
 
+    def decides(self, own: float, other: float) -> bool:
+        """Whether ``other`` (a part, or the message in context) decides instead of ``own``."""
+        return other - self.penalty > own and own >= self.floor
+
+    def score(self, other: float) -> float:
+        """The score when ``other`` decides: its own, less the penalty."""
+        return other - self.penalty
+
 
 NO_PARTS = PartRule()
 

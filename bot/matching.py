@@ -11,6 +11,7 @@ costs one concept pass and one sparse dot product.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ class Matcher:
             why = ("one word is not a question: a reply in a conversation, or a test",)
             return Match(Level.SILENT, None, 0.0, evidence.match.version, why)
         decision = self._decide(text, evidence, self.context if context is None else context)
-        score = round(decision.score * 100, 1)
+        score = _percent(decision.score)
         level = self.thresholds.level(score)
         article_id = decision.article_id
         concept_match = evidence.match
@@ -134,9 +135,10 @@ class Matcher:
         found = self.concepts.analyse(with_context(context, text))
         probabilities = self._probabilities(found)
         article_id, score = self._best_article(probabilities)
-        if score - rule.penalty <= decision.score:
+        if not rule.decides(decision.score, score):
             return decision
-        return _Decision(probabilities, found, None, article_id, score - rule.penalty, context)
+        combined = rule.score(score)
+        return _Decision(probabilities, found, None, article_id, combined, context)
 
     def _decide_on_parts(self, text: str, evidence: Evidence) -> _Decision:
         whole = self._probabilities(evidence)
@@ -152,9 +154,9 @@ class Matcher:
             candidate = _Decision(probabilities, found, part, *self._best_article(probabilities))
             if best is None or candidate.score > best.score:
                 best = candidate
-        if best is None or best.score - rule.penalty <= decision.score:
+        if best is None or not rule.decides(decision.score, best.score):
             return decision
-        return replace(best, score=best.score - rule.penalty)
+        return replace(best, score=rule.score(best.score))
 
     def explain(self, text: str, nearest: int = 3) -> Explanation:
         """Why: the class probabilities and features of the text that decided (the whole
@@ -239,6 +241,12 @@ class Matcher:
         reasons += [f"{concept}: '{phrase}'" for concept, phrase in sorted(phrases.items())]
         reasons += [f"read '{typo}' as '{word}'" for typo, word in evidence.match.corrections]
         return tuple(reasons)
+
+
+def _percent(probability: float) -> float:
+    """The 0-100 score, to 0.1 and rounded down: 100 only for a certain answer (a
+    probability of 0.9996 is not, and must stay below a threshold of 100)."""
+    return math.floor(probability * 1000 + 1e-9) / 10
 
 
 def article_examples(knowledge: KnowledgeBase) -> ExampleSet:

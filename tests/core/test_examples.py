@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz, process, utils
@@ -146,6 +147,15 @@ def test_no_training_line_copies_or_paraphrases_a_dev_line():
     """The dev set measures; it never teaches."""
     dev = [json.loads(line)["text"] for line in EVAL_SET.read_text().splitlines() if line.strip()]
     assert lookalikes(_training_lines(), dev) == []
+
+
+@pytest.mark.parametrize("name", ["heldback-v3.jsonl", "heldback-v4.jsonl"])
+def test_no_training_line_copies_or_paraphrases_a_held_back_line(name):
+    """The held-back fixtures measure new angles; a training line that copies one would
+    make them measure memory instead."""
+    path = Path(__file__).parent / "fixtures" / name
+    held_back = [json.loads(line)["text"] for line in path.read_text().splitlines() if line]
+    assert held_back and lookalikes(_training_lines(), held_back) == []
 
 
 def test_the_firewall_finds_a_reworded_copy():

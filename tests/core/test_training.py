@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.decision import Level
+from bot.decision import Level, Thresholds
 from bot.examples import (
     Example,
     Label,
@@ -18,6 +18,7 @@ from bot.examples import (
     parse_examples_file,
 )
 from bot.knowledge import load_knowledge
+from bot.linear import PartRule
 from bot.matching import Matcher
 from bot.training import NONE, choose_thresholds, figures_at
 from tests.conftest import KNOWLEDGE_DIR
@@ -57,10 +58,15 @@ def add_line(folder: Path, text: str, label: Label) -> None:
 def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_knowledge, tmp_path):
     # The small set trains in about a second (the shipped set takes a minute). Retrained
     # without the added line, it still answers the probe: the line is what flips it.
+    # Fixed thresholds: what a sample of 60 lines a file learns for them is noise; this test
+    # is about the line.
     probe = (
         "is the opened flag in salesforce reliable when the customer reads the email in outlook?"
     )
-    before = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
+    fixed = Thresholds(answer=80, suggest=60)
+    before = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=tmp_path / "cache").match(
+        probe
+    )
     assert before.level is Level.ANSWER, before.score
     add_line(
         small_knowledge,
@@ -68,7 +74,9 @@ def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_know
         " asking for the audit",
         Label.NEGATIVE,
     )
-    after = Matcher(load_knowledge(small_knowledge), cache_dir=tmp_path / "cache").match(probe)
+    after = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=tmp_path / "cache").match(
+        probe
+    )
     assert after.level is not Level.ANSWER, after.score
     assert after.score < before.score
 
@@ -346,3 +354,38 @@ def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
             assert np.array_equal(getattr(got, field), getattr(expected, field)), field
         held_out = [texts[1], texts[4]]
         assert (ours.transform(held_out) != theirs.transform(held_out)).nnz == 0
+
+
+def test_thresholds_for_the_whole_grid_are_figures_at_each_threshold():
+    """The threshold table is computed for every threshold at once; it must be what
+    ``figures_at`` says threshold by threshold."""
+    from bot.training import THRESHOLD_GRID, _figures_by_threshold
+
+    rng = np.random.default_rng(7)
+    labels = list(rng.choice(["A", "B", NONE], 500))
+    predicted = list(rng.choice(["A", "B"], 500))
+    scores = rng.random(500).round(3)
+    table = _figures_by_threshold(scores, predicted, labels)
+    assert set(table) == set(THRESHOLD_GRID)
+    for threshold in THRESHOLD_GRID:
+        assert table[threshold] == figures_at(scores, predicted, labels, threshold)
+
+
+@pytest.mark.parametrize(
+    ("rule", "whole", "part", "decides", "score"),
+    [
+        (PartRule(0.1, 0.25), 0.5, 0.9, True, 0.8),
+        (PartRule(0.1, 0.25), 0.5, 0.55, False, None),  # not enough after the penalty
+        (PartRule(0.1, 0.25), 0.2, 0.99, False, None),  # the whole is under the floor
+        (PartRule(0.0, 0.0), 0.4, 1.0, True, 1.0),
+    ],
+)
+def test_a_part_rule_decides_as_prefer_does(rule, whole, part, decides, score):
+    from bot.linear import prefer
+
+    assert rule.decides(whole, part) is decides
+    articles, scores, used = prefer(["W"], np.array([whole]), ["P"], np.array([part]), rule)
+    assert bool(used[0]) is decides and articles == (["P"] if decides else ["W"])
+    assert scores[0] == pytest.approx(score if decides else whole)
+    if decides:
+        assert rule.score(part) == pytest.approx(score)
