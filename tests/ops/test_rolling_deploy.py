@@ -88,7 +88,7 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
         b: Server | None = None
         try:
             wait_until_healthy(a, 60)  # A trained and cached the model
-            [model] = (tmp_path / "cache-a").iterdir()
+            [model] = (tmp_path / "cache-a").glob("model-*.pickle")
             (tmp_path / "cache-b").mkdir()
             (tmp_path / "cache-b" / model.name).write_bytes(TORN)
 
