@@ -353,14 +353,14 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     if settings.oauth_mode:
         return _multi_workspace_bot(settings, engine, app, executor, command_app)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    sweeper = start_inbox_rerun(app, engine, settings)  # what a killed run left, then our own
+    workspaces = OneWorkspace(client)
+    sweeper = start_inbox_rerun(workspaces, engine, settings)  # a killed run's, then our own
 
     def stop() -> None:
         sweeper.stop()
         if scheduler:
             scheduler.stop()
 
-    workspaces = OneWorkspace(client)
     return Bot(settings, engine, app, executor, stop, auth, command_app, workspaces)
 
 
@@ -369,16 +369,18 @@ def _multi_workspace_bot(
 ) -> Bot:
     """The bot of a multi-workspace process: a client per installed workspace.
 
-    The scheduler (weekly summary, follow-ups) and the inbox re-run of single-workspace
-    mode post with the one bot token; here they must ask ``workspaces`` for the client
-    of the workspace each piece of work belongs to, so they are not started with a
-    token-less client (see docs/workspaces.md).
+    The inbox re-run answers each owed event with its own workspace's client. The
+    scheduler (weekly summary, follow-ups) of single-workspace mode posts with the one
+    bot token; here it must ask ``workspaces`` for the client of the workspace each
+    piece of work belongs to, so it is not started with a token-less client (see
+    docs/workspaces.md).
     """
     from bot.slack.oauth import InstalledWorkspaces
 
     workspaces = InstalledWorkspaces(settings, engine.store, app.client)
     logger.info("multi-workspace mode: %d workspaces installed", len(workspaces.workspaces()))
-    return Bot(settings, engine, app, executor, lambda: None, None, command_app, workspaces)
+    sweeper = start_inbox_rerun(workspaces, engine, settings)  # a killed run's, then our own
+    return Bot(settings, engine, app, executor, sweeper.stop, None, command_app, workspaces)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:

@@ -10,7 +10,7 @@ registers a workspace whose install ``code`` ``oauth.v2.access`` exchanges for t
 workspace's bot token (a rotating one, with a refresh token, if asked), a refresh
 (``grant_type=refresh_token``) issues the next token, and ``auth.test`` answers with the
 ids of the workspace whose token it was given. ``tokens_used`` says which token each
-call carried.
+call carried; a workspace's bot posts carry its own bot ids in ``conversations.replies``.
 
 Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
 or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers; ``drop`` resets
@@ -103,6 +103,8 @@ class FakeSlackApi:
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     installable: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
+    # (method, token): canned failures for one workspace's calls only (``rate_limit_token``)
+    scripted_for_token: dict[tuple[str, str], list[Scripted]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -198,6 +200,15 @@ class FakeSlackApi:
         """The next ``times`` calls of ``method`` answer HTTP 429 with Retry-After."""
         self.fail_next(method, 429, times=times, retry_after=retry_after)
 
+    def rate_limit_token(
+        self, method: str, token: str, times: int = 1, retry_after: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` made with ``token`` answer HTTP 429:
+        one workspace rate-limited, whatever the others do meanwhile."""
+        failure = Scripted(429, STATUS_ERRORS[429], retry_after)
+        with self._lock:
+            self.scripted_for_token.setdefault((method, token), []).extend([failure] * times)
+
     def drop(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get their connection reset, no answer."""
         with self._lock:
@@ -212,6 +223,7 @@ class FakeSlackApi:
         with self._lock:
             self.log.clear()
             self.scripted.clear()
+            self.scripted_for_token.clear()
             self.delays.clear()
             self.installable.clear()
 
@@ -274,6 +286,9 @@ class FakeSlackApi:
             self.log.append(call)
             pending = self.scripted.get(call.method)
             failure = pending.pop(0) if pending else None
+            for_token = self.scripted_for_token.get((call.method, call.token or ""))
+            if failure is None and for_token:
+                failure = for_token.pop(0)
             delay = self.delays.get(call.method, 0.0)
         time.sleep(delay)
         if failure is None:
@@ -368,9 +383,15 @@ def _oauth_access(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
             "authed_user": {"id": f"UINSTALLER{found.team}"}}  # fmt: skip
 
 
-def _message(fake: FakeSlackApi, data: dict[str, Any], ts: str) -> dict[str, Any]:
-    message = {"type": "message", "user": fake.bot_user, "bot_id": fake.bot_id, "ts": ts,
-               "text": data.get("text", ""), "team": fake.team}  # fmt: skip
+def _message(
+    fake: FakeSlackApi, data: dict[str, Any], ts: str, poster: FakeWorkspace | None = None
+) -> dict[str, Any]:
+    """A message as Slack returns it; ``poster``: the installed workspace whose bot posted it."""
+    user, bot_id, team = fake.bot_user, fake.bot_id, fake.team
+    if poster is not None:
+        user, bot_id, team = poster.bot_user, poster.bot_id, poster.team
+    message = {"type": "message", "user": user, "bot_id": bot_id, "ts": ts,
+               "text": data.get("text", ""), "team": team}  # fmt: skip
     for key in ("blocks", "thread_ts"):
         if key in data:
             message[key] = data[key]
@@ -388,7 +409,7 @@ def _replies(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     channel, thread = channel_id(data.get("channel")), str(data.get("ts"))
     with fake._lock:
         posted = [c for c in fake.log if c.method == "chat.postMessage"]
-    replies = [_message(fake, c.data, c.reply_ts) for c in posted
+    replies = [_message(fake, c.data, c.reply_ts, fake.owner_of(c.token)) for c in posted
                if channel_id(c.data.get("channel")) == channel
                and c.data.get("thread_ts") == thread and c.reply_ts]  # fmt: skip
     oldest = float(data.get("oldest") or 0)
