@@ -1,6 +1,7 @@
 """Multi-workspace mode keeps "nothing lost": a reply owed to a workspace is sent later,
 with that workspace's own token, exactly once; one owed to a workspace that has
-uninstalled the app is dropped without any call.
+uninstalled the app is dropped without any call. An Enterprise Grid org-wide install
+answers its workspaces' owed events with the organization's token.
 
 The bot is the one ``serve`` builds in OAuth mode (``build_bot``: its owed-reply sweeper
 runs in the background), served over real HTTP on 127.0.0.1, once per backend (a SQLite
@@ -38,6 +39,7 @@ from bot.slack import inbox_rerun
 from bot.slack.inbox_rerun import InboxRerun, OwedSweeper
 from bot.slack.oauth import InstalledWorkspaces
 from bot.slack.serve import Bot, build_bot, create_wsgi_app
+from bot.slack.workspaces import Workspace
 from bot.tokens import new_key
 from tests.store.conftest import pg_server  # noqa: F401 (the session's PostgreSQL)
 from tests.support import payloads as P
@@ -89,7 +91,10 @@ class ServedBot:
         body = P.event_body({**event, "team": workspace.team})
         body["team_id"] = workspace.team
         body["authorizations"] = [{"team_id": workspace.team, "user_id": workspace.bot_user,
-                                   "is_bot": True, "is_enterprise_install": False}]  # fmt: skip
+                                   "is_bot": True, "is_enterprise_install": workspace.org_wide,
+                                   "enterprise_id": workspace.enterprise}]  # fmt: skip
+        if workspace.enterprise:
+            body["enterprise_id"] = workspace.enterprise
         text = json.dumps(body)
         headers = {"Content-Type": "application/json", **sign(text)}
         request = urllib.request.Request(
@@ -151,9 +156,9 @@ def served(settings: Settings) -> Iterator[ServedBot]:
 # -- the workspaces and their questions -------------------------------------------------
 
 
-def installed(served: ServedBot, slack: FakeSlackApi, team: str) -> FakeWorkspace:
+def installed(served: ServedBot, slack: FakeSlackApi, team: str, **options: Any) -> FakeWorkspace:
     """Installed through the real pages: /slack/install, then Slack's redirect back."""
-    workspace = slack.workspace(team)
+    workspace = slack.workspace(team, **options)
     status, page, cookie = served.get("/slack/install")
     assert status == 200, page
     [link] = [html.unescape(href) for href in re.findall(r'<a href="([^"]+)"', page)
@@ -186,8 +191,9 @@ def attempts(slack: FakeSlackApi, event: dict[str, Any]) -> list[Any]:
             if where.items() <= c.data.items()]  # fmt: skip
 
 
-def posts_made(slack: FakeSlackApi, event: dict[str, Any], count: int) -> Callable[[], bool]:
-    return lambda: len(attempts(slack, event)) == count
+def answered(slack: FakeSlackApi, event: dict[str, Any]) -> Callable[[], bool]:
+    """Slack took a post into the event's thread (a call is logged before it is answered)."""
+    return lambda: any(taken for _, taken in attempts(slack, event))
 
 
 def thread_reads(slack: FakeSlackApi, event: dict[str, Any]) -> list[str | None]:
@@ -233,7 +239,7 @@ def test_each_workspaces_owed_reply_is_sent_later_with_its_own_token_once(
     already = replayed("already_replied")
     for event, workspace in ((first, one), (second, two)):
         assert attempts(slack, event)[0] == (workspace.token, False)  # refused: still owed
-        eventually(posts_made(slack, event, 2), "the sweep's reply")
+        eventually(answered(slack, event), "the sweep's reply")
         assert attempts(slack, event) == [(workspace.token, False), (workspace.token, True)]
         assert thread_reads(slack, event) == [workspace.token]  # read back first, its token
     eventually(lambda: replayed("already_replied") > already, "workspace three read back")
@@ -259,7 +265,7 @@ def test_an_owed_reply_of_a_workspace_that_uninstalled_is_dropped_with_no_call(
         uninstalled_at = len(slack.log)
         kept = ask_while_slack_refuses(served, slack, staying, "C0STAYS")  # owed as well
         eventually(lambda: replayed("dropped") > dropped, "the dropped event")
-        eventually(posts_made(slack, kept, 2), "the staying workspace's reply")
+        eventually(answered(slack, kept), "the staying workspace's reply")
     assert replayed("dropped") == dropped + 1
     assert "no longer has the app installed" in caplog.text
     later = slack.log[uninstalled_at:]
@@ -269,3 +275,16 @@ def test_an_owed_reply_of_a_workspace_that_uninstalled_is_dropped_with_no_call(
     eventually(lambda: served.bot.engine.store.inbox.undone() == 0, "nothing owed")
     assert served.sweep_now() == 0  # settled: never tried again
     assert leaving.token not in [c.token for c in slack.log[uninstalled_at:]]
+
+
+def test_an_owed_reply_in_an_org_wide_install_is_sent_with_the_organizations_token(
+    served: ServedBot, slack: FakeSlackApi
+):
+    # Enterprise Grid: installed once for organization E0OWED; the question comes from
+    # one of its workspaces, whose own id has no installation.
+    org = installed(served, slack, "TGRIDWS", enterprise="E0OWED", org_wide=True)
+    assert served.workspaces.client_for(Workspace("TGRIDWS")) is None  # none of its own
+    event = ask_while_slack_refuses(served, slack, org, "C0GRID")
+    eventually(answered(slack, event), "the sweep's reply")
+    assert attempts(slack, event) == [(org.token, False), (org.token, True)]
+    assert thread_reads(slack, event) == [org.token]

@@ -74,6 +74,7 @@ class FakeWorkspace:
     bot_id: str
     name: str = ""
     enterprise: str | None = None
+    org_wide: bool = False  # installed for the whole organization (``enterprise``)
     expires_in: int | None = None  # seconds: a rotating token (with a refresh token)
     first_expires_in: int | None = None  # the installed token's, when it differs
     tokens: list[str] = field(default_factory=list)  # issued, oldest first
@@ -236,13 +237,15 @@ class FakeSlackApi:
         expires_in: int | None = None,
         first_expires_in: int | None = None,
         enterprise: str | None = None,
+        org_wide: bool = False,
     ) -> FakeWorkspace:
         """A workspace that may install the app; ``expires_in``: its tokens rotate
-        (``first_expires_in``: the installed token expires sooner, so a refresh is due)."""
+        (``first_expires_in``: the installed token expires sooner, so a refresh is due);
+        ``org_wide``: installed for its whole ``enterprise`` (Slack's answer has no team)."""
         found = FakeWorkspace(
             team=team, code=f"code-{team}", bot_user=f"UBOT{team}", bot_id=f"BBOT{team}",
             name=f"Workspace {team}", enterprise=enterprise, expires_in=expires_in,
-            first_expires_in=first_expires_in,
+            first_expires_in=first_expires_in, org_wide=org_wide,
         )  # fmt: skip
         with self._lock:
             self.installable[team] = found
@@ -378,8 +381,8 @@ def _oauth_access(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     enterprise = {"id": found.enterprise, "name": "Acme Org"} if found.enterprise else None
     return {**issued, "scope": data.get("scope") or "chat:write,commands",
             "bot_user_id": found.bot_user, "app_id": "A0APP",
-            "team": {"id": found.team, "name": found.name}, "enterprise": enterprise,
-            "is_enterprise_install": False,
+            "team": None if found.org_wide else {"id": found.team, "name": found.name},
+            "enterprise": enterprise, "is_enterprise_install": found.org_wide,
             "authed_user": {"id": f"UINSTALLER{found.team}"}}  # fmt: skip
 
 
