@@ -228,8 +228,13 @@ def test_each_workspaces_owed_reply_is_sent_later_with_its_own_token_once(
 ):
     one, two = installed(served, slack, "TOWEDONE"), installed(served, slack, "TOWEDTWO")
     three = installed(served, slack, "TOWEDOUT")
+    # Enterprise Grid: installed once for organization E0OWED; its workspace TGRIDWS has
+    # no installation of its own, so the organization's token must answer it.
+    grid = installed(served, slack, "TGRIDWS", enterprise="E0OWED", org_wide=True)
+    assert served.workspaces.client_for(Workspace("TGRIDWS")) is None
     first = ask_while_slack_refuses(served, slack, one, "C0OWEDONE")
     second = ask_while_slack_refuses(served, slack, two, "C0OWEDTWO")
+    fourth = ask_while_slack_refuses(served, slack, grid, "C0OWEDGRID")
     third = ask_while_slack_refuses(served, slack, three, "C0OWEDOUT")
     # Workspace three's reply did reach the thread (as when the process died before it
     # could note it); it is re-run after the other two, so after another bot's identity.
@@ -237,7 +242,7 @@ def test_each_workspaces_owed_reply_is_sent_later_with_its_own_token_once(
         channel=third["channel"], thread_ts=third["ts"], text="the answer"
     )
     already = replayed("already_replied")
-    for event, workspace in ((first, one), (second, two)):
+    for event, workspace in ((first, one), (second, two), (fourth, grid)):
         assert attempts(slack, event)[0] == (workspace.token, False)  # refused: still owed
         eventually(answered(slack, event), "the sweep's reply")
         assert attempts(slack, event) == [(workspace.token, False), (workspace.token, True)]
@@ -247,11 +252,11 @@ def test_each_workspaces_owed_reply_is_sent_later_with_its_own_token_once(
     assert attempts(slack, third) == [(three.token, False), (three.token, True)]  # not twice
 
     eventually(lambda: served.bot.engine.store.inbox.undone() == 0, "nothing owed")
-    for event, team in ((first, "TOWEDONE"), (second, "TOWEDTWO")):
+    for event, team in ((first, "TOWEDONE"), (second, "TOWEDTWO"), (fourth, "TGRIDWS")):
         case = served.bot.engine.store.cases.for_thread(event["channel"], event["ts"])
         assert case is not None and case.team == team and case.reply_ts
     assert served.sweep_now() == 0  # nothing left to send again
-    assert len(attempts(slack, first)) == len(attempts(slack, second)) == 2
+    assert [len(attempts(slack, e)) for e in (first, second, third, fourth)] == [2, 2, 2, 2]
 
 
 def test_an_owed_reply_of_a_workspace_that_uninstalled_is_dropped_with_no_call(
@@ -275,16 +280,3 @@ def test_an_owed_reply_of_a_workspace_that_uninstalled_is_dropped_with_no_call(
     eventually(lambda: served.bot.engine.store.inbox.undone() == 0, "nothing owed")
     assert served.sweep_now() == 0  # settled: never tried again
     assert leaving.token not in [c.token for c in slack.log[uninstalled_at:]]
-
-
-def test_an_owed_reply_in_an_org_wide_install_is_sent_with_the_organizations_token(
-    served: ServedBot, slack: FakeSlackApi
-):
-    # Enterprise Grid: installed once for organization E0OWED; the question comes from
-    # one of its workspaces, whose own id has no installation.
-    org = installed(served, slack, "TGRIDWS", enterprise="E0OWED", org_wide=True)
-    assert served.workspaces.client_for(Workspace("TGRIDWS")) is None  # none of its own
-    event = ask_while_slack_refuses(served, slack, org, "C0GRID")
-    eventually(answered(slack, event), "the sweep's reply")
-    assert attempts(slack, event) == [(org.token, False), (org.token, True)]
-    assert thread_reads(slack, event) == [org.token]
