@@ -222,6 +222,7 @@ class OwedSweeper:
 
     def __init__(self, replayer: InboxRerun, stalled_after: timedelta | None = None) -> None:
         self.replayer = replayer
+        # The module's value when built (not at import), so a test can shrink it.
         self.stalled_after = STALLED_AFTER if stalled_after is None else stalled_after
         self.private = not replayer.settings.store_question_text
         self._stop = threading.Event()
