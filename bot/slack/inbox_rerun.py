@@ -14,6 +14,12 @@ is read back with ``conversations.replies`` first. If Slack cannot say (its docs
 that bot tokens may lack access to channel threads), the event is not re-run, and is
 logged and counted as ``uncertain``: a second answer is worse than a missing one that
 a person can see in the log.
+
+Each event is re-run with the client of the workspace it came from
+(``WorkspaceClients``): in multi-workspace mode that workspace's own bot token, which
+also reads the thread back. An event of a workspace that has since uninstalled the app
+is ``dropped``: logged and counted, never answered with another workspace's token, and
+never tried again.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -35,6 +40,7 @@ from bot.engine import Engine
 from bot.slack import deadline
 from bot.slack.deadline import CALL_BUDGET
 from bot.slack.listeners.messages import RETRY_SOON, Incoming, MessageReplier, incoming
+from bot.slack.workspaces import OneWorkspace, Workspace, WorkspaceClients
 from bot.store import StoreClosed, database_fault
 from bot.store.inbox import Pending
 
@@ -42,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 REPLAYABLE = frozenset({"message", "app_mention"})
 RERUN_OUTCOMES = (
-    "replayed", "already_replied", "skipped", "uncertain", "retry_later", "failed", "expired"
+    "replayed", "already_replied", "skipped", "uncertain", "retry_later", "failed", "expired",
+    "dropped",
 )  # fmt: skip
 # A reply owed this long without any attempt is taken up again by the process that owes
 # it: longer than one attempt may take (each Slack call retries for CALL_BUDGET).
@@ -57,7 +64,8 @@ def inbox_payload(body: dict[str, Any]) -> str | None:
         return None
     if event.get("type") not in REPLAYABLE or as_incoming(event, None) is None:
         return None
-    kept = {"event_id": body.get("event_id"), "team_id": body.get("team_id"), "event": event}
+    kept = {"event_id": body.get("event_id"), "team_id": body.get("team_id"),
+            "enterprise_id": body.get("enterprise_id"), "event": event}  # fmt: skip
     return json.dumps(kept, separators=(",", ":"))
 
 
@@ -70,15 +78,20 @@ def as_incoming(
 
 
 class InboxRerun:
-    def __init__(self, engine: Engine, settings: Settings, client: WebClient) -> None:
+    """Re-runs owed events; ``clients`` gives each event its workspace's client (a bare
+    WebClient is the single-workspace mode's one token)."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, clients: WorkspaceClients | WebClient
+    ) -> None:
         self.lifecycle = engine.lifecycle
         self.inbox = engine.store.inbox
         self.engine = engine
         self.settings = settings
-        self.client = client
+        self.clients = OneWorkspace(clients) if isinstance(clients, WebClient) else clients
         self.replier = MessageReplier(engine, settings)
         self.max_age = timedelta(seconds=settings.inbox_replay_max_age)
-        self._me: tuple[str, str] | None = None
+        self._me: dict[str | None, tuple[str, str]] = {}  # by token: who "we" are there
 
     def run(self) -> Counter[str]:
         """Re-run what earlier runs left undone; the counts go to the log and /metrics."""
@@ -123,12 +136,20 @@ class InboxRerun:
         if message is None:
             inbox.done(pending.event_id)
             return "skipped"
+        workspace = Workspace.of(body)
+        client = self.clients.client_for(workspace)
+        if client is None:  # uninstalled since: its token is gone, and no other may answer
+            inbox.give_up(pending.event_id)
+            who = workspace.team_id or workspace.enterprise_id
+            logger.warning("event %s dropped: workspace %s no longer has the app installed",
+                           pending.event_id, who)  # fmt: skip
+            return "dropped"
         taken_by = inbox.message_claimed_by(message.channel, message.ts)
         if taken_by is not None and taken_by != pending.event_id:
             inbox.done(pending.event_id)  # the other event for this post answers it
             return "skipped"
         if pending.posting_at:  # killed while its reply was going out
-            reply_ts = self.reply_in_thread(message)
+            reply_ts = self.reply_in_thread(message, client)
             if reply_ts is None:
                 inbox.give_up(pending.event_id)
                 logger.warning("event %s may be unanswered in %s; not re-run",
@@ -141,7 +162,7 @@ class InboxRerun:
             self.lifecycle.undo_unanswered(
                 message.channel, message.thread_ts, message.user, pending.seen_at
             )
-        self.replier.handle(message, self.client)
+        self.replier.handle(message, client)
         return "replayed"
 
     def settle(self, message: Incoming, reply_ts: str, event_id: str) -> None:
@@ -150,13 +171,13 @@ class InboxRerun:
             self.lifecycle.posted(case.id, reply_ts)
         self.inbox.done(event_id)
 
-    def reply_in_thread(self, message: Incoming) -> str | None:
+    def reply_in_thread(self, message: Incoming, client: WebClient) -> str | None:
         """This bot's reply after ``message`` in its thread: its ts, "" for none, None: unknown."""
-        me = self.identity()
+        me = self.identity(client)
         if me is None:
             return None
         try:
-            found = self.client.conversations_replies(
+            found = client.conversations_replies(
                 channel=message.channel, ts=message.thread_ts, oldest=message.ts, limit=200
             )
         except SlackApiError as exc:
@@ -168,16 +189,19 @@ class InboxRerun:
                 return str(reply["ts"])
         return ""
 
-    def identity(self) -> tuple[str, str] | None:
-        """(bot user id, bot id) from auth.test, asked once."""
-        if self._me is None:
+    def identity(self, client: WebClient) -> tuple[str, str] | None:
+        """(bot user id, bot id) from auth.test, asked once per token: each workspace
+        has its own bot user."""
+        me = self._me.get(client.token)
+        if me is None:
             try:
-                answer = self.client.auth_test()
+                answer = client.auth_test()
             except SlackApiError as exc:
                 logger.warning("auth.test failed: %s", exc.response.get("error"))
                 return None
-            self._me = (str(answer.get("user_id") or ""), str(answer.get("bot_id") or ""))
-        return self._me
+            me = (str(answer.get("user_id") or ""), str(answer.get("bot_id") or ""))
+            self._me[client.token] = me
+        return me
 
 
 def transient(exc: Exception) -> bool:
@@ -198,9 +222,10 @@ class OwedSweeper:
     after ``INBOX_REPLAY_MAX_AGE`` has failed: logged and counted, never silent.
     """
 
-    def __init__(self, replayer: InboxRerun, stalled_after: timedelta = STALLED_AFTER) -> None:
+    def __init__(self, replayer: InboxRerun, stalled_after: timedelta | None = None) -> None:
         self.replayer = replayer
-        self.stalled_after = stalled_after
+        # The module's value when built (not at import), so a test can shrink it.
+        self.stalled_after = STALLED_AFTER if stalled_after is None else stalled_after
         self.private = not replayer.settings.store_question_text
         self._stop = threading.Event()
 
@@ -244,10 +269,13 @@ class OwedSweeper:
         self._stop.set()
 
 
-def start_inbox_rerun(app: App, engine: Engine, settings: Settings) -> OwedSweeper:
+def start_inbox_rerun(
+    workspaces: WorkspaceClients, engine: Engine, settings: Settings
+) -> OwedSweeper:
     """Re-run in the background, so the worker acks new events at once meanwhile; then
-    keep trying what this process owes (the sweeper is returned, to stop it at exit)."""
-    replayer = InboxRerun(engine, settings, app.client)
+    keep trying what this process owes (the sweeper is returned, to stop it at exit).
+    Each event is answered with its own workspace's client from ``workspaces``."""
+    replayer = InboxRerun(engine, settings, workspaces)
     first = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
     first.start()
     sweeper = OwedSweeper(replayer)

@@ -354,14 +354,14 @@ def build_bot(settings: Settings, listener_threads: int, *, check_auth: bool = F
     if settings.oauth_mode:
         return _multi_workspace_bot(settings, engine, app, executor, command_app)
     scheduler = start_scheduler(app.client, engine.store, settings)
-    sweeper = start_inbox_rerun(app, engine, settings)  # what a killed run left, then our own
+    workspaces = OneWorkspace(client)
+    sweeper = start_inbox_rerun(workspaces, engine, settings)  # a killed run's, then our own
 
     def stop() -> None:
         sweeper.stop()
         if scheduler:
             scheduler.stop()
 
-    workspaces = OneWorkspace(client)
     return Bot(settings, engine, app, executor, stop, auth, command_app, workspaces)
 
 
@@ -370,8 +370,8 @@ def _multi_workspace_bot(
 ) -> Bot:
     """The bot of a multi-workspace process: a client per installed workspace.
 
-    The scheduler (each workspace's weekly summary, follow-ups) asks ``workspaces`` for
-    the client of the workspace each piece of work belongs to.
+    The inbox re-run answers each owed event, and the scheduler (each workspace's weekly
+    summary, follow-ups) posts, with the client of the workspace the work belongs to.
     """
     from bot.slack.oauth import InstalledWorkspaces
     from bot.slack.weekly import start_scheduler
@@ -379,7 +379,13 @@ def _multi_workspace_bot(
     workspaces = InstalledWorkspaces(settings, engine.store, app.client)
     logger.info("multi-workspace mode: %d workspaces installed", len(workspaces.workspaces()))
     scheduler = start_scheduler(None, engine.store, settings, clients=workspaces)
-    return Bot(settings, engine, app, executor, scheduler.stop, None, command_app, workspaces)
+    sweeper = start_inbox_rerun(workspaces, engine, settings)  # a killed run's, then our own
+
+    def stop() -> None:
+        sweeper.stop()
+        scheduler.stop()
+
+    return Bot(settings, engine, app, executor, stop, None, command_app, workspaces)
 
 
 def run_http(settings: Settings, server: ServerSettings) -> None:

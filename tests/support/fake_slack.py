@@ -10,7 +10,7 @@ registers a workspace whose install ``code`` ``oauth.v2.access`` exchanges for t
 workspace's bot token (a rotating one, with a refresh token, if asked), a refresh
 (``grant_type=refresh_token``) issues the next token, and ``auth.test`` answers with the
 ids of the workspace whose token it was given. ``tokens_used`` says which token each
-call carried.
+call carried; a workspace's bot posts carry its own bot ids in ``conversations.replies``.
 
 Tests script failures per method with ``fail_next``: an error body (``not_in_channel``)
 or HTTP 429 with ``Retry-After`` to exercise slack_sdk's retry handlers; ``drop`` resets
@@ -77,6 +77,7 @@ class FakeWorkspace:
     bot_id: str
     name: str = ""
     enterprise: str | None = None
+    org_wide: bool = False  # installed for the whole organization (``enterprise``)
     expires_in: int | None = None  # seconds: a rotating token (with a refresh token)
     first_expires_in: int | None = None  # the installed token's, when it differs
     tokens: list[str] = field(default_factory=list)  # issued, oldest first
@@ -109,6 +110,8 @@ class FakeSlackApi:
     # users.info answers by user id (e.g. {"U1": {"is_admin": True}}); others are members.
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     storms: dict[str, tuple[float, Scripted]] = field(default_factory=dict)
+    # (method, token): canned failures for one workspace's calls only (``rate_limit_token``)
+    scripted_for_token: dict[tuple[str, str], list[Scripted]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -205,6 +208,15 @@ class FakeSlackApi:
         """The next ``times`` calls of ``method`` answer HTTP 429 with Retry-After."""
         self.fail_next(method, 429, times=times, retry_after=retry_after)
 
+    def rate_limit_token(
+        self, method: str, token: str, times: int = 1, retry_after: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` made with ``token`` answer HTTP 429:
+        one workspace rate-limited, whatever the others do meanwhile."""
+        failure = Scripted(429, STATUS_ERRORS[429], retry_after)
+        with self._lock:
+            self.scripted_for_token.setdefault((method, token), []).extend([failure] * times)
+
     def drop(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get their connection reset, no answer."""
         with self._lock:
@@ -248,6 +260,7 @@ class FakeSlackApi:
         with self._lock:
             self.log.clear()
             self.scripted.clear()
+            self.scripted_for_token.clear()
             self.delays.clear()
             self.installable.clear()
             self.storms.clear()
@@ -264,13 +277,15 @@ class FakeSlackApi:
         expires_in: int | None = None,
         first_expires_in: int | None = None,
         enterprise: str | None = None,
+        org_wide: bool = False,
     ) -> FakeWorkspace:
         """A workspace that may install the app; ``expires_in``: its tokens rotate
-        (``first_expires_in``: the installed token expires sooner, so a refresh is due)."""
+        (``first_expires_in``: the installed token expires sooner, so a refresh is due);
+        ``org_wide``: installed for its whole ``enterprise`` (Slack's answer has no team)."""
         found = FakeWorkspace(
             team=team, code=f"code-{team}", bot_user=f"UBOT{team}", bot_id=f"BBOT{team}",
             name=f"Workspace {team}", enterprise=enterprise, expires_in=expires_in,
-            first_expires_in=first_expires_in,
+            first_expires_in=first_expires_in, org_wide=org_wide,
         )  # fmt: skip
         with self._lock:
             self.installable[team] = found
@@ -317,6 +332,9 @@ class FakeSlackApi:
             until, stormy = self.storms.get(call.method, (0.0, None))
             if failure is None and call.at < until:
                 failure = stormy
+            for_token = self.scripted_for_token.get((call.method, call.token or ""))
+            if failure is None and for_token:
+                failure = for_token.pop(0)
             delay = self.delays.get(call.method, 0.0)
             held = self._held.get(call.method)
         if held is not None:
@@ -409,14 +427,20 @@ def _oauth_access(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     enterprise = {"id": found.enterprise, "name": "Acme Org"} if found.enterprise else None
     return {**issued, "scope": data.get("scope") or "chat:write,commands",
             "bot_user_id": found.bot_user, "app_id": "A0APP",
-            "team": {"id": found.team, "name": found.name}, "enterprise": enterprise,
-            "is_enterprise_install": False,
+            "team": None if found.org_wide else {"id": found.team, "name": found.name},
+            "enterprise": enterprise, "is_enterprise_install": found.org_wide,
             "authed_user": {"id": f"UINSTALLER{found.team}"}}  # fmt: skip
 
 
-def _message(fake: FakeSlackApi, data: dict[str, Any], ts: str) -> dict[str, Any]:
-    message = {"type": "message", "user": fake.bot_user, "bot_id": fake.bot_id, "ts": ts,
-               "text": data.get("text", ""), "team": fake.team}  # fmt: skip
+def _message(
+    fake: FakeSlackApi, data: dict[str, Any], ts: str, poster: FakeWorkspace | None = None
+) -> dict[str, Any]:
+    """A message as Slack returns it; ``poster``: the installed workspace whose bot posted it."""
+    user, bot_id, team = fake.bot_user, fake.bot_id, fake.team
+    if poster is not None:
+        user, bot_id, team = poster.bot_user, poster.bot_id, poster.team
+    message = {"type": "message", "user": user, "bot_id": bot_id, "ts": ts,
+               "text": data.get("text", ""), "team": team}  # fmt: skip
     for key in ("blocks", "thread_ts"):
         if key in data:
             message[key] = data[key]
@@ -434,7 +458,7 @@ def _replies(fake: FakeSlackApi, data: dict[str, Any]) -> dict[str, Any]:
     channel, thread = channel_id(data.get("channel")), str(data.get("ts"))
     with fake._lock:
         posted = [c for c in fake.log if c.method == "chat.postMessage"]
-    replies = [_message(fake, c.data, c.reply_ts) for c in posted
+    replies = [_message(fake, c.data, c.reply_ts, fake.owner_of(c.token)) for c in posted
                if channel_id(c.data.get("channel")) == channel
                and c.data.get("thread_ts") == thread and c.reply_ts]  # fmt: skip
     oldest = float(data.get("oldest") or 0)
