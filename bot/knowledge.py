@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -373,27 +374,25 @@ def unsafe_yaml_problem(text: str, filename: str) -> Problem | None:
 
 
 def yaml_node(text: str) -> yaml.Node | None:
-    """The document's node tree (for line numbers): libyaml when present (5-25x faster);
-    on an error, the pure-Python loader's message, which names the problem the same way
-    on every machine."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.compose(text, Loader=fast)
-        except yaml.YAMLError:
-            pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    """The document's node tree (for line numbers)."""
+    return _libyaml_first(text, lambda loader: yaml.compose(text, Loader=loader))
 
 
 def yaml_data(text: str) -> Any:
-    """The document as Python values, like ``yaml.safe_load``, libyaml when present."""
+    """The document as Python values, like ``yaml.safe_load``."""
+    return _libyaml_first(text, lambda loader: yaml.load(text, Loader=loader))
+
+
+def _libyaml_first(text: str, parse: Callable[[type], Any]) -> Any:
+    """libyaml's safe loader when present (5-25x faster); on an error, the pure-Python
+    loader's, whose message names the problem the same way on every machine."""
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         try:
-            return yaml.load(text, Loader=fast)
+            return parse(fast)
         except yaml.YAMLError:
             pass
-    return yaml.safe_load(text)
+    return parse(yaml.SafeLoader)
 
 
 def too_deep(filename: str) -> Problem:

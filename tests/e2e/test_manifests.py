@@ -38,7 +38,7 @@ EVENT_SCOPES = {
     "tokens_revoked": None,
 }
 # Only the distribution manifest subscribes to these: a workspace that leaves (its tokens
-# are forgotten; tests/e2e/test_oauth_install.py sends them to the running app).
+# are forgotten; tests/e2e/oauth/test_install.py sends them to the running app).
 LEAVING_EVENTS = {"app_uninstalled", "tokens_revoked"}
 # Scopes for what we call: chat.* replies and commands/shortcuts; files_upload_v2 for
 # the weekly chart; users.info, to tell a workspace's admins (who may change its

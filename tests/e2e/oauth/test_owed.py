@@ -40,12 +40,9 @@ from bot.slack.inbox_rerun import InboxRerun, OwedSweeper
 from bot.slack.oauth import InstalledWorkspaces
 from bot.slack.serve import Bot, build_bot, create_wsgi_app
 from bot.slack.workspaces import Workspace
-from bot.tokens import new_key
-from tests.store.conftest import pg_server  # noqa: F401 (the session's PostgreSQL)
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi, FakeWorkspace
-from tests.support.postgres import Server
-from tests.support.signing import SECRET, sign
+from tests.support.signing import sign
 
 QUESTION = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 STALLED_AFTER = 3.0  # seconds: longer than a failed attempt, whole seconds stored
@@ -117,29 +114,6 @@ class ServedBot:
         self.server.shutdown()
         self.server.server_close()
         self.bot.close()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path_factory.mktemp("owed") / "bot.db")
-    server: Server = request.getfixturevalue("pg_server")
-    return server.fresh_database()
-
-
-@pytest.fixture(scope="module")
-def slack(database: str) -> Iterator[FakeSlackApi]:
-    with FakeSlackApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def settings(slack: FakeSlackApi, database: str) -> Settings:
-    return Settings(
-        slack_signing_secret=SECRET, slack_api_url=slack.url, db_path=database,
-        slack_client_id="1111.2222", slack_client_secret="oauth-client-secret",
-        token_encryption_key=new_key(),
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -34,16 +34,11 @@ from bot.slack.oauth import BOT_SCOPES, InstalledWorkspaces
 from bot.slack.serve import build_bot, create_wsgi_app
 from bot.slack.workspaces import Workspace
 from bot.tokens import TokenCipher, UnreadableToken, new_key
-from tests.store.conftest import pg_server  # noqa: F401 (the session's PostgreSQL)
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi, FakeWorkspace
 from tests.support.http_harness import LiveBot
-from tests.support.postgres import Server
-from tests.support.signing import SECRET
+from tests.support.oauth_mode import CLIENT_ID, CLIENT_SECRET, KEY
 
-KEY = new_key()
-CLIENT_ID = "1111.2222"
-CLIENT_SECRET = "oauth-client-secret"
 QUESTION = "Times Opened never moves past 0 for our rep's emails; recipients run Outlook 2010."
 
 
@@ -52,29 +47,6 @@ class Page:
     status: int
     body: str
     headers: dict[str, str]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path_factory.mktemp("oauth") / "bot.db")
-    server: Server = request.getfixturevalue("pg_server")
-    return server.fresh_database()
-
-
-@pytest.fixture(scope="module")
-def slack(database: str) -> Iterator[FakeSlackApi]:
-    """Slack for one backend's app (the workspaces it issued tokens to, its calls)."""
-    with FakeSlackApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def settings(slack: FakeSlackApi, database: str) -> Settings:
-    return Settings(
-        slack_signing_secret=SECRET, slack_api_url=slack.url, db_path=database,
-        slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET, token_encryption_key=KEY,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
