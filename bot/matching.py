@@ -11,8 +11,11 @@ costs one concept pass and one sparse dot product.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,9 @@ from bot.training import (
     Trained,
     TrainingSet,
     best_article,
+    cached,
     default_cache_dir,
+    learner_header,
     train,
 )
 
@@ -74,26 +79,48 @@ class Matcher:
     ) -> None:
         self.knowledge = knowledge
         self.concepts = ConceptMatcher(knowledge)
-        self.examples = examples if examples is not None else article_examples(knowledge)
-        self.training = TrainingSet.from_examples(self.examples.examples)
+        self._examples = examples
         cache = default_cache_dir() if cache_dir is _DEFAULT_CACHE else cache_dir
+        cache = cache if isinstance(cache, Path) else None
         # The articles' contexts ("Salesforce email tracking"): evidence for messages that
         # never name the product (a channel may pass its own to ``match``).
         self.context = "; ".join(dict.fromkeys(a.context for a in knowledge.articles if a.context))
-        self.trained: Trained | None = None
-        if len(set(self.training.labels)) >= 2:
+        signature = _concept_signature(knowledge)
+        # A start whose examples files are byte for byte those of a cached model loads it
+        # without parsing them (most of a start's time); the examples load when asked for.
+        index = ExamplesIndex(cache, self._files(), f"{signature}\x00{self.context}")
+        self.trained: Trained | None = None if examples is not None else index.trained()
+        if self.trained is None and len(set(self.training.labels)) >= 2:
             self.trained = train(
-                self.training,
-                self.inputs,
-                self.concepts.feature_names,
-                _concept_signature(knowledge),
-                cache if isinstance(cache, Path) else None,
+                self.training, self.inputs, self.concepts.feature_names, signature, cache,
                 self.context,
-            )
+            )  # fmt: skip
+            if examples is None and not self.examples.problems:
+                index.remember(self.trained)
         learned = self.trained.cross_validation.thresholds if self.trained else None
         self.thresholds = thresholds or learned or Thresholds()
         self._classes = self.trained.model.classes if self.trained else []
         self._example_vectors: Any = None  # a scipy sparse matrix, built for explanations
+
+    def _files(self) -> list[Path]:
+        return [f for f in article_example_files(self.knowledge) if f.exists()]
+
+    @cached_property
+    def examples(self) -> ExampleSet:
+        """The labelled examples (parsed on first use when the model came from the index)."""
+        return self._examples if self._examples is not None else load_examples(self._files())
+
+    @cached_property
+    def training(self) -> TrainingSet:
+        return TrainingSet.from_examples(self.examples.examples)
+
+    @property
+    def example_problems(self) -> list[Any]:
+        """Problems in the examples files; none when the model came from the index (it is
+        only written for files without problems)."""
+        if "examples" not in self.__dict__ and self._examples is None and self.trained:
+            return []
+        return list(self.examples.problems)
 
     @property
     def learned(self) -> bool:
@@ -251,8 +278,51 @@ def _percent(probability: float) -> float:
 
 def article_examples(knowledge: KnowledgeBase) -> ExampleSet:
     """The examples files that sit next to the loaded articles."""
-    files = [examples_file(a.path, a.id) for a in knowledge.articles if a.path]
-    return load_examples(f for f in files if f.exists())
+    return load_examples(f for f in article_example_files(knowledge) if f.exists())
+
+
+def article_example_files(knowledge: KnowledgeBase) -> list[Path]:
+    return [Path(examples_file(a.path, a.id)) for a in knowledge.articles if a.path]
+
+
+class ExamplesIndex:
+    """Which fitted model the examples files, byte for byte, were last trained into.
+
+    ``index-<hash of the files' bytes, the concept rules and the context>`` in the model
+    cache holds the model's fingerprint. Any edit to a file is a new hash: the files are
+    then parsed and the model is trained (or found by its own fingerprint) as before.
+    """
+
+    def __init__(self, cache_dir: Path | None, files: list[Path], signature: str) -> None:
+        self.path: Path | None = None
+        if cache_dir is None:
+            return
+        digest = hashlib.sha256(f"{learner_header()}\x00{signature}".encode())
+        try:
+            for file in files:
+                digest.update(f"{file.name}\x00".encode() + file.read_bytes() + b"\x01")
+        except OSError:
+            return  # unreadable: parsed and reported as usual
+        self.path = cache_dir / f"index-{digest.hexdigest()[:24]}.txt"
+
+    def trained(self) -> Trained | None:
+        if self.path is None:
+            return None
+        try:
+            key = self.path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return cached(self.path.parent, key) if key.isalnum() else None
+
+    def remember(self, trained: Trained) -> None:
+        if self.path is None:
+            return
+        try:
+            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(trained.fingerprint, encoding="ascii")
+            partial.replace(self.path)
+        except OSError:
+            pass  # only costs the next start a parse
 
 
 def _concept_signature(knowledge: KnowledgeBase) -> str:

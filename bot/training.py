@@ -675,11 +675,16 @@ class Trained:
     source: str = "trained"  # trained | disk cache | memory
 
 
-def fingerprint(data: TrainingSet, concept_signature: str) -> str:
-    digest = hashlib.sha256()
+def learner_header() -> str:
+    """What, beside the examples, a fitted model depends on (part of every cache key)."""
     learner = version("scikit-learn")  # the metadata only: importing it costs 0.8 s
     header = {"format": MODEL_FORMAT, "sklearn": learner, "C": REGULARISATION_C}
-    digest.update(json.dumps(header, sort_keys=True).encode())
+    return json.dumps(header, sort_keys=True)
+
+
+def fingerprint(data: TrainingSet, concept_signature: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(learner_header().encode())
     digest.update(concept_signature.encode())
     for text, label in zip(data.texts, data.labels, strict=True):
         digest.update(f"{label}\x00{text}\x01".encode())
@@ -718,6 +723,17 @@ def train(
         "matcher model %s: %d examples, %s in %.2f s",
         key, len(data), trained.source, trained.seconds,
     )  # fmt: skip
+    return trained
+
+
+def cached(cache_dir: Path | None, key: str) -> Trained | None:
+    """The model with this fingerprint, from memory or the disk cache; None when neither
+    holds it (never trains)."""
+    if key in _MEMORY:
+        return _MEMORY[key]
+    trained = _load(cache_dir, key)
+    if trained is not None:
+        _MEMORY[key] = trained
     return trained
 
 

@@ -44,7 +44,7 @@ def load_matcher(settings: Settings) -> tuple[KnowledgeBase, Matcher]:
     knowledge = load_articles(settings)
     thresholds = Thresholds.from_config(settings.answer_threshold, settings.suggest_threshold)
     matcher = Matcher(knowledge, thresholds)
-    for problem in matcher.examples.problems:
+    for problem in matcher.example_problems:
         click.echo(f"examples: {problem}", err=True)
     return knowledge, matcher
 

@@ -99,13 +99,33 @@ def test_training_is_deterministic(small_knowledge, monkeypatch):
 def test_fitted_model_is_cached_on_disk_by_what_it_learned(small_knowledge, tmp_path):
     cache = tmp_path / "cache"
     trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
-    assert [p.name for p in cache.iterdir()] == [f"model-{trained.fingerprint}.pickle"]
+    assert [p.name for p in cache.glob("model-*")] == [f"model-{trained.fingerprint}.pickle"]
     add_line(
         small_knowledge, "a brand new line about opens in outlook never counted", Label.POSITIVE
     )
     changed = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
     assert changed.fingerprint != trained.fingerprint
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.glob("model-*"))) == 2
+
+
+def test_unchanged_examples_files_load_the_model_without_being_parsed(small_knowledge, tmp_path):
+    from bot import training
+
+    cache = tmp_path / "cache"
+    first = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
+    training._MEMORY.clear()  # the next start
+    again = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
+    assert again.trained is not None and again.trained.source == "disk cache"
+    assert "examples" not in again.__dict__  # not parsed to find the model
+    assert again.example_problems == []
+    text = "opens never register for our outlook 2016 recipients"
+    assert again.match(text) == first.match(text)
+    assert len(again.training) == len(first.training)  # parsed when asked for
+    add_line(small_knowledge, "a new line about opens outlook never counts", Label.POSITIVE)
+    training._MEMORY.clear()
+    edited = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
+    assert edited.trained is not None and edited.trained.source == "trained"
+    assert edited.trained.fingerprint != first.trained.fingerprint
 
 
 @pytest.mark.parametrize(
