@@ -149,6 +149,21 @@ class Ticker:
             self._stop.wait(self.interval)
 
 
+def post_once(store: Store, key: str, owner: str, post: Callable[[], Posted | None]) -> bool:
+    """Post ``key`` (a week; per workspace, a week and a workspace) once across processes
+    and replicas: claim it, post, record where. A failed post releases the claim (another
+    tick or replica tries again) and raises. False: another process holds the claim."""
+    if not store.claims.claim(key, owner):
+        return False
+    try:
+        posted = post()
+    except Exception:
+        store.claims.release(key)
+        raise
+    store.claims.mark_posted(key, posted.channel if posted else "", posted.ts if posted else None)
+    return True
+
+
 class WeeklyScheduler(Ticker):
     thread_name = "weekly-summary"
 
@@ -181,19 +196,16 @@ class WeeklyScheduler(Ticker):
         if self._retry_at is not None and now < self._retry_at:
             return None
         week = due_week(self.schedule, self.tz, now, self.catch_up)
-        if week is None or not self.store.claims.claim(week.label, self.name):
+        if week is None:
             return None
         try:
-            posted = self.post(week)
+            if not post_once(self.store, week.label, self.name, lambda: self.post(week)):
+                return None
         except Exception:
             logger.exception("weekly summary %s: post failed; will retry", week.label)
-            self.store.claims.release(week.label)
             self._retry_at = now + RETRY_AFTER
             return None
         self._retry_at = None
-        self.store.claims.mark_posted(
-            week.label, posted.channel if posted else "", posted.ts if posted else None
-        )
         logger.info("weekly summary %s posted", week.label)
         return week
 

@@ -37,6 +37,7 @@ from bot.scheduler import (
     PostFn,
     Ticker,
     due_week,
+    post_once,
     worker_name,
 )
 from bot.slack.listeners.common import post_in_thread, slack_error
@@ -215,22 +216,23 @@ class WorkspaceWeekly(Ticker):
         if week is None:
             return None
         key = claim_key(week, None if self.single else workspace)
-        if not self.store.claims.claim(key, self.name):
-            return None
-        client = self.clients.client_for(workspace)
-        try:
+        team = None if self.single else workspace.team_id
+
+        def post() -> Posted:
+            client = self.clients.client_for(workspace)
             if client is None:
                 raise RuntimeError("the workspace has no client (uninstalled?)")
-            team = None if self.single else workspace.team_id
             summary = summarise(self.store, week, tz, team)
-            where = post_summary(client, config.summary_channel, summary, chart=self.chart)
+            return post_summary(client, config.summary_channel, summary, chart=self.chart)
+
+        try:
+            if not post_once(self.store, key, self.name, post):
+                return None
         except Exception:
             logger.exception("weekly summary %s: post failed; will retry", key)
-            self.store.claims.release(key)
             self._retry_at[workspace] = now + RETRY_AFTER
             return None
         self._retry_at.pop(workspace, None)
-        self.store.claims.mark_posted(key, where.channel, where.ts)
         logger.info("weekly summary %s posted", key)
         return week
 

@@ -37,3 +37,28 @@ def test_the_check_sees_a_leak() -> None:
     assert LEAKS.search('rows = db.execute("select id from cases where x = ?")')
     assert LEAKS.search("import sqlite3")
     assert not LEAKS.search('click.echo("Pick a version from the list of cases")')
+
+
+# Slack surfaces and the console write and read cases through the conversation core
+# (bot/conversation.py, bot/lifecycle.py) and scheduled work through bot/scheduler.py;
+# the inbox and the store's operational questions (/healthz) are theirs to ask directly.
+DIRECT_STORE = re.compile(r"\.store\.(cases|gaps|follow_ups|claims|runs|db)\b")
+
+
+def direct_store_calls() -> list[str]:
+    surfaces = [*sorted((BOT / "slack").rglob("*.py")), BOT / "console.py"]
+    return [
+        f"{path.relative_to(BOT).as_posix()}:{number}"
+        for path in surfaces
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if DIRECT_STORE.search(line) and not line.lstrip().startswith("#")
+    ]
+
+
+def test_slack_surfaces_and_the_console_go_through_the_core() -> None:
+    assert direct_store_calls() == []
+
+
+def test_the_core_check_sees_a_direct_call() -> None:
+    assert DIRECT_STORE.search("if not self.store.claims.claim(key, self.name):")
+    assert not DIRECT_STORE.search("self.store.inbox.first_delivery(event_id)")
