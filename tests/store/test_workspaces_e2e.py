@@ -294,3 +294,14 @@ def test_escalations_go_to_the_workspaces_own_channel_and_stay_in_it(
     team_click(bot, answer, "case_escalate", ONE, event)
     assert bot.engine.store.cases.get(case.id).status == "escalated"  # type: ignore[union-attr]
     assert [c["channel"] for c in slack.calls("chat.postMessage")] == ["C0ONEESC"]
+
+
+def test_a_settings_submission_without_its_values_is_acked_and_saves_nothing(
+    bot: LiveBot, slack: FakeSlackApi
+) -> None:
+    before = bot.engine.store.workspace_settings.get(ONE)
+    hollow = submission(ONE, ADMIN)
+    del hollow["view"]["state"]
+    answer = interact(bot, hollow)
+    assert answer.status == 200, answer.body  # before: a KeyError, and no ack
+    assert bot.engine.store.workspace_settings.get(ONE) == before

@@ -118,12 +118,17 @@ def register(
     def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         workspace = workspace_of(context, body)
         user = str((body.get("user") or {}).get("id") or "")
+        state = ((body.get("view") or {}).get("state") or {}).get("values")
+        if not isinstance(state, dict) or not state:
+            logger.warning("settings submission without its values: ignored")
+            ack()
+            return
         if not may_change(client, user, workspace, installer_of):
             logger.warning("settings submitted by %s, who may not change them", user)
-            first = next(iter(body["view"]["state"]["values"]), "summary_channel")
+            first = next(iter(state), "summary_channel")
             ack(response_action="errors", errors={first: "Only workspace admins can change these."})
             return
-        values = submitted_values(body["view"]["state"]["values"])
+        values = submitted_values(state)
         wrong = problems(values)
         if wrong:
             ack(response_action="errors", errors=wrong)
