@@ -9,9 +9,9 @@ TEST_WORKERS ?= 4
 # teaches. `make test EVAL_SET=../shared/eval/questions-dev.jsonl` gates on another file.
 EVAL_SET ?= tests/data/questions-dev.jsonl
 
-# One model cache for the suite and the gate after it: the suite's first step trains the
-# model once, and every test, bot process and the gate load it (tests/conftest.py).
-test warm suite: export MODEL_CACHE_DIR ?= $(CURDIR)/$(VENV)/model-cache
+# One model cache for the suite and the gate after it: `train` fits the model once, and
+# every test, bot process and the gate load it (tests/conftest.py).
+test train warm suite: export MODEL_CACHE_DIR ?= $(CURDIR)/$(VENV)/model-cache
 # Bytecode caches on, whatever the shell says: with PYTHONDONTWRITEBYTECODE set, every bot
 # process a test starts recompiled the bot's modules, and every pytest worker rewrote
 # every test module's asserts again (__pycache__/ is ignored by git).
@@ -21,15 +21,19 @@ unexport PYTHONDONTWRITEBYTECODE
 # imports: knowledge/ installs as emailstatus_knowledge through its import finder, as meant.
 EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
 
-.PHONY: run test lint warm suite eval bench clean lock
+.PHONY: run test lint train warm suite eval bench clean lock
 
 # constraints.txt pins every dependency (the image and CI install from it too).
-# --no-compile: modules are compiled when first imported (about 10 s less to install;
-# most of site-packages is never imported by the bot or its tests).
+# uv installs them: it unpacks the ~50 wheels in parallel, about 5 s instead of pip's 20 s.
+# It is itself a pinned dev dependency, bootstrapped with pip; should uv fail (an index it
+# cannot reach), pip installs the same pins. Neither compiles bytecode at install time:
+# modules are compiled when first imported (most of site-packages never is).
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing emailstatus-bot and its pinned dependencies into $(VENV) (about a minute)..."
-	$(EDITABLE_QUIET) $(BIN)/pip install --no-compile --constraint constraints.txt -e '.[dev]'
+	@echo "Installing emailstatus-bot and its pinned dependencies into $(VENV)..."
+	$(BIN)/pip install --quiet --no-compile --constraint constraints.txt uv
+	$(EDITABLE_QUIET) $(BIN)/uv pip install --python $(BIN)/python --constraint constraints.txt -e '.[dev]' \
+	  || $(EDITABLE_QUIET) $(BIN)/pip install --no-compile --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # Re-pin: a clean virtualenv of this project, frozen (without the project itself).
@@ -47,15 +51,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy bot tests
 
-# The lint runs beside `warm` (two cores: mypy on one, training the model and compiling
-# the test modules on the other); then the suite, then the gate on the dev set.
+# Three jobs on two cores before the suite: the lint (ruff, then mypy), training the
+# shared model (tests/conftest.py would otherwise do it at session start), and compiling
+# the test modules (pytest's cache of rewritten asserts), which starts when the lint ends.
+# Then the suite, then the gate on the dev set.
 test: $(STAMP)
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint warm
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint train warm
 	@$(MAKE) --no-print-directory suite
 	$(BIN)/emailstatus-bot eval --gate $(EVAL_SET)
 
-# Train the shared model (tests/conftest.py does it at session start) and fill pytest's
-# cache of rewritten test modules, once, before the parallel workers each need both.
+# The model every test, bot process and the gate load from MODEL_CACHE_DIR.
+train: $(STAMP)
+	@$(BIN)/emailstatus-bot knowledge train > $(VENV)/train.log 2>&1 || { cat $(VENV)/train.log; exit 1; }
+	@head -n 2 $(VENV)/train.log
+
+# Fill pytest's cache of rewritten test modules once, before the parallel workers each
+# need it (a collect-only run does not train: tests/conftest.py).
 warm: $(STAMP)
 	$(BIN)/pytest --collect-only -q -n 0 -p no:cacheprovider > /dev/null
 

@@ -42,8 +42,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     Every worker and every `serve` or CLI process a test starts then loads it from the
     disk cache. Without this, each of them trained the same model at once on a cold cache.
+    A collect-only run does not train (`make test` trains beside it, in `make train`).
     """
-    if not hasattr(session.config, "workerinput"):  # the controller, or a run without -n
+    controller = not hasattr(session.config, "workerinput")  # or a run without -n
+    if controller and not session.config.option.collectonly:
         Matcher(load_knowledge(KNOWLEDGE_DIR))
 
 
