@@ -31,8 +31,8 @@ EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing emailstatus-bot and its pinned dependencies into $(VENV)..."
-	$(BIN)/pip install --quiet --no-compile --constraint constraints.txt uv
-	$(EDITABLE_QUIET) $(BIN)/uv pip install --python $(BIN)/python --constraint constraints.txt -e '.[dev]' \
+	{ $(BIN)/pip install --quiet --no-compile --constraint constraints.txt uv \
+	  && $(EDITABLE_QUIET) $(BIN)/uv pip install --python $(BIN)/python --constraint constraints.txt -e '.[dev]'; } \
 	  || $(EDITABLE_QUIET) $(BIN)/pip install --no-compile --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
