@@ -362,6 +362,7 @@ def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
     ]
     inputs = Inputs(clean=texts, corrected=texts, concepts=np.zeros((len(texts), 1)))
     rows = np.array([0, 2, 3, 5])  # a fold's training rows: not the first texts only
+    texts[3] = "Pardot OPEN rates dropped ΣΑΣ"  # the word vectoriser lowercases
     tokens = Tokens(inputs)
     for name, make in (("char", _char_vectoriser), ("word", _word_vectoriser)):
         theirs = make()
@@ -369,11 +370,21 @@ def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
         ours = make()
         got = tokens.fit(name, ours, rows)
         assert ours.vocabulary_ == theirs.vocabulary_
+        assert list(ours.vocabulary_) == list(theirs.vocabulary_)  # pickled in that order
         assert ours.idf_.dtype == theirs.idf_.dtype and np.array_equal(ours.idf_, theirs.idf_)
         for field in ("data", "indices", "indptr"):  # the order inside rows too
             assert np.array_equal(getattr(got, field), getattr(expected, field)), field
-        held_out = [texts[1], texts[4]]
-        assert (ours.transform(held_out) != theirs.transform(held_out)).nnz == 0
+        # Held-out texts, read from the counted grams: scikit-learn's transform bit for bit
+        # (training texts, texts with unknown grams, case, Greek final sigma, none at all).
+        held_out = [texts[1], texts[4], texts[0], "OUTLOOK Ωραίος ΣΑΣ   zzz\nopened", "", "zq"]
+        expected = theirs.transform(held_out)
+        got = tokens.transform(name, ours, held_out)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        for field in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+        assert (ours.transform(held_out) != expected).nnz == 0
+    with pytest.raises(ValueError, match="not the last one"):  # another fit's vocabulary
+        tokens.transform("char", _char_vectoriser().fit(texts), texts)
 
 
 def test_thresholds_for_the_whole_grid_are_figures_at_each_threshold():
