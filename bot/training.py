@@ -389,9 +389,7 @@ class _Counts:
         size = max(len(self.terms), 1)
         pairs, times = np.unique(owner.astype(np.int64) * size + flat, return_counts=True)
         ids = np.concatenate([pairs % size, *(self.ids[row] for _, row in known)])
-        values = np.concatenate(
-            [times.astype(np.float32), *(self.counts[row] for _, row in known)]
-        )
+        values = np.concatenate([times.astype(np.float32), *(self.counts[row] for _, row in known)])
         owners = np.concatenate(
             [pairs // size, *(np.full(len(self.ids[row]), i) for i, row in known)]
         )
