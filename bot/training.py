@@ -316,6 +316,10 @@ class _Counts:
             self.ids.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
             self.counts.append(np.fromiter(seen.values(), dtype=np.float32, count=len(seen)))
             self.rows.setdefault(text, row)
+        # All the texts' entries one after another, for choosing a fold's rows at once.
+        self._ids_flat = np.concatenate(self.ids or [np.zeros(0, dtype=np.int64)])
+        self._counts_flat = np.concatenate(self.counts or [np.zeros(0, dtype=np.float32)])
+        self._owners = np.repeat(np.arange(len(self.ids)), [len(i) for i in self.ids])
         self.terms = list(self.index)  # id -> term
         self.alphabetical = np.empty(len(self.terms), dtype=np.int64)  # id -> sorted place
         order = np.argsort(np.array(self.terms, dtype=object), kind="stable")
@@ -349,14 +353,15 @@ class _Counts:
         the vocabulary's column of each term id (-1: not in it)."""
         import scipy.sparse as sp
 
-        ids = np.concatenate([self.ids[r] for r in rows])
-        counts = np.concatenate([self.counts[r] for r in rows])
-        owner = np.repeat(np.arange(len(rows)), [len(self.ids[r]) for r in rows])
+        chosen = np.zeros(len(self.ids), dtype=bool)
+        chosen[rows] = True
+        selected = chosen[self._owners]
+        ids, counts = self._ids_flat[selected], self._counts_flat[selected]
+        owner = (np.cumsum(chosen) - 1)[self._owners[selected]]
         # scikit-learn numbers terms as it first meets them, keeps each row in that order,
         # then renumbers the kept terms alphabetically without reordering the rows.
-        met, first = np.unique(ids, return_index=True)
-        first_seen = np.zeros(len(self.terms), dtype=np.int64)
-        first_seen[met] = first
+        first_seen = np.full(len(self.terms), len(ids), dtype=np.int64)
+        np.minimum.at(first_seen, ids, np.arange(len(ids)))
         kept = np.bincount(ids, minlength=len(self.terms)) >= min_df
         kept_terms = np.flatnonzero(kept)
         kept_terms = kept_terms[np.argsort(self.alphabetical[kept_terms], kind="stable")]
@@ -364,7 +369,7 @@ class _Counts:
         column[kept_terms] = np.arange(len(kept_terms))
         keep = kept[ids]
         ids, counts, owner = ids[keep], counts[keep], owner[keep]
-        order = np.lexsort((first_seen[ids], owner))
+        order = np.argsort(owner * (len(first_seen) + len(keep)) + first_seen[ids])  # unique
         indptr = np.zeros(len(rows) + 1, dtype=np.int32)
         np.cumsum(np.bincount(owner, minlength=len(rows)), out=indptr[1:])
         matrix = sp.csr_matrix(
@@ -381,27 +386,35 @@ class _Counts:
         vocabulary's ``column`` of each term id: known terms only, columns sorted in a row."""
         import scipy.sparse as sp
 
-        known = [(i, self.rows[t]) for i, t in enumerate(texts) if t in self.rows]
-        new = [(i, self._terms(t, add=False)) for i, t in enumerate(texts) if t not in self.rows]
-        # The training texts' counts are at hand; the others' are counted here, all at once.
-        flat = np.fromiter((term for _, terms in new for term in terms), dtype=np.int64)
-        owner = np.repeat([i for i, _ in new], [len(terms) for _, terms in new])
-        size = max(len(self.terms), 1)
-        pairs, times = np.unique(owner.astype(np.int64) * size + flat, return_counts=True)
-        ids = np.concatenate([pairs % size, *(self.ids[row] for _, row in known)])
-        values = np.concatenate([times.astype(np.float32), *(self.counts[row] for _, row in known)])
-        owners = np.concatenate(
-            [pairs // size, *(np.full(len(self.ids[row]), i) for i, row in known)]
-        )
-        columns = column[ids]
+        # The training texts' counts are at hand; the others' grams are listed here, and
+        # counted below (duplicate entries of a row add up).
+        ids: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        listed: list[int] = []
+        lengths: list[int] = []
+        for i, text in enumerate(texts):
+            row = self.rows.get(text)
+            if row is None:
+                terms = self._terms(text, add=False)
+                listed += terms
+                lengths.append(len(terms))
+            else:
+                ids.append(self.ids[row])
+                values.append(self.counts[row])
+                owners.append(np.full(len(self.ids[row]), i, dtype=np.int64))
+                lengths.append(0)
+        ids.append(np.array(listed, dtype=np.int64))
+        values.append(np.ones(len(listed), dtype=np.float32))
+        owners.append(np.repeat(np.arange(len(texts), dtype=np.int64), lengths))
+        columns = column[np.concatenate(ids)]
         keep = columns >= 0
-        columns, values, owners = columns[keep], values[keep], owners[keep]
-        order = np.lexsort((columns, owners))
-        indptr = np.zeros(len(texts) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(owners, minlength=len(texts)), out=indptr[1:])
-        return sp.csr_matrix(
-            (values[order], columns[order].astype(np.int32), indptr), shape=(len(texts), width)
-        )
+        matrix = sp.coo_matrix(
+            (np.concatenate(values)[keep], (np.concatenate(owners)[keep], columns[keep])),
+            shape=(len(texts), width),
+        ).tocsr()
+        matrix.sum_duplicates()  # and sorted columns in each row, as scikit-learn sorts them
+        return matrix
 
 
 def _word_vectoriser() -> TfidfVectorizer:
