@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 import pytest
 
@@ -42,7 +43,9 @@ def test_hostile_yaml_is_one_line_for_articles_and_examples(text, words):
 
 
 def _depth() -> int:
-    frame, depth = sys._getframe(), 0
+    """How many frames the stack holds here."""
+    frame: FrameType | None = sys._getframe()
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth
