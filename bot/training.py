@@ -319,7 +319,9 @@ class _Counts:
         # All the texts' entries one after another, for choosing a fold's rows at once.
         self._ids_flat = np.concatenate(self.ids or [np.zeros(0, dtype=np.int64)])
         self._counts_flat = np.concatenate(self.counts or [np.zeros(0, dtype=np.float32)])
-        self._owners = np.repeat(np.arange(len(self.ids)), [len(i) for i in self.ids])
+        self._lengths = np.array([len(i) for i in self.ids], dtype=np.int64)
+        self._starts = np.cumsum(self._lengths) - self._lengths
+        self._owners = np.repeat(np.arange(len(self.ids)), self._lengths)
         self.terms = list(self.index)  # id -> term
         self.alphabetical = np.empty(len(self.terms), dtype=np.int64)  # id -> sorted place
         order = np.argsort(np.array(self.terms, dtype=object), kind="stable")
@@ -388,11 +390,7 @@ class _Counts:
 
         # The training texts' counts are at hand; the others' grams are listed here, and
         # counted below (duplicate entries of a row add up).
-        ids: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        owners: list[np.ndarray] = []
-        listed: list[int] = []
-        lengths: list[int] = []
+        training, rows, listed, lengths = [], [], [], []
         for i, text in enumerate(texts):
             row = self.rows.get(text)
             if row is None:
@@ -400,21 +398,31 @@ class _Counts:
                 listed += terms
                 lengths.append(len(terms))
             else:
-                ids.append(self.ids[row])
-                values.append(self.counts[row])
-                owners.append(np.full(len(self.ids[row]), i, dtype=np.int64))
+                training.append(i)
+                rows.append(row)
                 lengths.append(0)
-        ids.append(np.array(listed, dtype=np.int64))
-        values.append(np.ones(len(listed), dtype=np.float32))
-        owners.append(np.repeat(np.arange(len(texts), dtype=np.int64), lengths))
-        columns = column[np.concatenate(ids)]
+        entries = self._entries(np.array(rows, dtype=np.int64))
+        ids = np.concatenate([self._ids_flat[entries], np.array(listed, dtype=np.int64)])
+        values = np.concatenate(
+            [self._counts_flat[entries], np.ones(len(listed), dtype=np.float32)]
+        )
+        owners = np.concatenate([
+            np.repeat(np.array(training, dtype=np.int64), self._lengths[rows]),
+            np.repeat(np.arange(len(texts), dtype=np.int64), lengths),
+        ])  # fmt: skip
+        columns = column[ids]
         keep = columns >= 0
         matrix = sp.coo_matrix(
-            (np.concatenate(values)[keep], (np.concatenate(owners)[keep], columns[keep])),
-            shape=(len(texts), width),
+            (values[keep], (owners[keep], columns[keep])), shape=(len(texts), width)
         ).tocsr()
         matrix.sum_duplicates()  # and sorted columns in each row, as scikit-learn sorts them
         return matrix
+
+    def _entries(self, rows: np.ndarray) -> np.ndarray:
+        """Where the training texts ``rows`` have their entries in the flat arrays."""
+        lengths = self._lengths[rows]
+        offsets = np.repeat(self._starts[rows] - (np.cumsum(lengths) - lengths), lengths)
+        return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
 def _word_vectoriser() -> TfidfVectorizer:
