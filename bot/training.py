@@ -674,7 +674,7 @@ def cross_validate(
     mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
     extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    tokens = tokens or Tokens(inputs)  # the training texts' n-grams, counted once
+    tokens = tokens if tokens is not None else Tokens(inputs)  # n-grams counted once
     if prepare is not None:
         prepare = _PreparedOnce(prepare, data.texts, inputs)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
