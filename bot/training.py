@@ -304,24 +304,26 @@ class _Counts:
     def __init__(self, texts: list[str], analyse: Callable[[str], list[str]], by_word: bool):
         self.analyse = analyse
         # Character grams never cross words (char_wb): each word's term ids, found once.
-        self.words: dict[str, list[int]] | None = {} if by_word else None
+        self.words: dict[str, tuple[int, ...]] | None = {} if by_word else None
         self.index: dict[str, int] = {}  # term -> id, numbered as first met
-        self.ids: list[np.ndarray] = []  # per training text
-        self.counts: list[np.ndarray] = []  # per training text
         self.rows: dict[str, int] = {}  # training text -> its first row
+        # Every training text's term ids and counts, one text after another.
+        ids: list[int] = []
+        counts: list[int] = []
+        lengths: list[int] = []
         for row, text in enumerate(texts):
             seen: dict[int, int] = {}
             for term in self._terms(text, add=True):
                 seen[term] = seen.get(term, 0) + 1
-            self.ids.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
-            self.counts.append(np.fromiter(seen.values(), dtype=np.float32, count=len(seen)))
+            ids += seen.keys()
+            counts += seen.values()
+            lengths.append(len(seen))
             self.rows.setdefault(text, row)
-        # All the texts' entries one after another, for choosing a fold's rows at once.
-        self._ids_flat = np.concatenate(self.ids or [np.zeros(0, dtype=np.int64)])
-        self._counts_flat = np.concatenate(self.counts or [np.zeros(0, dtype=np.float32)])
-        self._lengths = np.array([len(i) for i in self.ids], dtype=np.int64)
+        self._ids_flat = np.array(ids, dtype=np.int64)
+        self._counts_flat = np.array(counts, dtype=np.float32)
+        self._lengths = np.array(lengths, dtype=np.int64)
         self._starts = np.cumsum(self._lengths) - self._lengths
-        self._owners = np.repeat(np.arange(len(self.ids)), self._lengths)
+        self._owners = np.repeat(np.arange(len(lengths)), self._lengths)
         self.terms = list(self.index)  # id -> term
         self.alphabetical = np.empty(len(self.terms), dtype=np.int64)  # id -> sorted place
         order = np.argsort(np.array(self.terms, dtype=object), kind="stable")
@@ -338,7 +340,7 @@ class _Counts:
         for word in text.split():
             known = self.words.get(word)
             if known is None:
-                known = self.words[word] = self._ids(self.analyse(word), add)
+                known = self.words[word] = tuple(self._ids(self.analyse(word), add))
             terms += known
         return terms
 
@@ -355,7 +357,7 @@ class _Counts:
         the vocabulary's column of each term id (-1: not in it)."""
         import scipy.sparse as sp
 
-        chosen = np.zeros(len(self.ids), dtype=bool)
+        chosen = np.zeros(len(self._lengths), dtype=bool)
         chosen[rows] = True
         selected = chosen[self._owners]
         ids, counts = self._ids_flat[selected], self._counts_flat[selected]
