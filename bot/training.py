@@ -49,7 +49,7 @@ from bot.text import split_parts
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 logger = logging.getLogger(__name__)
 
@@ -179,20 +179,28 @@ class Model:
         self.classifier.fit(matrix, labels)
         return self
 
-    def features(self, inputs: Inputs) -> sp.csr_matrix:
+    def features(self, inputs: Inputs, tokens: Tokens | None = None) -> sp.csr_matrix:
+        """The model's features of the messages; with the ``tokens`` it was just fitted
+        from (``fit_rows``), their n-grams are counted once for all the folds."""
         import scipy.sparse as sp
 
-        parts = [
-            self.chars.transform(inputs.clean),
-            self.words.transform(inputs.clean),
-            self.corrected.transform(inputs.corrected),
-            sp.csr_matrix(inputs.concepts * CONCEPT_SCALE),
-        ]
-        return sp.hstack(parts).tocsr()
+        if tokens is None:
+            texts = [
+                self.chars.transform(inputs.clean),
+                self.words.transform(inputs.clean),
+                self.corrected.transform(inputs.corrected),
+            ]
+        else:
+            texts = [
+                tokens.transform("char", self.chars, inputs.clean),
+                tokens.transform("word", self.words, inputs.clean),
+                tokens.transform("word*", self.corrected, inputs.corrected),
+            ]
+        return sp.hstack([*texts, sp.csr_matrix(inputs.concepts * CONCEPT_SCALE)]).tocsr()
 
-    def probabilities(self, inputs: Inputs) -> np.ndarray:
+    def probabilities(self, inputs: Inputs, tokens: Tokens | None = None) -> np.ndarray:
         """One row per message, one column per class (``self.classes`` order)."""
-        return np.asarray(self.classifier.predict_proba(self.features(inputs)))
+        return np.asarray(self.classifier.predict_proba(self.features(inputs, tokens)))
 
     def compile(self, concept_names: list[str]) -> LinearModel:
         """What serving needs, as plain arrays (no scikit-learn objects)."""
@@ -231,79 +239,133 @@ def _char_vectoriser() -> TfidfVectorizer:
 
 
 class Tokens:
-    """The training texts' n-gram counts, computed once for all the cross-validation folds.
+    """The training texts' n-gram counts, computed once for the whole fit and all the
+    cross-validation folds.
 
     Splitting a text into n-grams and counting them is most of a fit's time, and it does not
     depend on the fold. A fold's vectoriser is then made from these counts exactly as
     scikit-learn would fit it on the fold's texts: the same vocabulary (terms in at least
     ``min_df`` of them, in sorted order), the same counts, the same idf and the same order
-    of entries inside each row, so the same features bit for bit."""
+    of entries inside each row, so the same features bit for bit. Held-out texts are read
+    the same way (``transform``): their n-grams are counted once, whatever the fold."""
 
     def __init__(self, inputs: Inputs) -> None:
         self._inputs = inputs
         self._counted: dict[str, _Counts] = {}
+        # per vectoriser: the vocabulary fitted last and its column for each term id
+        self._columns: dict[str, tuple[dict[str, int], np.ndarray]] = {}
 
     def fit(self, name: str, vectoriser: TfidfVectorizer, rows: np.ndarray) -> sp.csr_matrix:
         """Fit ``vectoriser`` on the training texts ``rows`` (ascending); their TF-IDF rows."""
-        from sklearn.feature_extraction.text import TfidfTransformer
-
-        if name not in self._counted:
-            texts = self._inputs.corrected if name == "word*" else self._inputs.clean
-            self._counted[name] = _Counts.of(texts, vectoriser.build_analyzer())
-        counts, vocabulary = self._counted[name].of_rows(rows, vectoriser.min_df)
-        tfidf = TfidfTransformer(
-            norm=vectoriser.norm,
-            use_idf=vectoriser.use_idf,
-            smooth_idf=vectoriser.smooth_idf,
-            sublinear_tf=vectoriser.sublinear_tf,
-        ).fit(counts)
+        counts, vocabulary, column = self._counts(name, vectoriser).of_rows(rows, vectoriser.min_df)
+        tfidf = _tfidf(vectoriser).fit(counts)
         vectoriser.vocabulary_ = vocabulary
         vectoriser.idf_ = tfidf.idf_
+        self._columns[name] = (vocabulary, column)
         return tfidf.transform(counts, copy=False)
+
+    def transform(self, name: str, vectoriser: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+        """``vectoriser.transform(texts)`` for a vectoriser fitted by :meth:`fit`, bit for
+        bit: the same counts, in column order within each row, through the same TF-IDF."""
+        vocabulary, column = self._columns.get(name, (None, None))
+        if column is None or vocabulary is not vectoriser.vocabulary_:
+            raise ValueError(f"the {name} vectoriser was not the last one this fitted")
+        counts = self._counted[name].of_texts(texts, column, len(vocabulary))
+        tfidf = _tfidf(vectoriser)
+        tfidf.idf_ = vectoriser.idf_
+        return tfidf.transform(counts, copy=False)
+
+    def _counts(self, name: str, vectoriser: TfidfVectorizer) -> _Counts:
+        if name not in self._counted:
+            texts = self._inputs.corrected if name == "word*" else self._inputs.clean
+            analyse = vectoriser.build_analyzer()
+            self._counted[name] = _Counts(texts, analyse, by_word=vectoriser.analyzer == "char_wb")
+        return self._counted[name]
 
     def concepts(self, rows: np.ndarray) -> np.ndarray:
         return self._inputs.concepts[rows]
 
 
-@dataclass(frozen=True)
+def _tfidf(vectoriser: TfidfVectorizer) -> TfidfTransformer:
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    return TfidfTransformer(
+        norm=vectoriser.norm,
+        use_idf=vectoriser.use_idf,
+        smooth_idf=vectoriser.smooth_idf,
+        sublinear_tf=vectoriser.sublinear_tf,
+    )
+
+
 class _Counts:
-    """Each text's n-grams as term ids (in order of first appearance) and counts."""
+    """Each training text's n-grams as term ids (in order of first appearance) and counts,
+    and the known terms of any other text."""
 
-    terms: list[str]  # term id -> term
-    alphabetical: np.ndarray  # term id -> its place in sorted order
-    ids: list[np.ndarray]  # per text
-    counts: list[np.ndarray]  # per text
-
-    @classmethod
-    def of(cls, texts: list[str], analyse: Callable[[str], list[str]]) -> _Counts:
-        index: dict[str, int] = {}
-        ids, counts = [], []
-        for text in texts:
+    def __init__(self, texts: list[str], analyse: Callable[[str], list[str]], by_word: bool):
+        self.analyse = analyse
+        # Character grams never cross words (char_wb): each word's term ids, found once.
+        self.words: dict[str, tuple[int, ...]] | None = {} if by_word else None
+        self.index: dict[str, int] = {}  # term -> id, numbered as first met
+        self.rows: dict[str, int] = {}  # training text -> its first row
+        # Every training text's term ids and counts, one text after another.
+        ids: list[int] = []
+        counts: list[int] = []
+        lengths: list[int] = []
+        for row, text in enumerate(texts):
             seen: dict[int, int] = {}
-            for gram in analyse(text):
-                term = index.setdefault(gram, len(index))
+            for term in self._terms(text, add=True):
                 seen[term] = seen.get(term, 0) + 1
-            ids.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
-            counts.append(np.fromiter(seen.values(), dtype=np.float32, count=len(seen)))
-        terms = list(index)
-        alphabetical = np.empty(len(terms), dtype=np.int64)
-        alphabetical[np.argsort(np.array(terms, dtype=object), kind="stable")] = np.arange(
-            len(terms)
-        )
-        return cls(terms, alphabetical, ids, counts)
+            ids += seen.keys()
+            counts += seen.values()
+            lengths.append(len(seen))
+            self.rows.setdefault(text, row)
+        self._ids_flat = np.array(ids, dtype=np.int64)
+        self._counts_flat = np.array(counts, dtype=np.float32)
+        self._lengths = np.array(lengths, dtype=np.int64)
+        self._starts = np.cumsum(self._lengths) - self._lengths
+        self._owners = np.repeat(np.arange(len(lengths)), self._lengths)
+        self.terms = list(self.index)  # id -> term
+        self.alphabetical = np.empty(len(self.terms), dtype=np.int64)  # id -> sorted place
+        order = np.argsort(np.array(self.terms, dtype=object), kind="stable")
+        self.alphabetical[order] = np.arange(len(self.terms))
 
-    def of_rows(self, rows: np.ndarray, min_df: int) -> tuple[sp.csr_matrix, dict[str, int]]:
-        """The count matrix and vocabulary scikit-learn's fit would build from ``rows``."""
+    def _terms(self, text: str, add: bool) -> list[int]:
+        """The text's grams in scikit-learn's order, as ids; ``add``: number new grams
+        (training texts), else leave them out."""
+        if self.words is None:
+            return self._ids(self.analyse(text), add)
+        # scikit-learn lowercases the text, then pads and cuts each whitespace-separated
+        # word: the same grams, in the same order, as the words' own one after another.
+        terms: list[int] = []
+        for word in text.split():
+            known = self.words.get(word)
+            if known is None:
+                known = self.words[word] = tuple(self._ids(self.analyse(word), add))
+            terms += known
+        return terms
+
+    def _ids(self, grams: list[str], add: bool) -> list[int]:
+        index = self.index
+        if add:
+            return [index.setdefault(gram, len(index)) for gram in grams]
+        return [index[gram] for gram in grams if gram in index]
+
+    def of_rows(
+        self, rows: np.ndarray, min_df: int
+    ) -> tuple[sp.csr_matrix, dict[str, int], np.ndarray]:
+        """The count matrix and vocabulary scikit-learn's fit would build from ``rows``, and
+        the vocabulary's column of each term id (-1: not in it)."""
         import scipy.sparse as sp
 
-        ids = np.concatenate([self.ids[r] for r in rows])
-        counts = np.concatenate([self.counts[r] for r in rows])
-        owner = np.repeat(np.arange(len(rows)), [len(self.ids[r]) for r in rows])
+        chosen = np.zeros(len(self._lengths), dtype=bool)
+        chosen[rows] = True
+        selected = chosen[self._owners]
+        ids, counts = self._ids_flat[selected], self._counts_flat[selected]
+        owner = (np.cumsum(chosen) - 1)[self._owners[selected]]
         # scikit-learn numbers terms as it first meets them, keeps each row in that order,
         # then renumbers the kept terms alphabetically without reordering the rows.
-        met, first = np.unique(ids, return_index=True)
-        first_seen = np.zeros(len(self.terms), dtype=np.int64)
-        first_seen[met] = first
+        first_seen = np.full(len(self.terms), len(ids), dtype=np.int64)
+        np.minimum.at(first_seen, ids, np.arange(len(ids)))
         kept = np.bincount(ids, minlength=len(self.terms)) >= min_df
         kept_terms = np.flatnonzero(kept)
         kept_terms = kept_terms[np.argsort(self.alphabetical[kept_terms], kind="stable")]
@@ -311,15 +373,58 @@ class _Counts:
         column[kept_terms] = np.arange(len(kept_terms))
         keep = kept[ids]
         ids, counts, owner = ids[keep], counts[keep], owner[keep]
-        order = np.lexsort((first_seen[ids], owner))
+        order = np.argsort(owner * (len(first_seen) + len(keep)) + first_seen[ids])  # unique
         indptr = np.zeros(len(rows) + 1, dtype=np.int32)
         np.cumsum(np.bincount(owner, minlength=len(rows)), out=indptr[1:])
         matrix = sp.csr_matrix(
             (counts[order], column[ids[order]].astype(np.int32), indptr),
             shape=(len(rows), len(kept_terms)),
         )
-        vocabulary = {self.terms[t]: i for i, t in enumerate(kept_terms)}
-        return matrix, vocabulary
+        # ... and its vocabulary keeps the terms in the order it met them.
+        met_order = kept_terms[np.argsort(first_seen[kept_terms], kind="stable")]
+        vocabulary = {self.terms[t]: int(column[t]) for t in met_order}
+        return matrix, vocabulary, column
+
+    def of_texts(self, texts: list[str], column: np.ndarray, width: int) -> sp.csr_matrix:
+        """The count matrix scikit-learn's transform builds for any texts, given the fitted
+        vocabulary's ``column`` of each term id: known terms only, columns sorted in a row."""
+        import scipy.sparse as sp
+
+        # The training texts' counts are at hand; the others' grams are listed here, and
+        # counted below (duplicate entries of a row add up).
+        training, rows, listed, lengths = [], [], [], []
+        for i, text in enumerate(texts):
+            row = self.rows.get(text)
+            if row is None:
+                terms = self._terms(text, add=False)
+                listed += terms
+                lengths.append(len(terms))
+            else:
+                training.append(i)
+                rows.append(row)
+                lengths.append(0)
+        entries = self._entries(np.array(rows, dtype=np.int64))
+        ids = np.concatenate([self._ids_flat[entries], np.array(listed, dtype=np.int64)])
+        values = np.concatenate(
+            [self._counts_flat[entries], np.ones(len(listed), dtype=np.float32)]
+        )
+        owners = np.concatenate([
+            np.repeat(np.array(training, dtype=np.int64), self._lengths[rows]),
+            np.repeat(np.arange(len(texts), dtype=np.int64), lengths),
+        ])  # fmt: skip
+        columns = column[ids]
+        keep = columns >= 0
+        matrix = sp.coo_matrix(
+            (values[keep], (owners[keep], columns[keep])), shape=(len(texts), width)
+        ).tocsr()
+        matrix.sum_duplicates()  # and sorted columns in each row, as scikit-learn sorts them
+        return matrix
+
+    def _entries(self, rows: np.ndarray) -> np.ndarray:
+        """Where the training texts ``rows`` have their entries in the flat arrays."""
+        lengths = self._lengths[rows]
+        offsets = np.repeat(self._starts[rows] - (np.cumsum(lengths) - lengths), lengths)
+        return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
 def _word_vectoriser() -> TfidfVectorizer:
@@ -472,14 +577,15 @@ class _FoldScores:
     scored once: the two-example messages repeat the held-out examples and their parts.
     Every row is computed on its own, so scoring a text once changes no figure."""
 
-    def __init__(self, model: Model, prepare: Prepare, classes: list[str]) -> None:
+    def __init__(self, model: Model, prepare: Prepare, classes: list[str], tokens: Tokens) -> None:
         self._model, self._prepare, self._classes = model, prepare, classes
+        self._tokens = tokens  # what the model was fitted from
         self._rows: dict[str, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         new = [t for t in dict.fromkeys(texts) if t not in self._rows]
         if new:
-            found = self._model.probabilities(self._prepare(new))
+            found = self._model.probabilities(self._prepare(new), self._tokens)
             self._rows.update(zip(new, _in_order(self._model, found, self._classes), strict=True))
         rows = [self._rows[t] for t in texts]
         return np.array(rows) if rows else np.zeros((0, len(self._classes)))
@@ -558,6 +664,7 @@ def cross_validate(
     prepare: Prepare | None = None,
     folds: int = FOLDS,
     context: str = "",
+    tokens: Tokens | None = None,
 ) -> CrossValidation:
     """Out-of-fold predictions for every example (and for longer messages made of held-out
     examples); the rules for parts and context, and the thresholds, are chosen on them."""
@@ -569,16 +676,17 @@ def cross_validate(
     mine = np.zeros((3, len(data), len(classes)))  # whole, best part, in context
     extra, extra_labels = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    tokens = Tokens(inputs)
+    tokens = tokens if tokens is not None else Tokens(inputs)  # n-grams counted once
     if prepare is not None:
         prepare = _PreparedOnce(prepare, data.texts, inputs)
     for fold, (train, test) in enumerate(splitter.split(data.texts, labels)):
         model = Model().fit_rows(tokens, train, list(labels[train]))
         if prepare is None:  # no parts, no context: the whole message decides
-            mine[:, test] = _in_order(model, model.probabilities(_subset(inputs, test)), classes)
+            found = model.probabilities(_subset(inputs, test), tokens)
+            mine[:, test] = _in_order(model, found, classes)
             continue
         held_out = [data.texts[i] for i in test]
-        probabilities = _FoldScores(model, prepare, classes)
+        probabilities = _FoldScores(model, prepare, classes, tokens)
         messages = _Messages.of(held_out, list(labels[test]), context)
         mine[:, test] = messages.scored(probabilities, classes)
         texts, truth = composites(data, test, SEED + fold)
@@ -712,8 +820,10 @@ def train(
         _progress(f"training the matcher on {len(data)} examples ({FOLDS}-fold cross-validation"
                   " included; the fitted model is cached for the next start)...")  # fmt: skip
         inputs = prepare(data.texts)
-        model = Model().fit(inputs, data.labels).compile(concept_names)
-        validation = cross_validate(data, inputs, prepare, context=context)
+        tokens = Tokens(inputs)  # n-grams counted once, for the model and every fold
+        fitted = Model().fit_rows(tokens, np.arange(len(data)), data.labels)
+        model = fitted.compile(concept_names)
+        validation = cross_validate(data, inputs, prepare, context=context, tokens=tokens)
         trained = Trained(model, validation, key, len(data))
         gc.collect()  # the fold models are gone: give their memory back before serving
         _save(cache_dir, trained)

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.examples import load_examples
+from bot.examples import dump_examples, load_examples, parse_examples_file
 from bot.learning import guess_language
 from bot.store import Store
 from tests.conftest import KNOWLEDGE_DIR
@@ -22,10 +22,25 @@ DIRECT_MISS = "le compteur de la campagne ne bouge plus depuis lundi"
 CHANNEL_MISS = "anyone seen the new dashboards?"
 
 
+@pytest.fixture(scope="module")
+def sampled_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped articles with a sample of each examples file: `learn` reads every
+    examples file to leave out what they already have, and these tests are about the
+    case log's candidates, not about the size of the shipped files."""
+    folder = tmp_path_factory.mktemp("sampled") / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, folder)
+    for path in folder.glob("*.examples.yaml"):
+        examples, problems = parse_examples_file(path)
+        assert examples and not problems
+        sample = examples[:: max(1, len(examples) // 60)]
+        path.write_text(dump_examples(examples[0].article_id, sample), encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+def setup(sampled_knowledge: Path, tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     knowledge = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    shutil.copytree(sampled_knowledge, knowledge)
     db = tmp_path / "cases.db"
     store = Store(db)
     fixed = store.cases.open(source="channel", level="answer", question=FIXED, article_id=ARTICLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,21 +33,47 @@ def fresh_models(monkeypatch):
     monkeypatch.setattr(training, "_MEMORY", {})
 
 
-@pytest.fixture
-def knowledge_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "knowledge"
+@dataclass(frozen=True)
+class Sample:
+    folder: Path  # the shipped articles with a sample of each examples file
+    cache: Path  # the model cache its training wrote
+    matcher: Matcher  # trained on it (not loaded)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    """The shipped articles with a sample of each examples file: trains in under a second,
+    once for the module; tests copy the folder and the cache they change."""
+    from bot import training
+
+    folder = tmp_path_factory.mktemp("sample") / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, folder)
+    for path in folder.glob("*.examples.yaml"):
+        examples, _ = parse_examples_file(path)
+        sample = examples[:: max(1, len(examples) // 60)]
+        path.write_text(dump_examples(examples[0].article_id, sample), encoding="utf-8")
+    cache = folder.parent / "cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "_MEMORY", {})
+        matcher = Matcher(load_knowledge(folder), cache_dir=cache)
+    assert matcher.trained is not None and matcher.trained.source == "trained"
+    return Sample(folder, cache, matcher)
+
+
+@pytest.fixture
+def small_knowledge(sample: Sample, tmp_path: Path) -> Path:
+    """A copy of the sample's knowledge folder, for a test to edit."""
+    folder = tmp_path / "knowledge"
+    shutil.copytree(sample.folder, folder)
     return folder
 
 
 @pytest.fixture
-def small_knowledge(knowledge_copy: Path) -> Path:
-    """The shipped articles with a sample of each examples file: trains in a moment."""
-    for path in knowledge_copy.glob("*.examples.yaml"):
-        examples, _ = parse_examples_file(path)
-        sample = examples[:: max(1, len(examples) // 60)]
-        path.write_text(dump_examples(examples[0].article_id, sample), encoding="utf-8")
-    return knowledge_copy
+def trained_cache(sample: Sample, tmp_path: Path) -> Path:
+    """A copy of the model cache the sample's training wrote: a start finds its model there."""
+    cache = tmp_path / "cache"
+    shutil.copytree(sample.cache, cache)
+    return cache
 
 
 def add_line(folder: Path, text: str, label: Label) -> None:
@@ -55,18 +82,20 @@ def add_line(folder: Path, text: str, label: Label) -> None:
     assert merge_examples(examples_file(article.path, article.id), article.id, [example]) == (1, 0)
 
 
-def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_knowledge, tmp_path):
-    # The small set trains in about a second (the shipped set takes a minute). Retrained
-    # without the added line, it still answers the probe: the line is what flips it.
+def test_one_labelled_line_changes_the_decision_for_a_similar_message(
+    small_knowledge, trained_cache
+):
+    # The small set trains in under a second (the shipped set takes several). Trained
+    # without the added line, it answers the probe: the line is what flips it.
     # Fixed thresholds: what a sample of 60 lines a file learns for them is noise; this test
     # is about the line.
     probe = (
         "is the opened flag in salesforce reliable when the customer reads the email in outlook?"
     )
     fixed = Thresholds(answer=80, suggest=60)
-    before = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=tmp_path / "cache").match(
-        probe
-    )
+    model = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=trained_cache)
+    assert model.trained.source == "disk cache"  # the sample's model, trained without the line
+    before = model.match(probe)
     assert before.level is Level.ANSWER, before.score
     add_line(
         small_knowledge,
@@ -74,20 +103,18 @@ def test_one_labelled_line_changes_the_decision_for_a_similar_message(small_know
         " asking for the audit",
         Label.NEGATIVE,
     )
-    after = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=tmp_path / "cache").match(
-        probe
-    )
+    retrained = Matcher(load_knowledge(small_knowledge), fixed, cache_dir=trained_cache)
+    assert retrained.trained.source == "trained"
+    after = retrained.match(probe)
     assert after.level is not Level.ANSWER, after.score
     assert after.score < before.score
 
 
-def test_training_is_deterministic(small_knowledge, monkeypatch):
-    from bot import training
-
-    first = Matcher(load_knowledge(small_knowledge), cache_dir=None)
-    monkeypatch.setattr(training, "_MEMORY", {})  # train again, really
-    second = Matcher(load_knowledge(small_knowledge), cache_dir=None)
-    assert first.trained is not second.trained and second.trained.source == "trained"
+def test_training_is_deterministic(sample, small_knowledge):
+    first = sample.matcher
+    second = Matcher(load_knowledge(small_knowledge), cache_dir=None)  # trains again, really
+    assert first.trained is not second.trained
+    assert (first.trained.source, second.trained.source) == ("trained", "trained")
     assert first.thresholds == second.thresholds
     assert first.trained.fingerprint == second.trained.fingerprint
     texts = ["opens never register for our outlook 2016 recipients", "lunch at noon?"]
@@ -96,24 +123,26 @@ def test_training_is_deterministic(small_knowledge, monkeypatch):
         assert (a.weights == b.weights).all() and a.vocabulary == b.vocabulary
 
 
-def test_fitted_model_is_cached_on_disk_by_what_it_learned(small_knowledge, tmp_path):
-    cache = tmp_path / "cache"
-    trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
-    assert [p.name for p in cache.glob("model-*")] == [f"model-{trained.fingerprint}.pickle"]
+def test_fitted_model_is_cached_on_disk_by_what_it_learned(sample, small_knowledge, trained_cache):
+    trained = sample.matcher.trained  # its training wrote the sample's cache
+    assert [p.name for p in sample.cache.glob("model-*")] == [f"model-{trained.fingerprint}.pickle"]
     add_line(
         small_knowledge, "a brand new line about opens in outlook never counted", Label.POSITIVE
     )
+    cache = trained_cache
     changed = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
+    assert changed.source == "trained"
     assert changed.fingerprint != trained.fingerprint
     assert len(list(cache.glob("model-*"))) == 2
 
 
-def test_unchanged_examples_files_load_the_model_without_being_parsed(small_knowledge, tmp_path):
+def test_unchanged_examples_files_load_the_model_without_being_parsed(
+    sample, small_knowledge, trained_cache
+):
     from bot import training
 
-    cache = tmp_path / "cache"
-    first = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
-    training._MEMORY.clear()  # the next start
+    cache = trained_cache  # what the start that trained the sample's model left
+    first = sample.matcher
     again = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
     assert again.trained is not None and again.trained.source == "disk cache"
     assert "examples" not in again.__dict__  # not parsed to find the model
@@ -137,13 +166,13 @@ def test_unchanged_examples_files_load_the_model_without_being_parsed(small_know
     ],
     ids=["junk", "bad-utf8", "torn"],
 )
-def test_a_corrupt_cache_file_is_retrained_not_fatal(small_knowledge, tmp_path, damage):
+def test_a_corrupt_cache_file_is_retrained_not_fatal(
+    sample, small_knowledge, trained_cache, damage
+):
     from bot import training
 
-    cache = tmp_path / "cache"
-    trained = Matcher(load_knowledge(small_knowledge), cache_dir=cache).trained
-    (cache / f"model-{trained.fingerprint}.pickle").write_bytes(damage)
-    training._MEMORY.clear()
+    cache = trained_cache
+    (cache / f"model-{sample.matcher.trained.fingerprint}.pickle").write_bytes(damage)
     again = Matcher(load_knowledge(small_knowledge), cache_dir=cache)
     assert again.trained.source == "trained"
     training._MEMORY.clear()  # the retrained model was written back: the next start loads it
@@ -289,12 +318,11 @@ def test_the_compiled_analysers_count_the_grams_sklearn_counts(fitted, text):
     assert [Counter(g) for g in ours] == [Counter(g) for g in expected]
 
 
-def test_serving_a_cached_model_does_not_import_scikit_learn(small_knowledge, tmp_path):
+def test_serving_a_cached_model_does_not_import_scikit_learn(small_knowledge, trained_cache):
     import subprocess
     import sys
 
-    cache = tmp_path / "cache"
-    Matcher(load_knowledge(small_knowledge), cache_dir=cache)  # trains and writes the cache
+    cache = trained_cache  # the sample's model, trained and written by the fixture
     probe = (
         "import sys; from pathlib import Path; from bot.knowledge import load_knowledge;"
         "from bot.matching import Matcher;"
@@ -362,6 +390,7 @@ def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
     ]
     inputs = Inputs(clean=texts, corrected=texts, concepts=np.zeros((len(texts), 1)))
     rows = np.array([0, 2, 3, 5])  # a fold's training rows: not the first texts only
+    texts[3] = "Pardot OPEN rates dropped ΣΑΣ"  # the word vectoriser lowercases
     tokens = Tokens(inputs)
     for name, make in (("char", _char_vectoriser), ("word", _word_vectoriser)):
         theirs = make()
@@ -369,11 +398,21 @@ def test_a_fold_fitted_from_counted_grams_is_sklearns_fit_bit_for_bit():
         ours = make()
         got = tokens.fit(name, ours, rows)
         assert ours.vocabulary_ == theirs.vocabulary_
+        assert list(ours.vocabulary_) == list(theirs.vocabulary_)  # pickled in that order
         assert ours.idf_.dtype == theirs.idf_.dtype and np.array_equal(ours.idf_, theirs.idf_)
         for field in ("data", "indices", "indptr"):  # the order inside rows too
             assert np.array_equal(getattr(got, field), getattr(expected, field)), field
-        held_out = [texts[1], texts[4]]
-        assert (ours.transform(held_out) != theirs.transform(held_out)).nnz == 0
+        # Held-out texts, read from the counted grams: scikit-learn's transform bit for bit
+        # (training texts, texts with unknown grams, case, Greek final sigma, none at all).
+        held_out = [texts[1], texts[4], texts[0], "OUTLOOK Ωραίος ΣΑΣ   zzz\nopened", "", "zq"]
+        expected = theirs.transform(held_out)
+        got = tokens.transform(name, ours, held_out)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        for field in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+        assert (ours.transform(held_out) != expected).nnz == 0
+    with pytest.raises(ValueError, match="not the last one"):  # another fit's vocabulary
+        tokens.transform("char", _char_vectoriser().fit(texts), texts)
 
 
 def test_thresholds_for_the_whole_grid_are_figures_at_each_threshold():
