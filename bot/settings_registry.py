@@ -119,6 +119,13 @@ SETTINGS: tuple[Setting, ...] = (
             field="log_level"),
     Setting("PORT", "HTTP", "Port `serve` binds (its --port option wins); the image's health "
             "check asks /healthz on the same port.", default="3000", field="port"),
+    Setting("SERVE_READ_TIMEOUT", "HTTP", "Seconds `serve` waits for each read of a "
+            "request before it drops the client: a client that stops mid-request frees its "
+            "thread after this. Slack sends a request in one go. From 0.1 to 300.",
+            default="5", field="serve_read_timeout"),
+    Setting("SERVE_REQUEST_DEADLINE", "HTTP", "Seconds a whole request (head and body) may "
+            "take to arrive, however it trickles in; at least SERVE_READ_TIMEOUT. From 0.1 to "
+            "300.", default="8", field="serve_request_deadline"),
 )  # fmt: skip
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
