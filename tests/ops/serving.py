@@ -74,6 +74,23 @@ class Server:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def settle(self, since: int, *, quiet: float = 0.1, first: float = 0.3) -> None:
+        """Wait until what a request set going has been logged: the log has grown past
+        ``since`` and then stayed the same for ``quiet`` seconds, or, if nothing comes,
+        for ``first`` seconds. A line later than that shows in the next window; a
+        module should also check its whole log once the server has stopped."""
+        started = changed = time.monotonic()
+        size = self.log_size()
+        while True:
+            time.sleep(0.02)
+            now, latest = time.monotonic(), self.log_size()
+            if latest != size:
+                size, changed = latest, now
+            elif now - changed >= (quiet if size > since else first):
+                return
+            if now - started > 10:  # a log that never stops growing: let the test say why
+                return
+
 
 @contextmanager
 def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
