@@ -152,6 +152,21 @@ def _replay_age(value: str | None, problems: list[str]) -> float:
     return number
 
 
+SWEEP_RANGE = (0.1, 3600.0)  # seconds between two looks for owed replies
+
+
+def _sweep_every(value: str | None, problems: list[str]) -> float | None:
+    """INBOX_SWEEP_EVERY in seconds; None (unset): the built-in 5 s (inbox_rerun.SWEEP_EVERY)."""
+    low, high = SWEEP_RANGE
+    number = _number("INBOX_SWEEP_EVERY", value, None, problems)
+    if number is not None and not low <= number <= high:  # nan and inf too
+        problems.append(
+            f"INBOX_SWEEP_EVERY '{value}' must be seconds from {low:g} to {high:g}; using 5."
+        )
+        return None
+    return number
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -181,6 +196,7 @@ class Settings:
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
+    inbox_sweep_every: float | None = None  # seconds; None: the built-in 5 s
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
@@ -233,6 +249,7 @@ class Settings:
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
             inbox_replay_max_age=_replay_age(get("INBOX_REPLAY_MAX_AGE"), problems),
+            inbox_sweep_every=_sweep_every(get("INBOX_SWEEP_EVERY"), problems),
             log_format=(_text(get("LOG_FORMAT")) or "text").lower(),
             log_level=(_text(get("LOG_LEVEL")) or "INFO").upper(),
             port=_port(get("PORT"), problems),

@@ -113,6 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INBOX_REPLAY_MAX_AGE", "Privacy and matching", "Seconds: at start-up, acked "
             "events a killed run left unanswered and younger than this are re-run once.",
             default="600", field="inbox_replay_max_age"),
+    Setting("INBOX_SWEEP_EVERY", "Privacy and matching", "Seconds between two looks, in each "
+            "running process, for acked events still unanswered: its own replies that "
+            "stalled, and those of a replica that died, which it takes over. From 0.1 to "
+            "3600.", default="5", field="inbox_sweep_every"),
     Setting("LOG_FORMAT", "Logs", "json (one object per line) or text. The image sets json.",
             default="text", example="json", field="log_format"),
     Setting("LOG_LEVEL", "Logs", "DEBUG, INFO, WARNING, ERROR.", default="INFO",

@@ -95,12 +95,31 @@ class Server:
 @contextmanager
 def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
     """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
-    server = start(slack.url, folder, env=env)
-    try:
-        wait_until_healthy(server)
+    with serve_many(slack, [folder], **env) as [server]:
         yield server
+
+
+@contextmanager
+def serve_many(slack: FakeSlackApi, folders: Sequence[Path], **env: str) -> Iterator[list[Server]]:
+    """``serve`` for several replicas at once: all start (and later stop) side by side,
+    so that the wait is one start-up, not one per replica."""
+    servers: list[Server] = []
+    try:
+        servers += [start(slack.url, folder, env=env) for folder in folders]
+        for server in servers:
+            wait_until_healthy(server)
+        yield servers
     finally:
-        stop(server)
+        stop_all(servers)
+
+
+def stop_all(servers: Sequence[Server], seconds: float = 30.0) -> None:
+    """``stop`` for several servers: SIGTERM to every one first, then wait for each."""
+    running = [server.process for server in servers if server.process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        _wait_or_kill(process, seconds)
 
 
 def start(
@@ -140,14 +159,15 @@ def start(
 
 def stop(server: Server, seconds: float = 30.0) -> None:
     """SIGTERM (a graceful stop), then SIGKILL to the whole group if it takes too long."""
-    process = server.process
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    stop_all([server], seconds)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes], seconds: float) -> None:
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_until_healthy(server: Server, seconds: float = 30.0) -> None:
