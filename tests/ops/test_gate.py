@@ -201,7 +201,7 @@ def settle(server: Server, since: int) -> None:
     """Give listener threads time to finish what an ack started (replies, error logs):
     until the log has been quiet for a moment (the server fixture checks the whole log
     at the end too)."""
-    server.settle(since)
+    server.settle(since, quiet=0.05)
 
 
 @pytest.mark.parametrize("item", CORPUS, ids=[p.name for p in CORPUS])

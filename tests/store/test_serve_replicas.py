@@ -49,8 +49,8 @@ class Replicas:
 def replicas(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     url = pg_server.fresh_database()
     root = tmp_path_factory.mktemp("replicas")
-    # FOLLOW_UP_AFTER=2s: every worker of both replicas looks for due follow-ups twice a second.
-    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "2s", "SUMMARY_CHANNEL": ""}
+    # FOLLOW_UP_AFTER=1s: every worker of both replicas looks for due follow-ups 4 times a second.
+    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "1s", "SUMMARY_CHANNEL": ""}
     try:
         with ExitStack() as stack:
             slack = stack.enter_context(
