@@ -100,12 +100,21 @@ def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
 
 
 @contextmanager
-def serve_many(slack: FakeSlackApi, folders: Sequence[Path], **env: str) -> Iterator[list[Server]]:
-    """``serve`` for several replicas at once: all start (and later stop) side by side,
-    so that the wait is one start-up, not one per replica."""
+def serve_many(
+    slack: FakeSlackApi,
+    folders: Sequence[Path],
+    *,
+    each: Sequence[Mapping[str, str]] = (),
+    **env: str,
+) -> Iterator[list[Server]]:
+    """``serve`` for several servers at once: all start (and later stop) side by side,
+    so that the wait is one start-up, not one per server. ``each``: more environment
+    for each server, in the order of ``folders``."""
+    extra = list(each) or [{}] * len(folders)
     servers: list[Server] = []
     try:
-        servers += [start(slack.url, folder, env=env) for folder in folders]
+        for folder, more in zip(folders, extra, strict=True):
+            servers.append(start(slack.url, folder, env={**env, **more}))
         for server in servers:
             wait_until_healthy(server)
         yield servers

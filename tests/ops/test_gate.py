@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.ops.serving import Server, serve
+from tests.ops.serving import Server, serve_many
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 
@@ -163,19 +163,29 @@ def slack() -> Iterator[FakeSlackApi]:
         yield api
 
 
-@pytest.fixture(scope="module", params=["text-info", "json-debug"])
-def server(request, slack, tmp_path_factory) -> Iterator[Server]:
-    # Both log formats, and DEBUG too: "never log a body" holds at every level.
-    log_format, level = request.param.split("-")
-    folder = tmp_path_factory.mktemp(request.param)
-    with serve(slack, folder, LOG_FORMAT=log_format, LOG_LEVEL=level.upper(),
-               STORE_QUESTION_TEXT="false") as running:  # fmt: skip
-        yield running
+# Both log formats, and DEBUG too: "never log a body" holds at every level.
+LOGS = ["text-info", "json-debug"]
+
+
+@pytest.fixture(scope="module")
+def servers(slack, tmp_path_factory) -> Iterator[dict[str, Server]]:
+    """A server for each of LOGS, started side by side."""
+    folders = [tmp_path_factory.mktemp(name) for name in LOGS]
+    each = [{"LOG_FORMAT": name.split("-")[0], "LOG_LEVEL": name.split("-")[1].upper()}
+            for name in LOGS]  # fmt: skip
+    with serve_many(slack, folders, each=each, STORE_QUESTION_TEXT="false") as running:
+        yield dict(zip(LOGS, running, strict=True))
     # Stopped: every listener has finished and every line is written. A line that came
     # after its test's window (settle) is still checked, here, once.
-    whole = running.log_text()
-    assert "Traceback" not in whole, whole[-3000:]
-    assert MARKER not in whole, whole[-2000:]
+    for server in running:
+        whole = server.log_text()
+        assert "Traceback" not in whole, whole[-3000:]
+        assert MARKER not in whole, whole[-2000:]
+
+
+@pytest.fixture(scope="module", params=LOGS)
+def server(request, servers: dict[str, Server]) -> Server:
+    return servers[request.param]
 
 
 @dataclass
