@@ -95,7 +95,7 @@ class Server:
 @contextmanager
 def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
     """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
-    with serve_many(slack, [folder], **env) as [server]:
+    with serve_many(slack, [folder], env) as [server]:
         yield server
 
 
@@ -103,18 +103,18 @@ def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
 def serve_many(
     slack: FakeSlackApi,
     folders: Sequence[Path],
+    env: Mapping[str, str] | None = None,
     *,
     each: Sequence[Mapping[str, str]] = (),
-    **env: str,
 ) -> Iterator[list[Server]]:
     """``serve`` for several servers at once: all start (and later stop) side by side,
-    so that the wait is one start-up, not one per server. ``each``: more environment
-    for each server, in the order of ``folders``."""
+    so that the wait is one start-up, not one per server. ``env`` for all of them, and
+    ``each``: more for each server, in the order of ``folders``."""
     extra = list(each) or [{}] * len(folders)
     servers: list[Server] = []
     try:
         for folder, more in zip(folders, extra, strict=True):
-            servers.append(start(slack.url, folder, env={**env, **more}))
+            servers.append(start(slack.url, folder, env={**(env or {}), **more}))
         for server in servers:
             wait_until_healthy(server)
         yield servers

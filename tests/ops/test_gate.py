@@ -173,7 +173,7 @@ def servers(slack, tmp_path_factory) -> Iterator[dict[str, Server]]:
     folders = [tmp_path_factory.mktemp(name) for name in LOGS]
     each = [{"LOG_FORMAT": name.split("-")[0], "LOG_LEVEL": name.split("-")[1].upper()}
             for name in LOGS]  # fmt: skip
-    with serve_many(slack, folders, each=each, STORE_QUESTION_TEXT="false") as running:
+    with serve_many(slack, folders, {"STORE_QUESTION_TEXT": "false"}, each=each) as running:
         yield dict(zip(LOGS, running, strict=True))
     # Stopped: every listener has finished and every line is written. A line that came
     # after its test's window (settle) is still checked, here, once.

@@ -56,7 +56,7 @@ def replicas(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> I
             slack = stack.enter_context(
                 FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
             )
-            a, b = stack.enter_context(serve_many(slack, [root / "a", root / "b"], **env))
+            a, b = stack.enter_context(serve_many(slack, [root / "a", root / "b"], env))
             yield Replicas(a, b, slack, url)
     finally:
         pg_server.drop_database(url)
@@ -201,7 +201,7 @@ def test_a_sigkilled_replicas_acked_events_are_answered_once_by_the_other(
             slack = stack.enter_context(
                 FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
             )
-            a, _ = stack.enter_context(serve_many(slack, [tmp_path / "a", tmp_path / "b"], **env))
+            a, _ = stack.enter_context(serve_many(slack, [tmp_path / "a", tmp_path / "b"], env))
             slack.slow("chat.postMessage", 0.5)  # replies lag the acks, as under load
             events = [P.event_body(P.message(f"{QUESTION} (#{n})")) for n in range(12)]
             assert deliver_all([(a, event, 0) for event in events]) == [200] * len(events)
