@@ -74,6 +74,39 @@ def _port(value: str | None, problems: list[str]) -> int:
     return 3000
 
 
+# `serve`'s deadlines for a client's request (bot/slack/worker.py), in seconds.
+SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE = 5.0, 8.0
+SERVE_DEADLINE_RANGE = (0.1, 300.0)
+
+
+def _serve_deadlines(
+    read: str | None, request: str | None, problems: list[str]
+) -> tuple[float, float]:
+    """SERVE_READ_TIMEOUT and SERVE_REQUEST_DEADLINE: seconds, the request's at least the read's."""
+    low, high = SERVE_DEADLINE_RANGE
+    values = []
+    for name, value, default in (
+        ("SERVE_READ_TIMEOUT", read, SERVE_READ_TIMEOUT),
+        ("SERVE_REQUEST_DEADLINE", request, SERVE_REQUEST_DEADLINE),
+    ):
+        number = _number(name, value, default, problems)
+        if number is None or not low <= number <= high:  # nan and inf too
+            if number is not None:
+                problems.append(
+                    f"{name} '{value}' must be seconds from {low:g} to {high:g}; using {default:g}."
+                )
+            number = default
+        values.append(number)
+    read_timeout, request_deadline = values
+    if request_deadline < read_timeout:
+        problems.append(
+            f"SERVE_REQUEST_DEADLINE ({request_deadline:g} s) is shorter than "
+            f"SERVE_READ_TIMEOUT ({read_timeout:g} s); using {read_timeout:g}."
+        )
+        request_deadline = read_timeout
+    return read_timeout, request_deadline
+
+
 def _bare_prefix(token: str) -> bool:
     """``xoxb-`` or ``xoxb-...`` (the placeholder in docs): the prefix without a token."""
     return bool(token) and not token.partition("-")[2].strip(".…")
@@ -119,6 +152,21 @@ def _replay_age(value: str | None, problems: list[str]) -> float:
     return number
 
 
+SWEEP_RANGE = (0.1, 3600.0)  # seconds between two looks for owed replies
+
+
+def _sweep_every(value: str | None, problems: list[str]) -> float | None:
+    """INBOX_SWEEP_EVERY in seconds; None (unset): the built-in 5 s (inbox_rerun.SWEEP_EVERY)."""
+    low, high = SWEEP_RANGE
+    number = _number("INBOX_SWEEP_EVERY", value, None, problems)
+    if number is not None and not low <= number <= high:  # nan and inf too
+        problems.append(
+            f"INBOX_SWEEP_EVERY '{value}' must be seconds from {low:g} to {high:g}; using 5."
+        )
+        return None
+    return number
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -148,9 +196,12 @@ class Settings:
     answer_threshold: float | None = None
     suggest_threshold: float | None = None
     inbox_replay_max_age: float = 600.0  # seconds: undone events younger than this are re-run
+    inbox_sweep_every: float | None = None  # seconds; None: the built-in 5 s
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
+    serve_read_timeout: float = SERVE_READ_TIMEOUT  # seconds per read of a client's request
+    serve_request_deadline: float = SERVE_REQUEST_DEADLINE  # seconds for a whole request
     console_history: str = DEFAULT_HISTORY  # the console's line-editing history file
     model_cache_dir: str = ""  # "" = the user's cache folder (read by bot.training)
     # Multi-workspace (OAuth) mode: see ``oauth_mode``.
@@ -170,6 +221,9 @@ class Settings:
             """Only declared settings are read (bot/settings_registry.py)."""
             return env.get(setting(name).name, default)
 
+        read_timeout, request_deadline = _serve_deadlines(
+            get("SERVE_READ_TIMEOUT"), get("SERVE_REQUEST_DEADLINE"), problems
+        )
         return cls(
             slack_bot_token=_text(get("SLACK_BOT_TOKEN")),
             slack_app_token=_text(get("SLACK_APP_TOKEN")),
@@ -195,9 +249,12 @@ class Settings:
                 "MATCH_SUGGEST_THRESHOLD", get("MATCH_SUGGEST_THRESHOLD"), None, problems
             ),
             inbox_replay_max_age=_replay_age(get("INBOX_REPLAY_MAX_AGE"), problems),
+            inbox_sweep_every=_sweep_every(get("INBOX_SWEEP_EVERY"), problems),
             log_format=(_text(get("LOG_FORMAT")) or "text").lower(),
             log_level=(_text(get("LOG_LEVEL")) or "INFO").upper(),
             port=_port(get("PORT"), problems),
+            serve_read_timeout=read_timeout,
+            serve_request_deadline=request_deadline,
             console_history=_text(get("EMAILSTATUS_HISTORY")) or DEFAULT_HISTORY,
             model_cache_dir=_text(get("MODEL_CACHE_DIR")),
             slack_client_id=_text(get("SLACK_CLIENT_ID")),

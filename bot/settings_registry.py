@@ -113,12 +113,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INBOX_REPLAY_MAX_AGE", "Privacy and matching", "Seconds: at start-up, acked "
             "events a killed run left unanswered and younger than this are re-run once.",
             default="600", field="inbox_replay_max_age"),
+    Setting("INBOX_SWEEP_EVERY", "Privacy and matching", "Seconds between two looks, in each "
+            "running process, for acked events still unanswered: its own replies that "
+            "stalled, and those of a replica that died, which it takes over. From 0.1 to "
+            "3600.", default="5", field="inbox_sweep_every"),
     Setting("LOG_FORMAT", "Logs", "json (one object per line) or text. The image sets json.",
             default="text", example="json", field="log_format"),
     Setting("LOG_LEVEL", "Logs", "DEBUG, INFO, WARNING, ERROR.", default="INFO",
             field="log_level"),
     Setting("PORT", "HTTP", "Port `serve` binds (its --port option wins); the image's health "
             "check asks /healthz on the same port.", default="3000", field="port"),
+    Setting("SERVE_READ_TIMEOUT", "HTTP", "Seconds `serve` waits for each read of a "
+            "request before it drops the client: a client that stops mid-request frees its "
+            "thread after this. Slack sends a request in one go. From 0.1 to 300.",
+            default="5", field="serve_read_timeout"),
+    Setting("SERVE_REQUEST_DEADLINE", "HTTP", "Seconds a whole request (head and body) may "
+            "take to arrive, however it trickles in; at least SERVE_READ_TIMEOUT. From 0.1 to "
+            "300.", default="8", field="serve_request_deadline"),
 )  # fmt: skip
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -124,7 +124,10 @@ def serve(host: str, port: int | None, workers: int | None, threads: int | None)
     from bot.logs import configure_logging
     from bot.slack.serve import ServerSettings, run_http
 
-    server = ServerSettings(host=host, port=port or settings.port)
+    server = ServerSettings(
+        host=host, port=port or settings.port, read_timeout=settings.serve_read_timeout,
+        request_deadline=settings.serve_request_deadline,
+    )  # fmt: skip
     server = replace(server, workers=workers or server.workers, threads=threads or server.threads)
     configure_logging(settings, background=True)
     run_http(settings, server)

@@ -222,10 +222,16 @@ class OwedSweeper:
     after ``INBOX_REPLAY_MAX_AGE`` has failed: logged and counted, never silent.
     """
 
-    def __init__(self, replayer: InboxRerun, stalled_after: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        replayer: InboxRerun,
+        stalled_after: timedelta | None = None,
+        every: float | None = None,
+    ) -> None:
         self.replayer = replayer
         # The module's value when built (not at import), so a test can shrink it.
         self.stalled_after = STALLED_AFTER if stalled_after is None else stalled_after
+        self.every = every  # INBOX_SWEEP_EVERY; None: SWEEP_EVERY, read at each wait
         self.private = not replayer.settings.store_question_text
         self._stop = threading.Event()
 
@@ -257,7 +263,7 @@ class OwedSweeper:
     def run(self, first: threading.Thread | None = None) -> None:
         if first is not None:
             first.join()  # the start-up re-run first: it stamps what it takes
-        while not self._stop.wait(SWEEP_EVERY):
+        while not self._stop.wait(SWEEP_EVERY if self.every is None else self.every):
             try:
                 self.sweep()
             except StoreClosed:
@@ -278,6 +284,6 @@ def start_inbox_rerun(
     replayer = InboxRerun(engine, settings, workspaces)
     first = threading.Thread(target=replayer.run, name="inbox-replay", daemon=True)
     first.start()
-    sweeper = OwedSweeper(replayer)
+    sweeper = OwedSweeper(replayer, every=settings.inbox_sweep_every)
     threading.Thread(target=sweeper.run, args=(first,), name="owed-replies", daemon=True).start()
     return sweeper

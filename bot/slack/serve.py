@@ -27,7 +27,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.oauth import OAuthFlow
 
 from bot import metrics
-from bot.config import Settings
+from bot.config import SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE, Settings
 from bot.engine import Engine
 from bot.knowledge import load_knowledge
 from bot.logs import gunicorn_logger_class, request_context
@@ -74,6 +74,8 @@ class ServerSettings:
     - ``timeout`` 30 s: a worker silent for that long is stuck (Slack itself gives up on
       an ack after 3 s). ``graceful_timeout`` 20 s bounds how long SIGTERM waits for
       in-flight work before workers are killed.
+    - ``read_timeout`` and ``request_deadline``: how long a client may take over each read
+      and over its whole request (SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE; 5 s, 8 s).
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +86,8 @@ class ServerSettings:
     timeout: int = 30
     graceful_timeout: int = 20
     keepalive: int = 5
+    read_timeout: float = SERVE_READ_TIMEOUT
+    request_deadline: float = SERVE_REQUEST_DEADLINE
 
 
 INTEGRITY_EVERY = 600.0  # seconds between two quick_checks of the case log (one at start)
@@ -436,6 +440,8 @@ def run_gunicorn(
     """
     from gunicorn.app.base import BaseApplication
 
+    from bot.slack.worker import Deadlines, use_deadlines
+
     options = {
         "bind": f"{server.host}:{server.port}",
         "workers": server.workers,
@@ -463,6 +469,7 @@ def run_gunicorn(
         def load(self) -> WSGIApp:
             return load()
 
+    use_deadlines(Deadlines(server.read_timeout, server.request_deadline))  # before the fork
     Server().run()
 
 

@@ -8,7 +8,8 @@ it keeps the connection open: 16 of them took every thread of a 2 x 8 server, an
 (``READ_TIMEOUT``): a client silent for that long is dropped, as if it had hung up
 (gunicorn then logs nothing at INFO, and no traceback), and a whole request, head and
 body, gets ``REQUEST_DEADLINE``, so a client dripping a byte at a time is cut as well.
-``ServerSettings`` also gives
+Both are settings (SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE), handed to the worker
+by ``use_deadlines`` before gunicorn forks. ``ServerSettings`` also gives
 the workers more threads than a burst of such clients, so /healthz and Slack's own
 requests find a free thread while the stalled ones wait out their deadline.
 """
@@ -19,27 +20,49 @@ import errno
 import socket
 import time
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
-READ_TIMEOUT = 5.0  # Slack sends a request in one go; its own ack deadline is 3 s
-# A whole request (head and body) must arrive within this: a client dripping one byte
-# every 2 s never trips a per-read timeout, and 150 of them held every thread for 24 s.
-REQUEST_DEADLINE = 8.0
+from bot.config import SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE
+
+# 5 s: Slack sends a request in one go; its own ack deadline is 3 s.
+READ_TIMEOUT = SERVE_READ_TIMEOUT
+# 8 s for a whole request (head and body): a client dripping one byte every 2 s never
+# trips a per-read timeout, and 150 of them held every thread for 24 s.
+REQUEST_DEADLINE = SERVE_REQUEST_DEADLINE
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The deadlines in force in this process (``use_deadlines``); the defaults above."""
+
+    read: float = READ_TIMEOUT
+    request: float = REQUEST_DEADLINE
+
+
+_in_force = Deadlines()
 # Sockets whose write side is shut: gunicorn is closing them (see DeadlineSocket.recv).
 _closing: weakref.WeakSet[socket.socket] = weakref.WeakSet()
 # When the request now being read on a socket must be in (monotonic); set per request.
 _deadlines: weakref.WeakKeyDictionary[socket.socket, float] = weakref.WeakKeyDictionary()
 
 
+def use_deadlines(deadlines: Deadlines) -> None:
+    """Set this process's deadlines; called in gunicorn's master, so every worker it
+    forks has them."""
+    global _in_force
+    _in_force = deadlines
+
+
 class DeadlineSocket(socket.socket):
-    """A client socket whose blocking mode is "blocking, up to READ_TIMEOUT per call"."""
+    """A client socket whose blocking mode is "blocking, up to the read deadline per call"."""
 
     __slots__ = ()  # socket.socket's own layout, so that an accepted socket can become one
 
     def setblocking(self, flag: bool) -> None:
-        super().settimeout(READ_TIMEOUT if flag else 0.0)
+        super().settimeout(_in_force.read if flag else 0.0)
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if self in _closing:
@@ -66,7 +89,7 @@ class DeadlineSocket(socket.socket):
         left = deadline - time.monotonic()
         if left <= 0:
             raise ConnectionResetError(errno.ECONNRESET, "request not received in time")
-        super().settimeout(min(READ_TIMEOUT, left))
+        super().settimeout(min(_in_force.read, left))
 
     def shutdown(self, how: int) -> None:
         super().shutdown(how)
@@ -81,7 +104,7 @@ class DeadlineSocket(socket.socket):
             raise ConnectionResetError(errno.ECONNRESET, "client stalled") from None
 
     def sendall(self, *args: Any) -> None:
-        super().settimeout(READ_TIMEOUT)  # the answer is not bound by the request deadline
+        super().settimeout(_in_force.read)  # the answer is not bound by the request deadline
         try:
             super().sendall(*args)
         except TimeoutError:  # a client that stopped reading the answer
@@ -97,5 +120,5 @@ class StallProofThreadWorker(ThreadWorker):  # type: ignore[misc]
             conn.sock.__class__ = DeadlineSocket
             conn.sock.setblocking(blocking)
         if isinstance(conn.sock, DeadlineSocket):  # each request (keep-alive: each one anew)
-            _deadlines[conn.sock] = time.monotonic() + REQUEST_DEADLINE
+            _deadlines[conn.sock] = time.monotonic() + _in_force.request
         super().enqueue_req(conn)

@@ -74,16 +74,61 @@ class Server:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def settle(self, since: int, *, quiet: float = 0.1, first: float = 0.3) -> None:
+        """Wait until what a request set going has been logged: the log has grown past
+        ``since`` and then stayed the same for ``quiet`` seconds, or, if nothing comes,
+        for ``first`` seconds. A line later than that shows in the next window; a
+        module should also check its whole log once the server has stopped."""
+        started = changed = time.monotonic()
+        size = self.log_size()
+        while True:
+            time.sleep(0.02)
+            now, latest = time.monotonic(), self.log_size()
+            if latest != size:
+                size, changed = latest, now
+            elif now - changed >= (quiet if size > since else first):
+                return
+            if now - started > 10:  # a log that never stops growing: let the test say why
+                return
+
 
 @contextmanager
 def serve(slack: FakeSlackApi, folder: Path, **env: str) -> Iterator[Server]:
     """Start serve (2 workers) on a free port; stop it with SIGTERM afterwards."""
-    server = start(slack.url, folder, env=env)
-    try:
-        wait_until_healthy(server)
+    with serve_many(slack, [folder], env) as [server]:
         yield server
+
+
+@contextmanager
+def serve_many(
+    slack: FakeSlackApi,
+    folders: Sequence[Path],
+    env: Mapping[str, str] | None = None,
+    *,
+    each: Sequence[Mapping[str, str]] = (),
+) -> Iterator[list[Server]]:
+    """``serve`` for several servers at once: all start (and later stop) side by side,
+    so that the wait is one start-up, not one per server. ``env`` for all of them, and
+    ``each``: more for each server, in the order of ``folders``."""
+    extra = list(each) or [{}] * len(folders)
+    servers: list[Server] = []
+    try:
+        for folder, more in zip(folders, extra, strict=True):
+            servers.append(start(slack.url, folder, env={**(env or {}), **more}))
+        for server in servers:
+            wait_until_healthy(server)
+        yield servers
     finally:
-        stop(server)
+        stop_all(servers)
+
+
+def stop_all(servers: Sequence[Server], seconds: float = 30.0) -> None:
+    """``stop`` for several servers: SIGTERM to every one first, then wait for each."""
+    running = [server.process for server in servers if server.process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        _wait_or_kill(process, seconds)
 
 
 def start(
@@ -123,14 +168,15 @@ def start(
 
 def stop(server: Server, seconds: float = 30.0) -> None:
     """SIGTERM (a graceful stop), then SIGKILL to the whole group if it takes too long."""
-    process = server.process
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    stop_all([server], seconds)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes], seconds: float) -> None:
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_until_healthy(server: Server, seconds: float = 30.0) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.ops.serving import Server, serve
+from tests.ops.serving import Server, serve_many
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 
@@ -163,14 +163,29 @@ def slack() -> Iterator[FakeSlackApi]:
         yield api
 
 
-@pytest.fixture(scope="module", params=["text-info", "json-debug"])
-def server(request, slack, tmp_path_factory) -> Iterator[Server]:
-    # Both log formats, and DEBUG too: "never log a body" holds at every level.
-    log_format, level = request.param.split("-")
-    folder = tmp_path_factory.mktemp(request.param)
-    with serve(slack, folder, LOG_FORMAT=log_format, LOG_LEVEL=level.upper(),
-               STORE_QUESTION_TEXT="false") as running:  # fmt: skip
-        yield running
+# Both log formats, and DEBUG too: "never log a body" holds at every level.
+LOGS = ["text-info", "json-debug"]
+
+
+@pytest.fixture(scope="module")
+def servers(slack, tmp_path_factory) -> Iterator[dict[str, Server]]:
+    """A server for each of LOGS, started side by side."""
+    folders = [tmp_path_factory.mktemp(name) for name in LOGS]
+    each = [{"LOG_FORMAT": name.split("-")[0], "LOG_LEVEL": name.split("-")[1].upper()}
+            for name in LOGS]  # fmt: skip
+    with serve_many(slack, folders, {"STORE_QUESTION_TEXT": "false"}, each=each) as running:
+        yield dict(zip(LOGS, running, strict=True))
+    # Stopped: every listener has finished and every line is written. A line that came
+    # after its test's window (settle) is still checked, here, once.
+    for server in running:
+        whole = server.log_text()
+        assert "Traceback" not in whole, whole[-3000:]
+        assert MARKER not in whole, whole[-2000:]
+
+
+@pytest.fixture(scope="module", params=LOGS)
+def server(request, servers: dict[str, Server]) -> Server:
+    return servers[request.param]
 
 
 @dataclass
@@ -192,16 +207,18 @@ def send(server: Server, item: Probe):
     return RawAnswer(int(answer.split(b" ", 2)[1]), time.perf_counter() - started)
 
 
-def settle(server: Server) -> None:
-    """Give listener threads time to finish what an ack started (replies, error logs)."""
-    time.sleep(0.3)
+def settle(server: Server, since: int) -> None:
+    """Give listener threads time to finish what an ack started (replies, error logs):
+    until the log has been quiet for a moment (the server fixture checks the whole log
+    at the end too)."""
+    server.settle(since, quiet=0.05)
 
 
 @pytest.mark.parametrize("item", CORPUS, ids=[p.name for p in CORPUS])
 def test_hostile_request(server: Server, item: Probe):
     before = server.log_size()
     answer = send(server, item)
-    settle(server)
+    settle(server, before)
     added = server.log_text()[before:]
     assert answer.status == item.status, (answer.body, added[-2000:])
     assert answer.seconds < 1.0, answer.seconds  # an error after ack() delays nothing
@@ -212,9 +229,10 @@ def test_hostile_request(server: Server, item: Probe):
 
 
 def test_rejections_say_why_in_one_line_without_the_body(server: Server):
+    server.settle(server.log_size(), quiet=0.05, first=0.1)  # an earlier test's late lines
     before = server.log_size()
     send(server, CORPUS[0])
-    settle(server)  # serve writes its log lines from a thread of their own
+    settle(server, before)  # serve writes its log lines from a thread of their own
     added = [line for line in server.log_text()[before:].splitlines() if "slack request" in line]
     assert len(added) == 1 and "rejected 401: unsigned request" in added[0]
 
@@ -293,7 +311,7 @@ def _chunked(body: bytes, *, signed_headers: bool) -> bytes:
 def test_bodies_without_a_length(server: Server, name: str, make, status: bytes):
     before = server.log_size()
     answer = raw_exchange(server, make())
-    settle(server)
+    settle(server, before)
     added = server.log_text()[before:]
     assert status in answer.split(b"\r\n", 1)[0], answer[:200]
     assert "Traceback" not in added and len(added) < MAX_LOG_GROWTH

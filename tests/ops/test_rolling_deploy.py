@@ -9,6 +9,7 @@ it is alive): before, it took them over and 4 of 60 were answered twice.
 B's model cache is damaged (a torn write): it must warn once, train again and answer,
 not stop every start with UnicodeDecodeError. Both serve a small sample of the shipped
 examples, so that training takes a moment (tests/core/test_training.py does the same).
+Both look for owed replies every SWEEP seconds (INBOX_SWEEP_EVERY), not every 5 s.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.examples import dump_examples, parse_examples_file
-from bot.slack.inbox_rerun import SWEEP_EVERY
+from bot.slack import inbox_rerun
 from tests.conftest import KNOWLEDGE_DIR
-from tests.ops.serving import Server, start, stop, wait_until_healthy
+from tests.ops.serving import Server, start, stop_all, wait_until_healthy
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.signing import sign
@@ -36,6 +38,16 @@ QUESTION = "Times Opened stays at 0 for our Outlook 2010 recipients"
 IN_FLIGHT = 8  # one worker's listener threads: each holds one reply going out
 HOST_B = "replica-b"
 TORN = b"\x80\x04\x95"  # a pickle cut short, as a crash mid-write leaves it
+SWEEP = 0.5  # INBOX_SWEEP_EVERY here (production: 5 s, pinned below)
+
+
+def test_the_owed_reply_sweep_looks_every_5_s_unless_told():
+    assert Settings.from_env({}).inbox_sweep_every is None and inbox_rerun.SWEEP_EVERY == 5.0
+    assert Settings.from_env({"INBOX_SWEEP_EVERY": "0.5"}).inbox_sweep_every == 0.5
+    for wrong in ("0", "-1", "nan", "inf", "soon", "7200"):
+        settings = Settings.from_env({"INBOX_SWEEP_EVERY": wrong})
+        assert settings.inbox_sweep_every is None, wrong
+        assert [p for p in settings.parse_problems if p.startswith("INBOX_SWEEP_EVERY")], wrong
 
 
 def small_knowledge(folder: Path) -> Path:
@@ -69,6 +81,13 @@ def replies(slack: FakeSlackApi, threads: list[str]) -> Counter[str]:
     return Counter({ts: found[ts] for ts in threads})
 
 
+def owed(db: Path) -> int:
+    """Acked events not answered yet: replies that may still go out."""
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("select count(*) from slack_events where done_at is null")
+                   .fetchone()[0])  # fmt: skip
+
+
 def first_rerun_done(server: Server) -> bool:
     metrics = server.request("GET", "/metrics").body.decode()
     return 'emailstatus_inbox_replayed_total{outcome="replayed"}' in metrics
@@ -80,7 +99,8 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
     knowledge = small_knowledge(tmp_path / "knowledge")
     db = tmp_path / "volume" / "bot.db"
     env = {"EMAILSTATUS_DB": str(db), "KNOWLEDGE_DIR": str(knowledge),
-           "FOLLOW_UP_AFTER": "off", "SUMMARY_CHANNEL": ""}  # fmt: skip
+           "FOLLOW_UP_AFTER": "off", "SUMMARY_CHANNEL": "",
+           "INBOX_SWEEP_EVERY": str(SWEEP)}  # fmt: skip
     wrap = other_host()
     cache_a = str(tmp_path / "cache-a")
     with FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM) as slack:
@@ -105,21 +125,19 @@ def test_a_second_container_on_the_same_file_leaves_in_flight_replies_to_the_fir
             while not first_rerun_done(b):  # B's start-up re-run has looked at the inbox
                 assert time.monotonic() < deadline + 60, b.log_text()[-2000:]
                 time.sleep(0.1)
-            time.sleep(SWEEP_EVERY + 0.5)  # and its owed-reply sweep has looked once more
+            time.sleep(SWEEP * 2)  # and its owed-reply sweep has looked once more
             threads += [deliver(b, n) for n in range(100, 102)]  # B answers its own
             slack.release("chat.postMessage")
 
             deadline = time.monotonic() + 30
-            while min(replies(slack, threads).values()) == 0:
+            while min(replies(slack, threads).values()) == 0 or owed(db):
                 assert time.monotonic() < deadline, replies(slack, threads)
-                time.sleep(0.1)
-            time.sleep(1.5)  # a second reply would have landed by now
+                time.sleep(0.05)
+            time.sleep(0.5)  # nothing is owed: a second reply would have landed by now
             assert replies(slack, threads) == Counter(dict.fromkeys(threads, 1))
         finally:
             slack.release("chat.postMessage")
-            stop(a)
-            if b is not None:
-                stop(b)
+            stop_all([a] if b is None else [a, b])
 
     with closing(sqlite3.connect(db)) as conn:
         boots = conn.execute("select boot from slack_events").fetchall()

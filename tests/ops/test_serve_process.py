@@ -133,7 +133,7 @@ def test_a_read_only_database_folder_with_writable_files_is_healthy(served: Serv
 
 
 def test_sigterm_finishes_the_reply_in_flight_and_exits_0(served: Served):
-    served.slack.slow("chat.postMessage", 1.5)
+    served.slack.slow("chat.postMessage", 1.0)
     before = len(served.slack.calls("chat.postMessage"))
     form = P.slash_form(QUESTION, response_url=served.slack.response_url())
     assert served.post(form, "application/x-www-form-urlencoded") == 200  # answered in the ack

@@ -20,17 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot.render.follow_up_post import FOLLOW_UP_BLOCK_ID
-from tests.ops.serving import BOT_TOKEN, EXE, Server, serve
+from tests.ops.serving import BOT_TOKEN, EXE, Server, serve_many
 from tests.support import payloads as P
 from tests.support.fake_slack import FakeSlackApi
 from tests.support.postgres import Server as PgServer
 from tests.support.signing import SECRET, sign
 
 QUESTION = "Times Opened stays at 0 for our Outlook 2010 recipients"
-SETTLE = 1.5  # seconds: a duplicate reply (or follow-up) would have landed by then
+# Seconds to wait for a duplicate reply (or follow-up), once every thread has its post and
+# the database owes nothing: every listener had started before its delivery was acked.
+SETTLE = 0.5
 SUMMARY_CHANNEL = "C0SUMMARY"
 
 
@@ -46,15 +49,14 @@ class Replicas:
 def replicas(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     url = pg_server.fresh_database()
     root = tmp_path_factory.mktemp("replicas")
-    # FOLLOW_UP_AFTER=2s: every worker of both replicas looks for due follow-ups twice a second.
-    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "2s", "SUMMARY_CHANNEL": ""}
+    # FOLLOW_UP_AFTER=1s: every worker of both replicas looks for due follow-ups 4 times a second.
+    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "1s", "SUMMARY_CHANNEL": ""}
     try:
         with ExitStack() as stack:
             slack = stack.enter_context(
                 FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
             )
-            a = stack.enter_context(serve(slack, root / "a", **env))
-            b = stack.enter_context(serve(slack, root / "b", **env))
+            a, b = stack.enter_context(serve_many(slack, [root / "a", root / "b"], env))
             yield Replicas(a, b, slack, url)
     finally:
         pg_server.drop_database(url)
@@ -87,14 +89,37 @@ def posts_in(slack: FakeSlackApi, threads: set[str], *, follow_ups: bool = False
     )  # fmt: skip
 
 
+def owed(url: str, threads: set[str], *, follow_ups: bool = False) -> int:
+    """Replies the database still owes (events not done), or these threads' follow-ups
+    not yet sent: what could still be posted."""
+    if follow_ups:
+        sql = (
+            "select count(*) from follow_ups f join cases c on c.id = f.case_id"
+            " where c.thread_ts = any(%s) and f.sent_at is null and f.skipped is null"
+        )
+        arguments: list[Any] = [sorted(threads)]
+    else:
+        sql, arguments = "select count(*) from slack_events where done_at is null", []
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(sql, arguments).fetchone()
+    return int(row[0]) if row else 0
+
+
 def wait_for_posts(
-    slack: FakeSlackApi, threads: set[str], *, follow_ups: bool = False, seconds: float = 20.0
+    slack: FakeSlackApi,
+    url: str,
+    threads: set[str],
+    *,
+    follow_ups: bool = False,
+    seconds: float = 20.0,
 ) -> Counter[str]:
-    """Wait until every thread has a post of the kind, then a little longer for duplicates."""
+    """Wait until every thread has a post of the kind and the database owes nothing more,
+    then a little longer for duplicates."""
     deadline = time.monotonic() + seconds
-    while len(posts_in(slack, threads, follow_ups=follow_ups)) < len(threads):
+    while (len(posts_in(slack, threads, follow_ups=follow_ups)) < len(threads)
+           or owed(url, threads, follow_ups=follow_ups)):  # fmt: skip
         assert time.monotonic() < deadline, posts_in(slack, threads, follow_ups=follow_ups)
-        time.sleep(0.1)
+        time.sleep(0.05)
     time.sleep(SETTLE)
     return posts_in(slack, threads, follow_ups=follow_ups)
 
@@ -109,7 +134,9 @@ def test_retried_deliveries_spread_over_both_replicas_get_one_reply_each(
         deliveries += [(first, event, 0), (other, event, 1), (first, event, 2)]
     assert deliver_all(deliveries) == [200] * len(deliveries)
     threads = {event["event"]["ts"] for event in events}
-    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
+    assert wait_for_posts(replicas.slack, replicas.url, threads) == Counter(
+        dict.fromkeys(threads, 1)
+    )
 
 
 def test_message_and_app_mention_of_one_post_on_two_replicas_get_one_reply(
@@ -124,7 +151,9 @@ def test_message_and_app_mention_of_one_post_on_two_replicas_get_one_reply(
         deliveries += [(first, message, 0), (other, mention, 0)]
         threads.add(ts)
     assert deliver_all(deliveries) == [200] * len(deliveries)
-    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
+    assert wait_for_posts(replicas.slack, replicas.url, threads) == Counter(
+        dict.fromkeys(threads, 1)
+    )
 
 
 def test_a_due_follow_up_is_asked_once_by_four_workers_on_two_replicas(
@@ -134,8 +163,10 @@ def test_a_due_follow_up_is_asked_once_by_four_workers_on_two_replicas(
     servers = [replicas.a, replicas.b]
     assert deliver_all([(servers[n % 2], e, 0) for n, e in enumerate(events)]) == [200] * 4
     threads = {event["event"]["ts"] for event in events}
-    assert wait_for_posts(replicas.slack, threads) == Counter({ts: 1 for ts in threads})
-    asked = wait_for_posts(replicas.slack, threads, follow_ups=True, seconds=30)
+    assert wait_for_posts(replicas.slack, replicas.url, threads) == Counter(
+        dict.fromkeys(threads, 1)
+    )
+    asked = wait_for_posts(replicas.slack, replicas.url, threads, follow_ups=True, seconds=30)
     assert asked == Counter({ts: 1 for ts in threads})
 
 
@@ -163,14 +194,17 @@ def test_a_sigkilled_replicas_acked_events_are_answered_once_by_the_other(
     waiting for a to restart (a dead process on this host is gone at once; on another host
     its heartbeat lease runs out first)."""
     url = pg_server.fresh_database()
+    # b takes a's work over at its first owed-reply sweep, 5 s after it started: well after
+    # the kill, when the posts a had sent before dying are all visible in their threads.
+    # (A sweep right after the kill would read a thread back while a's post is still on
+    # its way, in the fake's 0.5 s, and answer that event a second time.)
     env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "off"}
     try:
         with ExitStack() as stack:
             slack = stack.enter_context(
                 FakeSlackApi(bot_user=P.BOT_USER, bot_id=P.BOT_ID, team=P.TEAM)
             )
-            a = stack.enter_context(serve(slack, tmp_path / "a", **env))
-            stack.enter_context(serve(slack, tmp_path / "b", **env))
+            a, _ = stack.enter_context(serve_many(slack, [tmp_path / "a", tmp_path / "b"], env))
             slack.slow("chat.postMessage", 0.5)  # replies lag the acks, as under load
             events = [P.event_body(P.message(f"{QUESTION} (#{n})")) for n in range(12)]
             assert deliver_all([(a, event, 0) for event in events]) == [200] * len(events)
@@ -181,7 +215,7 @@ def test_a_sigkilled_replicas_acked_events_are_answered_once_by_the_other(
             threads = {event["event"]["ts"] for event in events}
             answered_by_a = len(posts_in(slack, threads))
             assert answered_by_a < len(threads), "the kill came too late to leave work owed"
-            replies = wait_for_posts(slack, threads, seconds=45)
+            replies = wait_for_posts(slack, url, threads, seconds=45)
             took_over = time.monotonic() - killed - SETTLE
             assert set(replies.values()) == {1}, replies  # every acked event, exactly once
             print(f"takeover after SIGKILL: {took_over:.1f} s "
