@@ -94,7 +94,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Declare it once (name, section, help, default, secret); run python -m "
         "bot.settings_registry to rewrite deploy/.env.example and docs/configuration.md.",
         ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-         "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY",
+         "SLACK_RETRY_BACKOFF", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY",
          "UNINSTALL_PURGES_CASES", "EMAILSTATUS_DB", "DATABASE_URL",
          "KNOWLEDGE_DIR",
          "MODEL_CACHE_DIR", "EMAILSTATUS_HISTORY", "ESCALATION_CHANNEL", "SUMMARY_CHANNEL",
