@@ -90,6 +90,7 @@ def test_an_unclicked_answer_gets_exactly_one_follow_up_in_its_thread(
         # (Timed from after the answer, this failed now and then: an answer stored at
         # x.95 s is due at x+2 s, maybe less than 1 s after ask_in_channel returned.)
         assert time.monotonic() - asked_at >= 1.0
+        wait_until(lambda: settled(bot, case.id))  # recorded as sent, just after the post
         ticks_ask_nothing_more(background)  # several more ticks: still one
         [follow_up] = follow_ups(slack)
         assert follow_up is posted
