@@ -167,6 +167,24 @@ def _sweep_every(value: str | None, problems: list[str]) -> float | None:
     return number
 
 
+# Seconds before the first retry of a Slack call that failed (bot.slack.deadline): doubled
+# at each retry, up to MAX_RETRY_BACKOFF. Not 0: that would retry with no wait at all.
+RETRY_BACKOFF = 0.5
+MIN_RETRY_BACKOFF, MAX_RETRY_BACKOFF = 0.01, 5.0
+
+
+def _retry_backoff(value: str | None, problems: list[str]) -> float:
+    """SLACK_RETRY_BACKOFF in seconds, from 0.01 to 5."""
+    number = _number("SLACK_RETRY_BACKOFF", value, RETRY_BACKOFF, problems)
+    if number is None or not MIN_RETRY_BACKOFF <= number <= MAX_RETRY_BACKOFF:  # nan, inf too
+        problems.append(
+            f"SLACK_RETRY_BACKOFF '{value}' must be seconds from {MIN_RETRY_BACKOFF:g} to "
+            f"{MAX_RETRY_BACKOFF:g}; using {RETRY_BACKOFF:g}."
+        )
+        return RETRY_BACKOFF
+    return number
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -181,6 +199,7 @@ class Settings:
     slack_app_token: str = ""
     slack_signing_secret: str = ""
     slack_api_url: str = ""
+    slack_retry_backoff: float = RETRY_BACKOFF  # seconds; doubles per retry, up to 5 s
     db_path: str = DEFAULT_DB
     database_url: str = ""  # postgresql://...; wins over db_path when set
     knowledge_dir: str = DEFAULT_KNOWLEDGE_DIR
@@ -229,6 +248,7 @@ class Settings:
             slack_app_token=_text(get("SLACK_APP_TOKEN")),
             slack_signing_secret=_text(get("SLACK_SIGNING_SECRET")),
             slack_api_url=_text(get("SLACK_API_URL")),
+            slack_retry_backoff=_retry_backoff(get("SLACK_RETRY_BACKOFF"), problems),
             db_path=_text(get("EMAILSTATUS_DB")) or DEFAULT_DB,
             database_url=_text(get("DATABASE_URL")),
             knowledge_dir=_text(get("KNOWLEDGE_DIR")) or DEFAULT_KNOWLEDGE_DIR,

@@ -45,6 +45,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_API_URL", "Slack", "Slack Web API base URL. Default "
             "https://slack.com/api/ (GovSlack: https://slack-gov.com/api/).",
             example="https://slack.com/api/", field="slack_api_url"),
+    Setting("SLACK_RETRY_BACKOFF", "Slack", "Seconds before the first retry of a Slack "
+            "call that met a dropped connection or a 5xx answer; each later wait doubles, up "
+            "to 5 s, until the call's deadline (a 429 waits for Slack's Retry-After instead). "
+            "From 0.01 to 5.", default="0.5", field="slack_retry_backoff"),
     Setting("SLACK_CLIENT_ID", "Slack", "OAuth client id, from Basic Information. Set it "
             "with SLACK_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY, and no SLACK_BOT_TOKEN, to "
             "serve several workspaces: `serve` then runs Slack's OAuth install "

@@ -89,7 +89,8 @@ def build_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=_api_url(settings.slack_api_url),
-        retry_handlers=[CountsApiErrors(), *retry_handlers()],  # first: sees every attempt
+        # CountsApiErrors first: it sees every attempt.
+        retry_handlers=[CountsApiErrors(), *retry_handlers(settings.slack_retry_backoff)],
     )
 
 
@@ -159,7 +160,7 @@ def build_app(
             "listener failed: %s", error, exc_info=error, extra={"slack_type": body.get("type")}
         )
 
-    app.middleware(prepare_request(engine))
+    app.middleware(prepare_request(engine, settings.slack_retry_backoff))
     for module in modules:
         module.register(app, engine, settings)
     register_catch_alls(app)
@@ -216,7 +217,7 @@ class StickyAck(Ack):
             self.__dict__["_response"] = value
 
 
-def prepare_request(engine: Engine) -> Callable[..., Any]:
+def prepare_request(engine: Engine, retry_backoff: float) -> Callable[..., Any]:
     """The one middleware (each costs bolt a kwargs build per request, so not several).
 
     Every listener gets a ``StickyAck`` and a ``RetryingRespond``, the request's ids go
@@ -227,7 +228,9 @@ def prepare_request(engine: Engine) -> Callable[..., Any]:
     def prepare(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         context["ack"] = StickyAck()
         if context.response_url:
-            context["respond"] = RetryingRespond(response_url=context.response_url)
+            context["respond"] = RetryingRespond(
+                response_url=context.response_url, first_backoff=retry_backoff
+            )
         note_request_ids(body)
         if repeated_delivery(engine, body):
             return BoltResponse(status=200, body="")

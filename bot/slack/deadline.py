@@ -9,6 +9,9 @@ ever, and what is still owed stays in the inbox for the next attempt (``bot.slac
 
 The deadline is a context variable: ``within(seconds)`` sets it around one event's work;
 a call made outside any event gets ``CALL_BUDGET`` from its first attempt.
+
+Connection errors and 5xx wait before each retry: ``FIRST_BACKOFF`` (SLACK_RETRY_BACKOFF),
+doubling up to ``MAX_BACKOFF``. A 429 waits for Slack's Retry-After instead.
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot import metrics
+from bot.config import MAX_RETRY_BACKOFF, RETRY_BACKOFF
 
 CALL_BUDGET = 60.0  # seconds one call may keep retrying when no event deadline is set
-MAX_BACKOFF = 5.0  # connection errors and 5xx: 0.5 s, 1 s, 2 s, 4 s, then every 5 s
+# Connection errors and 5xx: 0.5 s, 1 s, 2 s, 4 s, then every 5 s (SLACK_RETRY_BACKOFF
+# sets the first step).
+FIRST_BACKOFF = RETRY_BACKOFF
+MAX_BACKOFF = MAX_RETRY_BACKOFF
 FOREVER = 2**31  # the count is never the limit; the deadline is
 
 _deadline: ContextVar[float | None] = ContextVar("slack_reply_deadline", default=None)
@@ -61,11 +68,20 @@ def remaining(state: RetryState | None = None) -> float:
     return deadline - time.monotonic()
 
 
+def backoff(attempt: int, first: float = FIRST_BACKOFF) -> float:
+    """The wait before retry ``attempt + 1``: ``first``, doubling, at most ``MAX_BACKOFF``."""
+    return min(MAX_BACKOFF, first * 2 ** min(attempt, 16))
+
+
 class CappedBackoff(RetryIntervalCalculator):
-    """Exponential back-off from 0.5 s, capped, with a little jitter."""
+    """Exponential back-off (``backoff``), with a little jitter: up to a fifth of the
+    first step (0.1 s), so that workers do not retry in step."""
+
+    def __init__(self, first: float = FIRST_BACKOFF) -> None:
+        self.first = first
 
     def calculate_sleep_duration(self, current_attempt: int) -> float:
-        return min(MAX_BACKOFF, 0.5 * 2 ** min(current_attempt, 16)) + random.random() / 10
+        return backoff(current_attempt, self.first) + random.random() * self.first / 5
 
 
 def retry_after(response: HttpResponse | None) -> float:
@@ -127,8 +143,8 @@ class ConnectionErrorRetry(_UntilDeadline, ConnectionErrorRetryHandler):
 
     reason = "connection_error"
 
-    def __init__(self) -> None:
-        super().__init__(max_retry_count=FOREVER, interval_calculator=CappedBackoff())
+    def __init__(self, first_backoff: float = FIRST_BACKOFF) -> None:
+        super().__init__(max_retry_count=FOREVER, interval_calculator=CappedBackoff(first_backoff))
 
 
 class ServerErrorRetry(_UntilDeadline, RetryHandler):
@@ -136,8 +152,8 @@ class ServerErrorRetry(_UntilDeadline, RetryHandler):
 
     reason = "server_error"
 
-    def __init__(self) -> None:
-        super().__init__(max_retry_count=FOREVER, interval_calculator=CappedBackoff())
+    def __init__(self, first_backoff: float = FIRST_BACKOFF) -> None:
+        super().__init__(max_retry_count=FOREVER, interval_calculator=CappedBackoff(first_backoff))
 
     def _can_retry(self, *, response: HttpResponse | None = None, **_: Any) -> bool:
         return response is not None and 500 <= response.status_code < 600
@@ -155,6 +171,10 @@ class RateLimitRetry(_UntilDeadline, RateLimitErrorRetryHandler):
         return retry_after(response) + random.random() / 4
 
 
-def retry_handlers() -> list[RetryHandler]:
+def retry_handlers(first_backoff: float = FIRST_BACKOFF) -> list[RetryHandler]:
     """Connection errors, 5xx and 429, each until the deadline: for Web API calls."""
-    return [ConnectionErrorRetry(), RateLimitRetry(), ServerErrorRetry()]
+    return [
+        ConnectionErrorRetry(first_backoff),
+        RateLimitRetry(),
+        ServerErrorRetry(first_backoff),
+    ]

@@ -29,7 +29,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk.webhook import WebhookResponse
 
 from bot import metrics
-from bot.slack.deadline import MAX_BACKOFF, remaining
+from bot.slack.deadline import FIRST_BACKOFF, backoff, remaining
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,10 @@ class RetryingRespond(Respond):
         response_url: str | None,
         pool: ConnectionPool = POOL,
         sleep: Callable[[float], None] = time.sleep,
+        first_backoff: float = FIRST_BACKOFF,
     ) -> None:
         super().__init__(response_url=response_url)
-        self.pool, self.sleep = pool, sleep
+        self.pool, self.sleep, self.first_backoff = pool, sleep, first_backoff
 
     # Same call as bolt's (text or a whole message, then named fields), spelled generally.
     def __call__(  # type: ignore[override]
@@ -128,12 +129,13 @@ class RetryingRespond(Respond):
         deadline = time.monotonic() + remaining()
         attempt = 0
         while True:
+            step = backoff(attempt, self.first_backoff)  # after a 5xx or a dropped connection
             try:
                 status, headers, answer = self.pool.post(url, body)
-                reason, wait = _retry_reason(status, headers, attempt)
+                reason, wait = _retry_reason(status, headers, step)
             except (OSError, http.client.HTTPException) as exc:
                 status, headers, answer = 0, {}, ""
-                reason, wait = "connection_error", _backoff(attempt)
+                reason, wait = "connection_error", step
                 error = type(exc).__name__
             else:
                 error = f"http_{status}"
@@ -150,11 +152,10 @@ class RetryingRespond(Respond):
             self.sleep(wait)
 
 
-def _backoff(attempt: int) -> float:
-    return min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 16))
-
-
-def _retry_reason(status: int, headers: dict[str, str], attempt: int) -> tuple[str | None, float]:
+def _retry_reason(
+    status: int, headers: dict[str, str], server_error_wait: float
+) -> tuple[str | None, float]:
+    """Why to retry this answer (None: it is final), and after how long."""
     if status == 429:
         retry_after = {k.lower(): v for k, v in headers.items()}.get("retry-after", "1")
         try:
@@ -162,7 +163,7 @@ def _retry_reason(status: int, headers: dict[str, str], attempt: int) -> tuple[s
         except ValueError:
             return "rate_limited", 1.0
     if 500 <= status < 600:
-        return "server_error", _backoff(attempt)  # 0.5 s, 1 s, 2 s, 4 s, then every 5 s
+        return "server_error", server_error_wait  # the back-off: 0.5 s, 1 s, 2 s, 4 s, then 5 s
     return None, 0.0
 
 

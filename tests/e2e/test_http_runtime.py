@@ -7,15 +7,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 
 import pytest
 
+from bot.config import Settings
 from tests.support import payloads as P
 from tests.support import slack_requests as R
 from tests.support.http_harness import LiveBot
 from tests.support.signing import sign
 
 ON_TOPIC = "Times Opened stays at 0 for every email to Outlook 2010 users"
+
+
+@pytest.fixture
+def live_settings(live_settings: Settings) -> Settings:
+    """A 5xx is retried after 5 ms here (SLACK_RETRY_BACKOFF), not production's 0.5 s."""
+    return replace(live_settings, slack_retry_backoff=0.005)
 
 
 def get(bot: LiveBot, path: str) -> tuple[int, str]:

@@ -208,11 +208,16 @@ def test_health_never_calls_slack_and_refreshes_in_the_background(make_engine, s
     assert health(engine, auth)[0] == 200 and len(slack.calls("auth.test")) == 3
 
 
-def test_slack_unreachable(make_engine):
+def test_slack_unreachable(make_engine, monkeypatch):
     from bot.config import Settings
+    from bot.slack import auth as auth_check
 
-    client = build_client(Settings(slack_bot_token="xoxb-1", slack_api_url="http://127.0.0.1:9/"))
-    auth = AuthMonitor(client)
+    # Retried for 0.3 s (0.02 s, 0.04, ...), not production's 3 s (0.5 s, then 1 s).
+    monkeypatch.setattr(auth_check, "CHECK_BUDGET", 0.3)
+    settings = Settings(
+        slack_bot_token="xoxb-1", slack_api_url="http://127.0.0.1:9/", slack_retry_backoff=0.02
+    )
+    auth = AuthMonitor(build_client(settings))
     assert auth.check_now().problem == "Slack API unreachable (URLError)"
     assert health(make_engine(), auth)[0] == 503
 

@@ -11,17 +11,34 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+import pytest
+
 from bot import metrics
+from bot.config import Settings
 from bot.slack import deadline
 from bot.slack.respond import ConnectionPool, RetryingRespond
 from tests.support import payloads as P
-from tests.support.http_harness import LiveBot, live, live_settings, slack, slack_server
+from tests.support.http_harness import LiveBot, live, slack, slack_server
 
-__all__ = ["live", "live_settings", "slack", "slack_server"]  # fixtures, used by name
+__all__ = ["live", "slack", "slack_server"]  # fixtures, used by name
 FORM = "application/x-www-form-urlencoded"
+# SLACK_RETRY_BACKOFF here: production's doubling series (0.5 s, 1, 2, 4: a storm of four
+# 500s waited 7.5 s), a hundred times faster. test_retry_waits_double pins production's.
+QUICK_BACKOFF = 0.005
+
+
+@pytest.fixture
+def backoff() -> float:
+    return QUICK_BACKOFF
+
+
+@pytest.fixture
+def live_settings(live_settings: Settings, backoff: float) -> Settings:
+    return replace(live_settings, slack_retry_backoff=backoff)
 
 
 def counter(sample: str) -> float:
@@ -63,14 +80,15 @@ def test_a_429_waits_for_retry_after_then_retries(live: LiveBot):
     assert counter(RETRIED_429) - before == 1
 
 
+@pytest.mark.parametrize("backoff", [0.2])  # production's 0.5 s, 1 s, 2 s: 0.2, 0.4, 0.8
 def test_a_reply_lost_at_the_deadline_is_logged_and_counted(live: LiveBot, caplog, monkeypatch):
-    monkeypatch.setattr(deadline, "CALL_BUDGET", 2.0)  # a short deadline, for the test's sake
+    monkeypatch.setattr(deadline, "CALL_BUDGET", 0.8)  # a short deadline, for the test's sake
     url = live.slack.response_url()
     live.slack.fail_next(url.removeprefix(live.slack.base + "/"), 500, times=50)
     before = counter(LOST_500)
     with caplog.at_level(logging.WARNING, logger="bot.slack.respond"):
         pick_a_version_in_a_slash_reply(live, url)
-    assert 3 <= len(live.slack.responses(url)) <= 4  # 0.5 s, then 1 s apart, until 2 s
+    assert 3 <= len(live.slack.responses(url)) <= 4  # 0.2 s, then 0.4 s apart, until 0.8 s
     assert counter(LOST_500) - before == 1
     assert "reply to response_url lost: HTTP 500" in caplog.text
 
@@ -116,7 +134,7 @@ class _KeepAlive(BaseHTTPRequestHandler):
 
 def test_connections_are_kept_alive_and_a_dropped_one_is_reopened():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     respond = RetryingRespond(response_url=f"{base}/r", pool=ConnectionPool())
     try:
@@ -130,6 +148,23 @@ def test_connections_are_kept_alive_and_a_dropped_one_is_reopened():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_retry_waits_double_from_half_a_second_up_to_five() -> None:
+    """Production's series (SLACK_RETRY_BACKOFF unset), for 5xx and dropped connections."""
+    waits: list[float] = []
+
+    class Pool(ConnectionPool):
+        answers: ClassVar[list[int]] = [500, 502, 0, 503, 500, 0, 200]
+
+        def post(self, url: str, body: bytes) -> tuple[int, dict[str, str], str]:
+            status = self.answers.pop(0)
+            if not status:
+                raise ConnectionResetError("dropped")
+            return status, {}, "ok"
+
+    respond = RetryingRespond(response_url="http://x/r", pool=Pool(), sleep=waits.append)
+    assert respond(text="hi").status_code == 200 and waits == [0.5, 1, 2, 4, 5, 5]
 
 
 def test_retry_after_is_capped():
