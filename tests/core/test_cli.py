@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.commands import usage_lines
 from tests.conftest import EVAL_SET, KNOWLEDGE_DIR
-from tests.core.test_matching import _MATCHER, assert_silent_contract
+from tests.core.test_matching import assert_silent_contract
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_match_jsonl_contract(run_cli, matcher):
     assert set(out[2]) == {"error"}
     assert len(out[3:]) == 2
     for silent in out[3:]:
-        assert_silent_contract(silent, _MATCHER)
+        assert_silent_contract(silent, matcher)
 
 
 def test_match_requires_jsonl(run_cli):

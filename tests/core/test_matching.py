@@ -197,28 +197,18 @@ def test_normalise_folds_markup_accents_and_email_spellings():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=400))
-def test_never_raises_on_any_text(text):
-    match = _MATCHER.match(text)
+@given(text=st.text(max_size=400))
+def test_never_raises_on_any_text(matcher, text):  # matcher: session-scoped, shared
+    match = matcher.match(text)
     assert 0 <= match.score <= 100
     # The level agrees with the score and the thresholds, and names an article unless silent.
-    thresholds = _MATCHER.thresholds
+    thresholds = matcher.thresholds
     if match.level is Level.SILENT:
         assert match.score < thresholds.suggest or not match.article_id
     else:
         assert match.article_id and match.score >= thresholds.suggest
     if match.level is Level.ANSWER:
         assert match.score >= thresholds.answer
-
-
-def _load() -> Matcher:
-    from bot.knowledge import load_knowledge
-    from tests.conftest import KNOWLEDGE_DIR
-
-    return Matcher(load_knowledge(KNOWLEDGE_DIR))
-
-
-_MATCHER = _load()
 
 
 @pytest.mark.parametrize("text", ["2013", "opens??", "open " * 50, "Outlook"])
