@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.engine import Where
 from bot.slack.inbox_rerun import InboxRerun, inbox_payload
 from bot.store import iso, utc_now
-from bot.store.inbox import Pending
+from bot.store.inbox import POST_LANDING, Pending
 from tests.support import payloads as P
 from tests.support.drivers import InProcessBot as Bot
 
@@ -42,8 +42,10 @@ def began(
     if case:
         where = Where("channel", P.TEAM, event["channel"], event["ts"], event["user"])
         assert bot.engine.ask(event["text"], where).case is not None
-    if posting:
-        bot.engine.store.inbox.posting(event_id)
+    if posting:  # long enough ago for a post that reached Slack to be in the thread
+        started = iso(utc_now() - POST_LANDING)
+        bot.engine.store.db.execute("update slack_events set posting_at = ? where event_id = ?",
+                                    [started, event_id])  # fmt: skip
 
 
 def replay(bot: Bot, settings: Settings) -> Counter[str]:

@@ -194,11 +194,10 @@ def test_a_sigkilled_replicas_acked_events_are_answered_once_by_the_other(
     waiting for a to restart (a dead process on this host is gone at once; on another host
     its heartbeat lease runs out first)."""
     url = pg_server.fresh_database()
-    # b takes a's work over at its first owed-reply sweep, 5 s after it started: well after
-    # the kill, when the posts a had sent before dying are all visible in their threads.
-    # (A sweep right after the kill would read a thread back while a's post is still on
-    # its way, in the fake's 0.5 s, and answer that event a second time.)
-    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "off"}
+    # b takes a's work over at its owed-reply sweeps; an event whose post a had begun only
+    # after POST_LANDING (a post still on its way, in the fake's 0.5 s, would otherwise be
+    # missed by the read-back and the event answered a second time: seen before the fix).
+    env = {"DATABASE_URL": url, "FOLLOW_UP_AFTER": "off", "INBOX_SWEEP_EVERY": "0.5"}
     try:
         with ExitStack() as stack:
             slack = stack.enter_context(
