@@ -13,7 +13,8 @@ it. An event killed while its reply was going out may already be answered: the t
 is read back with ``conversations.replies`` first. If Slack cannot say (its docs warn
 that bot tokens may lack access to channel threads), the event is not re-run, and is
 logged and counted as ``uncertain``: a second answer is worse than a missing one that
-a person can see in the log.
+a person can see in the log. A post begun less than ``POST_LANDING`` ago may still be on
+its way: finding no reply then, the event is read back again at the next sweep.
 
 Each event is re-run with the client of the workspace it came from
 (``WorkspaceClients``): in multi-workspace mode that workspace's own bot token, which
@@ -28,7 +29,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -54,6 +55,11 @@ RERUN_OUTCOMES = (
 # A reply owed this long without any attempt is taken up again by the process that owes
 # it: longer than one attempt may take (each Slack call retries for CALL_BUDGET).
 STALLED_AFTER = timedelta(seconds=3 * CALL_BUDGET)
+# A post already on its way when its process died lands in the thread within moments; until
+# its start is this old, a read-back that finds no reply does not yet mean "never sent".
+# Re-run sooner, a post still in flight was missed and the event answered twice (seen once
+# when a replica was killed mid-burst).
+POST_LANDING = timedelta(seconds=10)
 SWEEP_EVERY = 5.0  # seconds between two looks at what this process still owes
 
 
@@ -158,6 +164,9 @@ class InboxRerun:
             if reply_ts:
                 self.settle(message, reply_ts, pending.event_id)
                 return "already_replied"
+            if still_landing(pending.posting_at):  # read back again at the next sweep
+                RETRY_SOON.add(pending.event_id)
+                return "retry_later"
         if taken_by is not None:  # it had begun: a case may be open without its reply
             self.lifecycle.undo_unanswered(
                 message.channel, message.thread_ts, message.user, pending.seen_at
@@ -202,6 +211,17 @@ class InboxRerun:
             me = (str(answer.get("user_id") or ""), str(answer.get("bot_id") or ""))
             self._me[client.token] = me
         return me
+
+
+def still_landing(posting_at: str) -> bool:
+    """Whether a post begun at ``posting_at`` (ISO) may still be on its way to Slack."""
+    try:
+        began = datetime.fromisoformat(posting_at)
+    except ValueError:
+        return False
+    if began.tzinfo is None:
+        began = began.replace(tzinfo=UTC)
+    return datetime.now(UTC) - began < POST_LANDING
 
 
 def transient(exc: Exception) -> bool:

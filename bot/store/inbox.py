@@ -28,11 +28,6 @@ if TYPE_CHECKING:
 
 EVENT_MEMORY = timedelta(days=2)  # Slack retries for about 5 minutes; keep ids well past that
 FORGET_EVERY = 500  # claims between two sweeps of expired ids
-# A dead run's event whose reply had started to go out (``posting_at``) is taken over only
-# once that is this old: a post already on its way when its process died lands in the
-# thread within moments, and the taker reads the thread back first. Taken over at once,
-# the read-back could miss a post still in flight and answer twice.
-POST_LANDING = timedelta(seconds=10)
 
 
 class Inbox:
@@ -108,8 +103,7 @@ class Inbox:
         A row's owner is the run that last claimed it (``replayed_by``), else the one
         that took it (``boot``): a run killed during its own start-up re-run leaves rows
         it claimed from a dead predecessor, and those must be taken again, not kept for
-        ever. A row whose reply had started to go out waits ``POST_LANDING`` first.
-        One write transaction selects and stamps them, so two workers starting
+        ever. One write transaction selects and stamps them, so two workers starting
         together split the rows and no row is re-run twice; the same transaction says
         this run is alive (its heartbeat), so a replica elsewhere never takes them back.
         """
@@ -119,11 +113,9 @@ class Inbox:
             " and payload is not null and seen_at >= ? order by rowid"
         )
         stamp = "update slack_events set replayed_at = ?, replayed_by = ? where event_id = ?"
-        clock, now, me = self.conn.clock(), self.conn.now(), this_run()
-        cutoff, landed = iso(clock - max_age), iso(clock - POST_LANDING)
+        cutoff, now, me = iso(self.conn.clock() - max_age), self.conn.now(), this_run()
         with self.conn.write() as db:
             rows = db.execute(select, [cutoff]).fetchall()
-            rows = [row for row in rows if not row[3] or row[3] <= landed]  # see POST_LANDING
             owners = {row[4] for row in rows} - {me}
             gone = {run for run in owners if not self.runs.is_alive(run)}
             claimed = [Pending(*row[:4]) for row in rows if row[4] in gone]

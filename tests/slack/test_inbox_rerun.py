@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.engine import Where
-from bot.slack.inbox_rerun import InboxRerun, inbox_payload
+from bot.slack.inbox_rerun import POST_LANDING, InboxRerun, inbox_payload
+from bot.slack.listeners.messages import RETRY_SOON
 from bot.store import iso, utc_now
-from bot.store.inbox import POST_LANDING, Pending
+from bot.store.inbox import Pending
 from tests.support import payloads as P
 from tests.support.drivers import InProcessBot as Bot
 
@@ -43,6 +44,7 @@ def began(
         where = Where("channel", P.TEAM, event["channel"], event["ts"], event["user"])
         assert bot.engine.ask(event["text"], where).case is not None
     if posting:  # long enough ago for a post that reached Slack to be in the thread
+        bot.engine.store.inbox.posting(event_id)
         started = iso(utc_now() - POST_LANDING)
         bot.engine.store.db.execute("update slack_events set posting_at = ? where event_id = ?",
                                     [started, event_id])  # fmt: skip
@@ -101,6 +103,20 @@ def test_a_reply_that_never_reached_slack_is_sent(bot: Bot, settings: Settings):
     [lookup] = bot.slack.calls("conversations.replies")
     assert (lookup["channel"], lookup["ts"]) == (event["channel"], event["ts"])
     assert len(bot.slack.calls("chat.postMessage")) == 1 and len(cases(bot)) == 1
+
+
+def test_a_post_that_may_still_be_on_its_way_is_read_back_again_later(bot: Bot, settings: Settings):
+    """Killed just as its post went out: the post may not be in the thread yet. Re-run at
+    once, it was answered twice (a replica killed mid-burst)."""
+    event = P.message(QUESTION)
+    began(bot, event, "EvInFlight")
+    bot.engine.store.inbox.posting("EvInFlight")  # a moment ago
+    assert replay(bot, settings)["retry_later"] == 1
+    assert bot.slack.calls("chat.postMessage") == []
+    assert "EvInFlight" in RETRY_SOON.pending()  # the next sweep reads it back again
+    RETRY_SOON.forget(["EvInFlight"])
+    row = bot.engine.store.db.table("slack_events").get("EvInFlight")
+    assert row["payload"] and not row["done_at"]  # still owed
 
 
 def test_when_slack_cannot_say_the_event_is_not_rerun(bot: Bot, settings: Settings):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.store.inbox import EVENT_MEMORY, FORGET_EVERY, POST_LANDING
+from bot.store.inbox import EVENT_MEMORY, FORGET_EVERY
 from bot.store.models import InboxPending
 from bot.store.postgres.database import Conn, Database, stamp
 from bot.store.postgres.runs import PgRuns
@@ -77,8 +77,6 @@ class PgInbox:
 
         def claim(conn: Conn) -> list[InboxPending]:
             rows = conn.execute(REPLAYABLE, [cutoff]).fetchall()
-            landed = now - POST_LANDING  # a reply that had started to go out: see POST_LANDING
-            rows = [row for row in rows if row["posting_at"] is None or row["posting_at"] <= landed]
             runs = {row["owner"] for row in rows} - {me}
             gone = {run for run in runs if not self.runs.is_alive(run, conn)}
             claimed = [_pending(row) for row in rows if row["owner"] in gone]
