@@ -107,12 +107,16 @@ class InboxRerun:
         self.report(counts)
         return counts
 
-    def replay_all(self, claimed: list[Pending], counts: Counter[str]) -> None:
-        """Re-run each; one whose Slack calls ran out of time stays owed (``retry_later``)."""
+    def replay_all(
+        self, claimed: list[Pending], counts: Counter[str], *, landing: bool = True
+    ) -> None:
+        """Re-run each; one whose Slack calls ran out of time stays owed (``retry_later``).
+        ``landing``: a post begun under ``POST_LANDING`` ago may still be on its way (False
+        for this process's own stalled replies, whose attempts have ended)."""
         for pending in claimed:
             try:
                 with deadline.within(deadline.CALL_BUDGET):
-                    counts[self.replay(pending)] += 1
+                    counts[self.replay(pending, landing)] += 1
             except StoreClosed:  # the store closed under us: shutting down
                 logger.warning("inbox replay stopped: the database was closed")
                 break
@@ -135,7 +139,7 @@ class InboxRerun:
             summary = ", ".join(f"{counts[o]} {o}" for o in RERUN_OUTCOMES)
             logger.info("inbox replay: %s", summary)
 
-    def replay(self, pending: Pending) -> str:
+    def replay(self, pending: Pending, landing: bool = True) -> str:
         inbox = self.inbox
         body = json.loads(pending.payload)
         message = as_incoming(body["event"], body.get("team_id"), pending.event_id)
@@ -164,7 +168,7 @@ class InboxRerun:
             if reply_ts:
                 self.settle(message, reply_ts, pending.event_id)
                 return "already_replied"
-            if still_landing(pending.posting_at):  # read back again at the next sweep
+            if landing and still_landing(pending.posting_at):  # read back at the next sweep
                 RETRY_SOON.add(pending.event_id)
                 return "retry_later"
         if taken_by is not None:  # it had begun: a case may be open without its reply
@@ -274,8 +278,8 @@ class OwedSweeper:
         # A replica that died (its process gone, or its heartbeat lease run out on another
         # host) owes replies nobody else would send until it restarts: take them over now.
         self.replayer.replay_all(inbox.claim_replay(self.replayer.max_age), counts)
-        self.replayer.replay_all(inbox.claim_stalled(self.stalled_after, self.replayer.max_age),
-                                 counts)  # fmt: skip
+        stalled = inbox.claim_stalled(self.stalled_after, self.replayer.max_age)
+        self.replayer.replay_all(stalled, counts, landing=False)
         if any(counts.values()):
             self.replayer.report(counts)
         return counts

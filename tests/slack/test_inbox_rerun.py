@@ -205,9 +205,9 @@ def test_a_follow_up_naming_a_version_is_rerun_with_its_steps(bot: Bot, settings
 
 def test_a_shutdown_during_the_replay_stops_it_quietly(bot: Bot, settings: Settings, caplog):
     class ClosedMidway(InboxRerun):
-        def replay(self, pending: Pending) -> str:
+        def replay(self, pending: Pending, landing: bool = True) -> str:
             bot.engine.store.close()  # as Bot.close does on SIGTERM
-            return super().replay(pending)
+            return super().replay(pending, landing)
 
     acked(bot, P.message(QUESTION), "EvA")
     acked(bot, P.message(QUESTION + " again"), "EvB")
