@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.decision import Thresholds  # not bot.matching: checks run before scikit-learn loads
-from bot.examples import load_examples
-from bot.knowledge import examples_path, load_knowledge
+from bot.examples import load_examples, vetted_marker
+from bot.knowledge import Problem, examples_path, load_knowledge
 from bot.scheduler import schedule_problems
 from bot.settings_registry import SETTINGS
 from bot.store.probe import Probe, probe_database
@@ -118,11 +119,28 @@ def knowledge_problems(knowledge_dir: str) -> list[str]:
     file too large or hostile is one line here, before `serve` would train on it."""
     knowledge = load_knowledge(knowledge_dir)
     files = [examples_path(a.path, a.id) for a in knowledge.articles if a.path]
-    examples = load_examples(f for f in files if f.exists())
-    found = [f"knowledge: {problem}" for problem in [*knowledge.problems, *examples.problems]]
+    problems = [*knowledge.problems, *_examples_problems([f for f in files if f.exists()])]
+    found = [f"knowledge: {problem}" for problem in problems]
     if not knowledge.articles:
         found.append(f"KNOWLEDGE_DIR {knowledge_dir} has no valid knowledge articles.")
     return found
+
+
+def _examples_problems(files: list[Path]) -> list[Problem]:
+    """The examples files' problems; files that passed before, unchanged, are not parsed."""
+    from bot.training import default_cache_dir
+
+    marker = vetted_marker(default_cache_dir(), files)
+    if marker is not None and marker.exists():
+        return []
+    problems = load_examples(files).problems
+    if not problems and marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a read-only cache only costs the next check a parse
+    return problems
 
 
 def api_url_problems(url: str) -> list[str]:

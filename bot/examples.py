@@ -12,6 +12,7 @@ can merge new lines and the diff a reviewer reads stays small.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -280,3 +281,20 @@ def merge_examples(path: Path, article_id: str, new: list[Example]) -> tuple[int
             added += 1
     path.write_text(dump_examples(article_id, existing), encoding="utf-8")
     return added, len(new) - added
+
+
+def vetted_marker(cache_dir: Path | None, files: list[Path]) -> Path | None:
+    """Where a check that found no problem in these examples files, byte for byte, and
+    with this parser, leaves its mark (the model cache); None when it cannot say.
+
+    Every `serve`, `run` and `config check` checks the examples before starting; parsing
+    all of them took 0.3 to 0.45 s of CPU each time, for files that rarely change."""
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256(Path(__file__).read_bytes())  # a changed parser: a new mark
+    try:
+        for file in files:
+            digest.update(f"{file.name}\x00".encode() + file.read_bytes() + b"\x01")
+    except OSError:
+        return None  # unreadable: parsed and reported as usual
+    return cache_dir / f"vetted-{digest.hexdigest()[:24]}"

@@ -182,3 +182,29 @@ def test_config_check_shows_every_declared_setting_and_the_data_home(check, monk
     assert [s.name for s in SETTINGS] == [n for n in shown if n.isupper()], result.output
     assert f"EMAILSTATUS_DB={Settings().db_path}" in result.output
     assert "FOLLOW_UP_AFTER=24h" in result.output and "INBOX_REPLAY_MAX_AGE=600" in result.output
+
+
+def test_examples_files_that_passed_unchanged_are_not_parsed_again(tmp_path, monkeypatch):
+    from bot import configcheck
+
+    folder = shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    assert configcheck.knowledge_problems(str(folder)) == []
+    assert list((tmp_path / "cache").glob("vetted-*"))  # the clean check left its mark
+    parsed: list[object] = []
+    monkeypatch.setattr(configcheck, "load_examples", lambda files: parsed.append(files))
+    assert configcheck.knowledge_problems(str(folder)) == []
+    assert parsed == []  # the same bytes: not parsed again
+
+
+def test_an_examples_file_edited_since_it_passed_is_checked_again(tmp_path, monkeypatch):
+    from bot.configcheck import knowledge_problems
+
+    folder = shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    assert knowledge_problems(str(folder)) == []
+    examples = folder / "000385622.examples.yaml"
+    examples.write_text(examples.read_text() + "  - label: maybe\n    examples: [oops]\n")
+    problems = knowledge_problems(str(folder))
+    assert any("000385622.examples.yaml" in p for p in problems), problems
+    assert knowledge_problems(str(folder)) == problems  # a file with problems leaves no mark
