@@ -74,6 +74,19 @@ def _port(value: str | None, problems: list[str]) -> int:
     return 3000
 
 
+def _seconds(
+    name: str, value: str | None, default: float, low: float, high: float, problems: list[str]
+) -> float:
+    """Seconds from ``low`` to ``high`` (nan and inf refused); ``default`` when unset or wrong."""
+    number = _number(name, value, default, problems)
+    if number is None or not low <= number <= high:  # nan compares false: refused too
+        problems.append(
+            f"{name} '{value}' must be seconds from {low:g} to {high:g}; using {default:g}."
+        )
+        return default
+    return number
+
+
 # `serve`'s deadlines for a client's request (bot/slack/worker.py), in seconds.
 SERVE_READ_TIMEOUT, SERVE_REQUEST_DEADLINE = 5.0, 8.0
 SERVE_DEADLINE_RANGE = (0.1, 300.0)
@@ -84,20 +97,10 @@ def _serve_deadlines(
 ) -> tuple[float, float]:
     """SERVE_READ_TIMEOUT and SERVE_REQUEST_DEADLINE: seconds, the request's at least the read's."""
     low, high = SERVE_DEADLINE_RANGE
-    values = []
-    for name, value, default in (
-        ("SERVE_READ_TIMEOUT", read, SERVE_READ_TIMEOUT),
-        ("SERVE_REQUEST_DEADLINE", request, SERVE_REQUEST_DEADLINE),
-    ):
-        number = _number(name, value, default, problems)
-        if number is None or not low <= number <= high:  # nan and inf too
-            if number is not None:
-                problems.append(
-                    f"{name} '{value}' must be seconds from {low:g} to {high:g}; using {default:g}."
-                )
-            number = default
-        values.append(number)
-    read_timeout, request_deadline = values
+    read_timeout = _seconds("SERVE_READ_TIMEOUT", read, SERVE_READ_TIMEOUT, low, high, problems)
+    request_deadline = _seconds(
+        "SERVE_REQUEST_DEADLINE", request, SERVE_REQUEST_DEADLINE, low, high, problems
+    )
     if request_deadline < read_timeout:
         problems.append(
             f"SERVE_REQUEST_DEADLINE ({request_deadline:g} s) is shorter than "
@@ -157,14 +160,11 @@ SWEEP_RANGE = (0.1, 3600.0)  # seconds between two looks for owed replies
 
 def _sweep_every(value: str | None, problems: list[str]) -> float | None:
     """INBOX_SWEEP_EVERY in seconds; None (unset): the built-in 5 s (inbox_rerun.SWEEP_EVERY)."""
-    low, high = SWEEP_RANGE
-    number = _number("INBOX_SWEEP_EVERY", value, None, problems)
-    if number is not None and not low <= number <= high:  # nan and inf too
-        problems.append(
-            f"INBOX_SWEEP_EVERY '{value}' must be seconds from {low:g} to {high:g}; using 5."
-        )
+    if value is None or not value.strip():
         return None
-    return number
+    found = len(problems)
+    number = _seconds("INBOX_SWEEP_EVERY", value, 5.0, *SWEEP_RANGE, problems)
+    return None if len(problems) > found else number  # refused: the built-in, as unset
 
 
 # Seconds before the first retry of a Slack call that failed (bot.slack.deadline): doubled
@@ -175,14 +175,9 @@ MIN_RETRY_BACKOFF, MAX_RETRY_BACKOFF = 0.01, 5.0
 
 def _retry_backoff(value: str | None, problems: list[str]) -> float:
     """SLACK_RETRY_BACKOFF in seconds, from 0.01 to 5."""
-    number = _number("SLACK_RETRY_BACKOFF", value, RETRY_BACKOFF, problems)
-    if number is None or not MIN_RETRY_BACKOFF <= number <= MAX_RETRY_BACKOFF:  # nan, inf too
-        problems.append(
-            f"SLACK_RETRY_BACKOFF '{value}' must be seconds from {MIN_RETRY_BACKOFF:g} to "
-            f"{MAX_RETRY_BACKOFF:g}; using {RETRY_BACKOFF:g}."
-        )
-        return RETRY_BACKOFF
-    return number
+    return _seconds(
+        "SLACK_RETRY_BACKOFF", value, RETRY_BACKOFF, MIN_RETRY_BACKOFF, MAX_RETRY_BACKOFF, problems
+    )
 
 
 def _text(value: str | None) -> str:
