@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +161,29 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
+        class SizedFilesOnly(multiprocess.MultiProcessCollector):
+            """Every worker's files but those still empty: a worker creates its file, then
+            sizes it, and a scrape in between failed whole (500), every worker's series
+            with it (prometheus/client_python#1199, seen in the suite)."""
+
+            def collect(self) -> Any:
+                return self.merge(_sized(Path(self._path).glob("*.db")), accumulate=True)
+
         # Every worker's files, added up; the in-process registry would show one worker.
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        SizedFilesOnly(registry)
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def _sized(files: Iterable[Path]) -> list[str]:
+    sized = []
+    for file in files:
+        try:
+            if file.stat().st_size > 0:
+                sized.append(str(file))
+        except OSError:  # gone since the listing: a dead worker's file, removed
+            continue
+    return sized
 
 
 def metric_names() -> list[str]:

@@ -171,3 +171,20 @@ FAILURES = [
                          ids=[f[0] for f in FAILURES])  # fmt: skip
 def test_api_failure_labels(answer, error, label):
     assert api_failure(answer, error) == label
+
+
+def test_a_scrape_while_a_worker_creates_its_file_still_answers(tmp_path, monkeypatch):
+    """A worker creates its metrics file, then sizes it; a scrape in between raised
+    struct.error and /metrics answered 500 (prometheus/client_python#1199)."""
+    from prometheus_client import values
+    from prometheus_client.mmap_dict import MmapedDict
+
+    from bot import metrics
+
+    sized = MmapedDict(str(tmp_path / "counter_101.db"))  # a worker's file, one value in it
+    sized.write_value(values.mmap_key("emailstatus_x", "emailstatus_x_total", [], [], ""), 3, 0)
+    sized.close()
+    (tmp_path / "counter_102.db").write_bytes(b"")  # another worker's, not sized yet
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(tmp_path))
+    body, _ = metrics.exposition()
+    assert b"emailstatus_x_total 3.0" in body  # the sized worker's series still there
